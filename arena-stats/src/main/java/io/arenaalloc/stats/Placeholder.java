@@ -1,0 +1,1 @@
+package io.arenaalloc.stats; final class Placeholder { }

@@ -1,0 +1,1 @@
+package io.arenaalloc.threads; final class Placeholder { }

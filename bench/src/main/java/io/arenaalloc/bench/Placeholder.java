@@ -1,0 +1,1 @@
+package io.arenaalloc.bench; final class Placeholder { }
