@@ -21,6 +21,7 @@ package io.arenaalloc.core;
  *   compactStepBytes           256 KiB        arena.compact.stepBytes           &gt;= 0
  *   compactOnAllocationFailure true           arena.compact.onAllocationFailure
  *   arenaId                    auto           -                                 0 .. 32767
+ *   chunkListener              none           -                                 told of every chunk added/removed
  * </pre>
  */
 public final class ArenaConfig
@@ -63,6 +64,7 @@ public final class ArenaConfig
     private final long compactStepBytes;
     private final boolean compactOnAllocationFailure;
     private final int arenaId;
+    private final ChunkListener chunkListener;
 
     private ArenaConfig(final Builder b)
     {
@@ -77,6 +79,7 @@ public final class ArenaConfig
         compactStepBytes = b.compactStepBytes;
         compactOnAllocationFailure = b.compactOnAllocationFailure;
         arenaId = b.arenaId;
+        chunkListener = b.chunkListener;
     }
 
     public static Builder builder()
@@ -99,6 +102,7 @@ public final class ArenaConfig
         b.compactStepBytes = compactStepBytes;
         b.compactOnAllocationFailure = compactOnAllocationFailure;
         b.arenaId = arenaId;
+        b.chunkListener = chunkListener;
         return b;
     }
 
@@ -163,6 +167,11 @@ public final class ArenaConfig
         return arenaId;
     }
 
+    public ChunkListener chunkListener()
+    {
+        return chunkListener;
+    }
+
     public String toString()
     {
         return "ArenaConfig{chunkSize=" + chunkSize + ", maxTotalBytes=" + maxTotalBytes +
@@ -189,6 +198,7 @@ public final class ArenaConfig
         private boolean compactOnAllocationFailure = Boolean.parseBoolean(System.getProperty(
             PROP_COMPACT_ON_ALLOCATION_FAILURE, Boolean.toString(DEFAULT_COMPACT_ON_ALLOCATION_FAILURE)));
         private int arenaId = AUTO_ARENA_ID;
+        private ChunkListener chunkListener = ChunkListener.NONE;
 
         private Builder()
         {
@@ -305,6 +315,17 @@ public final class ArenaConfig
                 throw new IllegalArgumentException("arenaId=" + arenaId + ", expected 0.." + MAX_ARENA_ID + " or -1");
             }
             this.arenaId = arenaId;
+            return this;
+        }
+
+        /** Told of every chunk the arena adds or removes (slow path, owner thread). Default: none. */
+        public Builder chunkListener(final ChunkListener listener)
+        {
+            if (listener == null)
+            {
+                throw new IllegalArgumentException("chunkListener=null, expected a ChunkListener (or ChunkListener.NONE)");
+            }
+            this.chunkListener = listener;
             return this;
         }
 

@@ -93,6 +93,7 @@ public final class OffHeapArena implements AutoCloseable
     private final HandleTable handles;
     private final ArenaCounters counters = new ArenaCounters();
     private final Compactor compactor;
+    private final ChunkListener chunkListener;
 
     private Slab[] slabs = new Slab[64];
     private int slabCount;
@@ -125,6 +126,7 @@ public final class OffHeapArena implements AutoCloseable
         this.arenaId = register(config.arenaId());
         this.handles = new HandleTable(arenaId);
         this.compactor = new Compactor(this);
+        this.chunkListener = config.chunkListener();
     }
 
     /** @return a new arena with {@link ArenaConfig#defaults()}. */
@@ -804,7 +806,7 @@ public final class OffHeapArena implements AutoCloseable
         final Chunk chunk = new Chunk(takeChunkId(), Chunk.KIND_HUGE, base, bytes, null);
         chunk.hugeBlockAddress = (base + alignment - 1) & -alignment;
         chunk.hugeHandleIndex = -1;
-        chunkMap.register(chunk);
+        addChunk(chunk);
         commit(bytes);
         counters.addOpaque(ArenaCounters.HUGE_CHUNKS, 1);
         final long size = bytes - (chunk.hugeBlockAddress - base);
@@ -814,7 +816,7 @@ public final class OffHeapArena implements AutoCloseable
 
     private void releaseHugeChunk(final Chunk chunk)
     {
-        chunkMap.unregister(chunk);
+        removeChunk(chunk);
         source.release(chunk.base, chunk.size);
         recycleChunkId(chunk.id);
         commit(-chunk.size);
@@ -831,7 +833,7 @@ public final class OffHeapArena implements AutoCloseable
         }
         final long base = source.reserve(chunkSize);
         final Chunk chunk = new Chunk(takeChunkId(), Chunk.KIND_REGULAR, base, chunkSize, heap);
-        chunkMap.register(chunk);
+        addChunk(chunk);
         commit(chunkSize);
         counters.addOpaque(ArenaCounters.CHUNKS, 1);
         counters.addOpaque(ArenaCounters.CHUNKS_ACQUIRED, 1);
@@ -843,12 +845,24 @@ public final class OffHeapArena implements AutoCloseable
     void releaseChunk(final Chunk chunk)
     {
         chunk.heap.chunkCount--;
-        chunkMap.unregister(chunk);
+        removeChunk(chunk);
         source.release(chunk.base, chunk.size);
         recycleChunkId(chunk.id);
         commit(-chunk.size);
         counters.addOpaque(ArenaCounters.CHUNKS, -1);
         counters.addOpaque(ArenaCounters.CHUNKS_RELEASED, 1);
+    }
+
+    private void addChunk(final Chunk chunk)
+    {
+        chunkMap.register(chunk);
+        chunkListener.onChunkAdded(this, chunk.base, chunk.size);
+    }
+
+    private void removeChunk(final Chunk chunk)
+    {
+        chunkListener.onChunkRemoved(this, chunk.base, chunk.size);
+        chunkMap.unregister(chunk);
     }
 
     private void commit(final long delta)
@@ -941,7 +955,7 @@ public final class OffHeapArena implements AutoCloseable
                 piece = length - offset;
             }
             final Chunk chunk = new Chunk(takeChunkId(), Chunk.KIND_REGION, address + offset, piece, fixed);
-            chunkMap.register(chunk);
+            addChunk(chunk);
             fixed.addChunk(chunk);
             offset += piece;
         }
@@ -977,7 +991,7 @@ public final class OffHeapArena implements AutoCloseable
         {
             final Chunk next = chunkMap.find(a + chunk.size);
             fixed.runs.remove(chunk, 0, chunk.granules);
-            chunkMap.unregister(chunk);
+            removeChunk(chunk);
             recycleChunkId(chunk.id);
             a += chunk.size;
             chunk = next;
@@ -1031,7 +1045,7 @@ public final class OffHeapArena implements AutoCloseable
             chunk.clear();
             if (chunk.kind == Chunk.KIND_REGULAR && keptRegular >= spareChunks)
             {
-                chunkMap.unregister(chunk);
+                removeChunk(chunk);
                 source.release(chunk.base, chunk.size);
                 recycleChunkId(chunk.id);
                 commit(-chunk.size);
@@ -1074,7 +1088,7 @@ public final class OffHeapArena implements AutoCloseable
             {
                 continue;
             }
-            chunkMap.unregister(chunk);
+            removeChunk(chunk);
             if (chunk.kind != Chunk.KIND_REGION)
             {
                 source.release(chunk.base, chunk.size);
