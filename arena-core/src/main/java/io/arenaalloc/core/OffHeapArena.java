@@ -976,7 +976,7 @@ public final class OffHeapArena implements AutoCloseable
         long a = address;
         while (chunk != null && chunk.kind == Chunk.KIND_REGION && chunk.base == a)
         {
-            if (chunk.usedGranules != 0)
+            if (chunk.liveBytes != 0)
             {
                 throw new IllegalStateException("removeRegion: region at address=0x" + Long.toHexString(address) +
                     " still has live blocks in piece 0x" + Long.toHexString(chunk.base) + " (" + chunk.usedGranules +
@@ -989,12 +989,33 @@ public final class OffHeapArena implements AutoCloseable
         chunk = chunkMap.find(address);
         while (chunk != null && chunk.kind == Chunk.KIND_REGION && chunk.base == a)
         {
+            releaseEmptySlabs(chunk);
             final Chunk next = chunkMap.find(a + chunk.size);
             fixed.runs.remove(chunk, 0, chunk.granules);
             removeChunk(chunk);
             recycleChunkId(chunk.id);
             a += chunk.size;
             chunk = next;
+        }
+    }
+
+    /** Gives back the runs of empty slabs still held (as current) in a chunk with no live block. */
+    private void releaseEmptySlabs(final Chunk chunk)
+    {
+        int g = 0;
+        while (g < chunk.granules)
+        {
+            final int tag = chunk.tag[g];
+            if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
+            {
+                final Slab slab = slabs[Chunk.tagValue(tag)];
+                g += slab.granules;
+                slab.heap.releaseSlab(slab);
+            }
+            else
+            {
+                g += Math.max(1, Chunk.tagValue(tag));
+            }
         }
     }
 
