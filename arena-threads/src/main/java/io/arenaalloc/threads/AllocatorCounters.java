@@ -1,0 +1,97 @@
+package io.arenaalloc.threads;
+
+import java.util.concurrent.atomic.LongAdder;
+
+/**
+ * Allocator-wide event counters, beside each arena's own {@code ArenaCounters} (which this module
+ * also feeds: {@code remote-frees-queued} counts remote frees an owner took from its inbox,
+ * {@code remote-frees-applied} those it freed).
+ *
+ * <h2>Threading</h2>
+ * Any thread increments (a {@link LongAdder}: no garbage once its cells exist, which happens only under
+ * contention) or reads. The outbox-derived counters ({@link #REMOTE_FREES_BATCHED},
+ * {@link #BATCHES_PUBLISHED}, {@link #BATCHES_OVERFLOWED}) are kept by each freer in plain fields and
+ * summed at read time, so the remote-free path increments nothing shared; a reader sees them slightly
+ * stale.
+ */
+public final class AllocatorCounters
+{
+    public static final int THREADS_REGISTERED = 0;
+    public static final int THREADS_ENDED = 1;
+    public static final int ARENAS_CREATED = 2;
+    public static final int ARENAS_ORPHANED = 3;
+    public static final int ARENAS_ADOPTED = 4;
+    public static final int ARENAS_CLOSED = 5;
+    /** Remote frees written into batches. */
+    public static final int REMOTE_FREES_BATCHED = 6;
+    public static final int BATCHES_PUBLISHED = 7;
+    /** Batches that found the batch queue full and went on the overflow stack. */
+    public static final int BATCHES_OVERFLOWED = 8;
+    /** Remote frees queued one by one in a ring (virtual threads, busy stripes). */
+    public static final int SINGLE_FREES = 9;
+    /** Single frees that found a per-thread arena's ring full (went on the overflow stack in a batch of one). */
+    public static final int SINGLE_FREES_OVERFLOWED = 10;
+    /** Frees that found a stripe busy and its ring full, and waited for the lock. */
+    public static final int RING_FULL_LOCKED_FREES = 11;
+    public static final int REMOTE_FREE_ERRORS = 12;
+    public static final int REMOTE_FREES_DEFERRED = 13;
+    public static final int STRIPE_REHASHES = 14;
+    public static final int LIMIT_WAITS = 15;
+    public static final int LIMIT_FAILURES = 16;
+    public static final int MAINTENANCE_RUNS = 17;
+    public static final int COUNT = 18;
+
+    public static final String[] NAMES = {
+        "threads-registered", "threads-ended", "arenas-created", "arenas-orphaned", "arenas-adopted", "arenas-closed",
+        "remote-frees-batched", "batches-published", "batches-overflowed", "single-frees", "single-frees-overflowed",
+        "ring-full-locked-frees", "remote-free-errors", "remote-frees-deferred", "stripe-rehashes", "limit-waits",
+        "limit-failures", "maintenance-runs"
+    };
+
+    private final LongAdder[] adders = new LongAdder[COUNT];
+    private ThreadRegistry registry;
+
+    AllocatorCounters()
+    {
+        for (int i = 0; i < COUNT; i++)
+        {
+            adders[i] = new LongAdder();
+        }
+    }
+
+    void attach(final ThreadRegistry registry)
+    {
+        this.registry = registry;
+    }
+
+    void increment(final int id)
+    {
+        adders[id].increment();
+    }
+
+    void add(final int id, final long delta)
+    {
+        adders[id].add(delta);
+    }
+
+    /** Any thread: the counter's value now (slightly stale for the outbox-derived ones). */
+    public long get(final int id)
+    {
+        if (id < 0 || id >= COUNT)
+        {
+            throw new IllegalArgumentException("id=" + id + ", expected 0.." + (COUNT - 1));
+        }
+        final long v = adders[id].sum();
+        return registry == null ? v : v + registry.liveOutboxSum(id);
+    }
+
+    public String toString()
+    {
+        final StringBuilder sb = new StringBuilder("AllocatorCounters{");
+        for (int i = 0; i < COUNT; i++)
+        {
+            sb.append(i == 0 ? "" : ", ").append(NAMES[i]).append('=').append(get(i));
+        }
+        return sb.append('}').toString();
+    }
+}

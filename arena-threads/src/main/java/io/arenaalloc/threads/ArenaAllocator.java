@@ -1,0 +1,1076 @@
+package io.arenaalloc.threads;
+
+import io.arenaalloc.core.ArenaConfig;
+import io.arenaalloc.core.ArenaCounters;
+import io.arenaalloc.core.ArenaLimitExceededException;
+import io.arenaalloc.core.HandleTable;
+import io.arenaalloc.core.InvalidBlockException;
+import io.arenaalloc.core.MemorySource;
+import io.arenaalloc.core.NativeMemorySource;
+import io.arenaalloc.core.OffHeapArena;
+import io.arenaalloc.core.StaleHandleException;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.AgentRunner;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.SleepingIdleStrategy;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * A thread-safe off-heap allocator over many single-owner {@link OffHeapArena}s: fixed blocks by
+ * address, movable blocks by handle, frees from any thread, maintenance in idle time.
+ *
+ * <h2>Use</h2>
+ * <pre>{@code
+ *   try (ArenaAllocator alloc = ArenaAllocator.builder().policy(Policy.PER_THREAD).maxTotalBytes(1L << 30).build())
+ *   {
+ *       long a = alloc.allocate(100);       // fixed block: a raw address, never moves
+ *       alloc.free(a);                      // from this or any other thread
+ *       long h = alloc.allocateHandle(100); // movable block: a handle (negative long)
+ *       long p = alloc.pin(h);              // any thread: p stays valid until unpin
+ *       alloc.unpin(h);
+ *       long r = alloc.resolve(h);          // owner thread: valid until its next maintain/free/reallocate of h
+ *       alloc.free(h);
+ *       alloc.maintain(50_000);             // any event loop, when idle: drain frees, compact, reclaim
+ *   }
+ * }</pre>
+ * Event loops hand their idle time over with {@link #idleStrategy(IdleStrategy)}; an Agrona
+ * {@link AgentRunner} takes {@link #maintenanceAgent()}; the optional background thread
+ * ({@code backgroundMaintenance}, on by default) runs the same agent.
+ *
+ * <h2>Policies ({@link Policy})</h2>
+ * <pre>
+ *   PER_THREAD   platform thread T1 -&gt; arena 7 (owned)      T2 -&gt; arena 8 (owned)     virtual threads -&gt; stripes
+ *   STRIPED      any thread -&gt; probe &amp; (stripes - 1) -&gt; stripe arena under a one-word lock, re-hash on contention
+ * </pre>
+ *
+ * <h2>Who calls what</h2>
+ * <pre>
+ *   call                           PER_THREAD owner      other thread                  STRIPED (any thread)
+ *   allocate*, allocateHandle*     own arena, no lock    -                             stripe lock
+ *   free                           own arena, no lock    remote free (inbox)           block's stripe lock, or its inbox
+ *   pin, unpin, pinned, arenaOf    any thread, lock-free (pin/unpin: one CAS on the handle's state word)
+ *   resolve                        yes                   IllegalStateException: pin    IllegalStateException: pin
+ *   reallocate, usableSize, sizeOf yes                   IllegalStateException (*)     block's stripe lock
+ *   maintain                       own arena + global    global work only              global + stripes
+ * </pre>
+ * (*) except for an arena whose owner ended: the caller borrows it (CAS ORPHANED to RECLAIMING) for the call.
+ *
+ * <h2>Mapping to the owner, O(1)</h2>
+ * A handle carries its arena id (bits 62..48, {@link HandleTable#arenaIdOf}) looked up in this allocator's
+ * table of arenas; an address is looked up in the {@link AddressMap} that every arena keeps current through
+ * its {@code ChunkListener}. Both work from any thread, lock-free, without allocating.
+ *
+ * <h2>Contracts, in numbers</h2>
+ * <ul>
+ *   <li>PER_THREAD owner's allocate and free: one {@code ThreadLocal} lookup, one counter increment, the
+ *   arena call; no lock, no atomic read-modify-write (movable frees keep the handle table's one CAS).</li>
+ *   <li>Remote free: an O(1) owner lookup and one release store; one CAS per {@code remoteFreeBatchSize}
+ *   frees (see {@link RemoteFreeInbox} for the protocol and the bound on how long freed bytes stay unusable).</li>
+ *   <li>STRIPED allocate and free: one CAS and one release store on the stripe's lock word.</li>
+ *   <li>Zero garbage in steady state on every path above, remote frees included: batches are pooled and
+ *   the rings hold longs.</li>
+ * </ul>
+ *
+ * <h2>Limits</h2>
+ * Each arena keeps its own {@code ArenaConfig.maxTotalBytes}; all arenas together stay below
+ * {@code maxTotalBytes} ({@link GlobalBudget}). An allocation that meets either limit drains the arena's
+ * inbox, compacts it (if {@code compactOnAllocationFailure}), retries, and with {@code limitWaitNanos > 0}
+ * keeps waiting (parking 1 us, doubling to 1 ms) for remote frees and released chunks before it throws
+ * {@link AllocatorLimitExceededException}: back-pressure instead of an out-of-memory error.
+ *
+ * <h2>Bad input</h2>
+ * A foreign address or handle: {@link InvalidBlockException} at once, on the caller. A double free on the
+ * owner or under a stripe lock: {@link InvalidBlockException} at once. A double free queued remotely:
+ * detected by the owner when it applies it, counted ({@link AllocatorCounters#REMOTE_FREE_ERRORS}) and
+ * reported to the {@code errorHandler} as an {@link InvalidRemoteFreeException}; in debug mode a freer that
+ * queues the same value twice is told at once. Any call after {@link #close()}: {@link IllegalStateException}.
+ *
+ * <h2>Lifecycle</h2>
+ * {@link #close()} stops the background thread and closes every arena, returning all memory; it must
+ * happen-after every other call on the allocator (as for any off-heap resource). No finalizers.
+ */
+public final class ArenaAllocator implements AutoCloseable
+{
+    private static final AtomicInteger NEXT_ARENA_ID = new AtomicInteger();
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+
+    private static final int OP_ALLOCATE = 0;
+    private static final int OP_ALLOCATE_ZEROED = 1;
+    private static final int OP_ALLOCATE_ALIGNED = 2;
+    private static final int OP_ALLOCATE_HANDLE = 3;
+    private static final int OP_ALLOCATE_HANDLE_ZEROED = 4;
+    private static final int OP_REALLOCATE = 5;
+
+    private static final int MODE_OWNER = 0;
+    private static final int MODE_LOCKED = 1;
+    private static final int MODE_BORROWED = 2;
+
+    private static final long MIN_LIMIT_BACKOFF_NANOS = 1_000;
+    private static final long MAX_LIMIT_BACKOFF_NANOS = 1_000_000;
+
+    private final AllocatorConfig config;
+    private final Policy policy;
+    private final ArenaConfig arenaTemplate;
+    private final boolean debug;
+    private final int drainInterval;
+    private final int stripeCount;
+    private final AddressMap addressMap = new AddressMap();
+    private final AtomicReferenceArray<ManagedArena> arenas = new AtomicReferenceArray<>(ArenaConfig.MAX_ARENA_ID + 1);
+    private final ThreadLocal<ThreadContext> contexts = new ThreadLocal<>();
+    private final ThreadRegistry registry;
+    private final GlobalBudget budget;
+    private final AllocatorCounters counters = new AllocatorCounters();
+    private final ErrorHandler errorHandler;
+    private final String name;
+    private final Object stripesLock = new Object();
+    private volatile ManagedArena[] stripes;
+    private volatile boolean closed;
+    private volatile long nextStripeMaintenanceNanos;
+    private volatile Throwable lastRemoteFreeError;
+    private int stripeCursor; // racy round-robin start of stripe maintenance: benign
+    private final AgentRunner backgroundRunner;
+
+    private ArenaAllocator(final AllocatorConfig config)
+    {
+        this.config = config;
+        this.policy = config.policy();
+        this.arenaTemplate = config.arenaConfig();
+        this.debug = arenaTemplate.debug();
+        this.drainInterval = config.drainInterval();
+        this.stripeCount = config.stripes();
+        this.budget = new GlobalBudget(config.maxTotalBytes());
+        this.errorHandler = config.errorHandler();
+        this.registry = new ThreadRegistry(this, counters, config.maxThreadArenas(), config.livenessScanNanos());
+        this.counters.attach(registry);
+        this.name = "arena-allocator-" + INSTANCES.incrementAndGet();
+        if (policy == Policy.STRIPED)
+        {
+            stripes();
+        }
+        if (config.backgroundMaintenance())
+        {
+            backgroundRunner = new AgentRunner(new SleepingIdleStrategy(config.maintenancePeriodNanos()), errorHandler,
+                null, new MaintenanceAgent(this, config.maintenanceBudgetNanos()));
+            AgentRunner.startOnThread(backgroundRunner, (runnable) ->
+            {
+                final Thread t = new Thread(runnable, name + "-maintenance");
+                t.setDaemon(true);
+                return t;
+            });
+        }
+        else
+        {
+            backgroundRunner = null;
+        }
+    }
+
+    /** @return a builder whose {@code build()} makes the allocator. See {@link AllocatorConfig} for options. */
+    public static AllocatorConfig.Builder<ArenaAllocator> builder()
+    {
+        return new AllocatorConfig.Builder<>(ArenaAllocator::new);
+    }
+
+    public static ArenaAllocator create(final AllocatorConfig config)
+    {
+        if (config == null)
+        {
+            throw new IllegalArgumentException("config=null, expected an AllocatorConfig");
+        }
+        return new ArenaAllocator(config);
+    }
+
+    // =========================================================================================
+    // allocation
+    // =========================================================================================
+
+    /** A fixed block of at least {@code size} bytes, aligned to 16. @return its address, never 0. */
+    public long allocate(final long size)
+    {
+        return allocate(OP_ALLOCATE, size, 0);
+    }
+
+    /** As {@link #allocate}, the first {@code size} bytes zeroed. */
+    public long allocateZeroed(final long size)
+    {
+        return allocate(OP_ALLOCATE_ZEROED, size, 0);
+    }
+
+    /** A fixed block whose address is a multiple of {@code alignment} (a power of two up to chunkSize). */
+    public long allocateAligned(final long size, final long alignment)
+    {
+        return allocate(OP_ALLOCATE_ALIGNED, size, alignment);
+    }
+
+    /** A movable block. @return its handle (a negative long), valid until freed while the block may move. */
+    public long allocateHandle(final long size)
+    {
+        return allocate(OP_ALLOCATE_HANDLE, size, 0);
+    }
+
+    /** As {@link #allocateHandle}, the first {@code size} bytes zeroed. */
+    public long allocateHandleZeroed(final long size)
+    {
+        return allocate(OP_ALLOCATE_HANDLE_ZEROED, size, 0);
+    }
+
+    private long allocate(final int op, final long size, final long arg)
+    {
+        checkOpen();
+        final ThreadContext c = context();
+        if (c != null)
+        {
+            ManagedArena m = c.arena;
+            if (m == null && !c.useStripes)
+            {
+                m = attachArena(c);
+            }
+            if (m != null)
+            {
+                m.beforeCall(drainInterval);
+                try
+                {
+                    return call(m.arena, op, size, arg);
+                }
+                catch (final ArenaLimitExceededException ex)
+                {
+                    return retryAfterLimit(m, c, op, size, arg, ex);
+                }
+            }
+        }
+        final ManagedArena m = lockStripe();
+        ArenaLimitExceededException limit;
+        try
+        {
+            m.beforeCall(drainInterval);
+            return call(m.arena, op, size, arg);
+        }
+        catch (final ArenaLimitExceededException ex)
+        {
+            limit = ex;
+        }
+        finally
+        {
+            m.unlockRelease();
+        }
+        return retryAfterLimit(m, null, op, size, arg, limit);
+    }
+
+    private static long call(final OffHeapArena arena, final int op, final long size, final long arg)
+    {
+        switch (op)
+        {
+            case OP_ALLOCATE:
+                return arena.allocate(size);
+            case OP_ALLOCATE_ZEROED:
+                return arena.allocateZeroed(size);
+            case OP_ALLOCATE_ALIGNED:
+                return arena.allocateAligned(size, arg);
+            case OP_ALLOCATE_HANDLE:
+                return arena.allocateHandle(size);
+            case OP_ALLOCATE_HANDLE_ZEROED:
+                return arena.allocateHandleZeroed(size);
+            case OP_REALLOCATE:
+                return arena.reallocate(arg, size);
+            default:
+                throw new IllegalStateException("op=" + op);
+        }
+    }
+
+    // =========================================================================================
+    // free
+    // =========================================================================================
+
+    /**
+     * Frees a fixed block by address or a movable block by handle, from any thread.
+     * @throws InvalidBlockException for a foreign address or handle, and at once for a double free the
+     * caller can see (its own arena, a stripe, a handle no longer current for a remote owner is reported
+     * later, see {@link RemoteFreeInbox}).
+     * @throws IllegalStateException for a pinned handle, or after {@link #close()}.
+     */
+    public void free(final long addressOrHandle)
+    {
+        checkOpen();
+        final ManagedArena m = arenaFor(addressOrHandle, "free");
+        final ThreadContext c = context();
+        if (c != null && c.arena == m)
+        {
+            m.beforeCall(drainInterval);
+            m.arena.free(addressOrHandle);
+            return;
+        }
+        if (m.isStripe())
+        {
+            freeInStripe(m, addressOrHandle);
+            return;
+        }
+        if (addressOrHandle < 0)
+        {
+            final int pins = m.arena.pinned(addressOrHandle);
+            if (pins > 0)
+            {
+                throw new IllegalStateException("free: handle=0x" + Long.toHexString(addressOrHandle) + " is pinned (pins=" +
+                    pins + "), expected pins=0");
+            }
+        }
+        if (c != null)
+        {
+            c.outbox.free(m, addressOrHandle);
+        }
+        else if (m.inbox.offerSingle(addressOrHandle))
+        {
+            counters.increment(AllocatorCounters.SINGLE_FREES);
+        }
+        else
+        {
+            m.inbox.pushOverflowSingle(addressOrHandle);
+            counters.increment(AllocatorCounters.SINGLE_FREES_OVERFLOWED);
+        }
+    }
+
+    private void freeInStripe(final ManagedArena m, final long value)
+    {
+        if (m.tryLock())
+        {
+            try
+            {
+                m.beforeCall(drainInterval);
+                m.arena.free(value);
+            }
+            finally
+            {
+                m.unlockRelease();
+            }
+            return;
+        }
+        if (m.inbox.offerSingle(value))
+        {
+            counters.increment(AllocatorCounters.SINGLE_FREES);
+            return;
+        }
+        counters.increment(AllocatorCounters.RING_FULL_LOCKED_FREES);
+        m.lock();
+        try
+        {
+            m.arena.free(value);
+        }
+        finally
+        {
+            m.unlockRelease();
+        }
+    }
+
+    // =========================================================================================
+    // handles
+    // =========================================================================================
+
+    /**
+     * Pins a movable block from any thread: it will not move until the matching {@link #unpin}.
+     * @return its address, valid until then.
+     */
+    public long pin(final long handle)
+    {
+        checkOpen();
+        return arenaFor(handle, "pin").arena.pin(handle);
+    }
+
+    /** Undoes one {@link #pin}. Any thread. */
+    public void unpin(final long handle)
+    {
+        checkOpen();
+        arenaFor(handle, "unpin").arena.unpin(handle);
+    }
+
+    /** @return the pin count of a handle (0 when it is no longer current). Any thread. */
+    public int pinned(final long handle)
+    {
+        checkOpen();
+        return arenaFor(handle, "pinned").arena.pinned(handle);
+    }
+
+    /**
+     * The current address of a movable block, for the thread that owns its arena ({@link Policy#PER_THREAD}).
+     * Valid until that thread's next {@link #maintain} (or idle cycle through {@link #idleStrategy}), its
+     * next reallocate or free of this handle, or its next allocation that meets a limit (which may compact).
+     * Any other thread, and every thread under {@link Policy#STRIPED}, pins instead.
+     * @throws IllegalStateException when the caller does not own the handle's arena.
+     */
+    public long resolve(final long handle)
+    {
+        checkOpen();
+        final ManagedArena m = arenaFor(handle, "resolve");
+        final ThreadContext c = context();
+        if (c != null && c.arena == m)
+        {
+            return m.arena.resolve(handle);
+        }
+        throw new IllegalStateException("resolve: handle=0x" + Long.toHexString(handle) + " belongs to " +
+            m.describeOwner() + ", and resolve is only for the thread that owns a PER_THREAD arena (another thread " +
+            "could move the block under you); use pin(handle) ... unpin(handle)");
+    }
+
+    /** @return the size requested for a movable block. Owner (or stripe lock), see the class table. */
+    public long sizeOf(final long handle)
+    {
+        checkOpen();
+        final ManagedArena m = arenaFor(handle, "sizeOf");
+        final int mode = enter(m, context(), "sizeOf");
+        try
+        {
+            return m.arena.sizeOf(handle);
+        }
+        finally
+        {
+            exit(m, mode);
+        }
+    }
+
+    // =========================================================================================
+    // fixed-block queries and reallocation
+    // =========================================================================================
+
+    /** @return the usable bytes of a live fixed block. Owner (or stripe lock), see the class table. */
+    public long usableSize(final long address)
+    {
+        checkOpen();
+        final ManagedArena m = arenaFor(address, "usableSize");
+        final int mode = enter(m, context(), "usableSize");
+        try
+        {
+            return m.arena.usableSize(address);
+        }
+        finally
+        {
+            exit(m, mode);
+        }
+    }
+
+    /**
+     * Resizes a fixed block (new address returned, possibly the same) or a movable block (same handle
+     * returned) within its own arena. Owner (or stripe lock), see the class table.
+     */
+    public long reallocate(final long addressOrHandle, final long newSize)
+    {
+        checkOpen();
+        final ManagedArena m = arenaFor(addressOrHandle, "reallocate");
+        final ThreadContext c = context();
+        final int mode = enter(m, c, "reallocate");
+        ArenaLimitExceededException limit;
+        try
+        {
+            if (mode != MODE_BORROWED)
+            {
+                m.beforeCall(drainInterval);
+            }
+            return m.arena.reallocate(addressOrHandle, newSize);
+        }
+        catch (final ArenaLimitExceededException ex)
+        {
+            limit = ex;
+        }
+        finally
+        {
+            exit(m, mode);
+        }
+        return retryAfterLimit(m, c, OP_REALLOCATE, newSize, addressOrHandle, limit);
+    }
+
+    /** Takes the right to call {@code m} for one call. */
+    private int enter(final ManagedArena m, final ThreadContext c, final String operation)
+    {
+        if (c != null && c.arena == m)
+        {
+            return MODE_OWNER;
+        }
+        if (m.isStripe())
+        {
+            m.lock();
+            return MODE_LOCKED;
+        }
+        if (m.claimOrphan())
+        {
+            return MODE_BORROWED;
+        }
+        throw new IllegalStateException(operation + ": the block belongs to " + m.describeOwner() + "; " + operation +
+            " of a block in a PER_THREAD arena runs on the thread that owns it (free, pin and unpin work from any thread)");
+    }
+
+    private static void exit(final ManagedArena m, final int mode)
+    {
+        if (mode == MODE_LOCKED)
+        {
+            m.unlockRelease();
+        }
+        else if (mode == MODE_BORROWED)
+        {
+            m.stateRelease(ManagedArena.ORPHANED);
+        }
+    }
+
+    // =========================================================================================
+    // limits and back-pressure
+    // =========================================================================================
+
+    /**
+     * After an allocation met a limit: drain, compact, retry; with back-pressure keep doing so, parking
+     * between rounds, until {@code limitWaitNanos} passed. Stripe allocations try every stripe each round.
+     */
+    private long retryAfterLimit(
+        final ManagedArena first,
+        final ThreadContext c,
+        final int op,
+        final long size,
+        final long arg,
+        final ArenaLimitExceededException firstFailure)
+    {
+        final long start = System.nanoTime();
+        final long waitNanos = config.limitWaitNanos();
+        final boolean anyStripe = first.isStripe() && op != OP_REALLOCATE;
+        ArenaLimitExceededException last = firstFailure;
+        long backoff = MIN_LIMIT_BACKOFF_NANOS;
+        boolean counted = false;
+        while (true)
+        {
+            if (anyStripe)
+            {
+                final ManagedArena[] s = stripes;
+                for (int i = 0; i < s.length; i++)
+                {
+                    final ManagedArena m = s[(first.id + i) & (s.length - 1)];
+                    m.lock();
+                    try
+                    {
+                        relieve(m);
+                        return call(m.arena, op, size, arg);
+                    }
+                    catch (final ArenaLimitExceededException ex)
+                    {
+                        last = ex;
+                    }
+                    finally
+                    {
+                        m.unlockRelease();
+                    }
+                }
+            }
+            else
+            {
+                final int mode = enter(first, c, "allocate");
+                try
+                {
+                    relieve(first);
+                    return call(first.arena, op, size, arg);
+                }
+                catch (final ArenaLimitExceededException ex)
+                {
+                    last = ex;
+                }
+                finally
+                {
+                    exit(first, mode);
+                }
+            }
+            final long waited = System.nanoTime() - start;
+            if (waited >= waitNanos)
+            {
+                counters.increment(AllocatorCounters.LIMIT_FAILURES);
+                throw limitFailure(size, last, first, waited);
+            }
+            if (!counted)
+            {
+                counters.increment(AllocatorCounters.LIMIT_WAITS);
+                counted = true;
+            }
+            LockSupport.parkNanos(Math.min(backoff, waitNanos - waited));
+            backoff = Math.min(backoff << 1, MAX_LIMIT_BACKOFF_NANOS);
+            checkOpen();
+            final long now = System.nanoTime();
+            registry.scanIfDue(now);
+            registry.reclaim(now + config.maintenanceBudgetNanos());
+        }
+    }
+
+    /** Whoever holds {@code m}: take in its remote frees and compact it, so a retry may fit. */
+    private void relieve(final ManagedArena m)
+    {
+        m.drainIfWork();
+        if (arenaTemplate.compactOnAllocationFailure() && m.arena.compactionWorthIt())
+        {
+            m.arena.compactFully(Math.max(config.maintenanceBudgetNanos(), arenaTemplate.compactStepNanos()));
+        }
+    }
+
+    private AllocatorLimitExceededException limitFailure(
+        final long size, final ArenaLimitExceededException last, final ManagedArena arena, final long waited)
+    {
+        final boolean global = last instanceof AllocatorLimitExceededException && ((AllocatorLimitExceededException)last).isGlobal();
+        final AllocatorLimitExceededException ex = global ?
+            new AllocatorLimitExceededException(size, budget.limit(), budget.committedOpaque(), liveBytes(), true,
+                waited, "across " + arenaCount() + " arenas") :
+            new AllocatorLimitExceededException(size, last.limitBytes(), last.committedBytes(), last.liveBytes(), false,
+                waited, "in " + arena.describeOwner());
+        ex.initCause(last);
+        return ex;
+    }
+
+    // =========================================================================================
+    // maintenance
+    // =========================================================================================
+
+    /** Maintenance with the configured {@code maintenanceBudgetNanos}. */
+    public int maintain()
+    {
+        return maintain(config.maintenanceBudgetNanos());
+    }
+
+    /**
+     * Maintenance within about {@code budgetNanos}, for any event loop's idle time. In order:
+     * <ol>
+     *   <li>the caller's own arena (PER_THREAD): drain its inbox, then compaction steps while worth it and
+     *   within budget (this is the only place besides limit handling where the owner's arena is compacted,
+     *   and it runs on the owner's thread: never concurrently with its allocations);</li>
+     *   <li>the liveness scan, if due ({@code livenessScanNanos}): ended threads' arenas become orphans;</li>
+     *   <li>orphans: drain, compact, close when empty ({@link ThreadRegistry});</li>
+     *   <li>stripes, at most once per {@code maintenancePeriodNanos}: for each stripe whose lock is free,
+     *   drain and compact under the lock (a busy stripe is skipped, never waited for).</li>
+     * </ol>
+     * Draining is not cut short by the budget (it is bounded by what is queued); compaction is.
+     * @return work done (remote frees applied, compaction steps, arenas orphaned or closed): 0 when idle,
+     * as an Agrona duty cycle expects.
+     */
+    public int maintain(final long budgetNanos)
+    {
+        checkOpen();
+        if (budgetNanos < 0)
+        {
+            throw new IllegalArgumentException("budgetNanos=" + budgetNanos + ", expected >= 0");
+        }
+        final long start = System.nanoTime();
+        final long deadline = start + budgetNanos;
+        int work = 0;
+        final ThreadContext c = existingContext();
+        if (c != null && c.arena != null)
+        {
+            final ManagedArena m = c.arena;
+            work += m.drainIfWork();
+            work += compactWithin(m.arena, deadline);
+        }
+        work += registry.scanIfDue(start);
+        if (registry.orphanCount() != 0)
+        {
+            work += registry.reclaim(deadline);
+        }
+        final ManagedArena[] s = stripes;
+        if (s != null && start - nextStripeMaintenanceNanos >= 0)
+        {
+            nextStripeMaintenanceNanos = start + config.maintenancePeriodNanos();
+            work += maintainStripes(s, deadline);
+        }
+        return work;
+    }
+
+    private int maintainStripes(final ManagedArena[] s, final long deadline)
+    {
+        int work = 0;
+        final int first = stripeCursor++;
+        for (int i = 0; i < s.length; i++)
+        {
+            final ManagedArena m = s[(first + i) & (s.length - 1)];
+            if (m.tryLock())
+            {
+                try
+                {
+                    work += m.drainIfWork();
+                    work += compactWithin(m.arena, deadline);
+                }
+                finally
+                {
+                    m.unlockRelease();
+                }
+            }
+            if (System.nanoTime() - deadline >= 0)
+            {
+                break;
+            }
+        }
+        return work;
+    }
+
+    /** Whoever holds {@code arena}: compaction steps while worth it, until {@code deadline}. @return steps. */
+    int compactWithin(final OffHeapArena arena, final long deadline)
+    {
+        int steps = 0;
+        int idleSteps = 0;
+        while (arena.compactionWorthIt())
+        {
+            final long remaining = deadline - System.nanoTime();
+            if (remaining <= 0)
+            {
+                break;
+            }
+            final long moved = arena.compact(Math.min(remaining, arenaTemplate.compactStepNanos()),
+                arenaTemplate.compactStepBytes());
+            steps++;
+            if (moved == 0 && ++idleSteps >= 2)
+            {
+                break;
+            }
+        }
+        return steps;
+    }
+
+    /**
+     * An {@link IdleStrategy} that gives the duty cycle's idle time to {@link #maintain} (on the calling
+     * thread, so a PER_THREAD owner maintains its own arena) before backing off through {@code delegate}.
+     */
+    public IdleStrategy idleStrategy(final IdleStrategy delegate)
+    {
+        return new MaintainingIdleStrategy(this, delegate, config.maintenanceBudgetNanos());
+    }
+
+    /** An Agrona {@link Agent} whose duty cycle is {@link #maintain}, for an {@link AgentRunner} or composite. */
+    public Agent maintenanceAgent()
+    {
+        return new MaintenanceAgent(this, config.maintenanceBudgetNanos());
+    }
+
+    // =========================================================================================
+    // introspection
+    // =========================================================================================
+
+    /** @return the arena holding this address or handle (O(1), any thread), or null when none of ours does. */
+    public OffHeapArena arenaOf(final long addressOrHandle)
+    {
+        final ManagedArena m = lookup(addressOrHandle);
+        return m == null ? null : m.arena;
+    }
+
+    public AllocatorConfig config()
+    {
+        return config;
+    }
+
+    public Policy policy()
+    {
+        return policy;
+    }
+
+    public AllocatorCounters counters()
+    {
+        return counters;
+    }
+
+    /** Bytes all arenas hold from their memory sources now (the figure the global limit bounds). */
+    public long committedBytes()
+    {
+        return budget.committedOpaque();
+    }
+
+    /** Usable bytes of live blocks over all arenas (racy sum of their counters). */
+    public long liveBytes()
+    {
+        long live = 0;
+        for (int id = 0; id < arenas.length(); id++)
+        {
+            final ManagedArena m = arenas.get(id);
+            if (m != null)
+            {
+                live += m.arena.counters().getOpaque(ArenaCounters.LIVE_BYTES);
+            }
+        }
+        return live;
+    }
+
+    /** @return the open arenas (thread, orphan and stripe arenas). */
+    public int arenaCount()
+    {
+        int n = 0;
+        for (int id = 0; id < arenas.length(); id++)
+        {
+            n += arenas.get(id) != null ? 1 : 0;
+        }
+        return n;
+    }
+
+    /**
+     * A snapshot list of the open arenas, for statistics: their {@code counters()} may be read from any
+     * thread; nothing else of theirs may be called.
+     */
+    public List<OffHeapArena> arenas()
+    {
+        final List<OffHeapArena> list = new ArrayList<>();
+        for (int id = 0; id < arenas.length(); id++)
+        {
+            final ManagedArena m = arenas.get(id);
+            if (m != null)
+            {
+                list.add(m.arena);
+            }
+        }
+        return list;
+    }
+
+    /** @return the latest remote free the owner rejected, or null. */
+    public Throwable lastRemoteFreeError()
+    {
+        return lastRemoteFreeError;
+    }
+
+    public boolean isClosed()
+    {
+        return closed;
+    }
+
+    /**
+     * Stops the background thread and closes every arena (their memory goes back to its sources; arenas
+     * with live blocks log a warning). Idempotent. Must happen-after every other call on this allocator.
+     */
+    public void close()
+    {
+        synchronized (stripesLock)
+        {
+            if (closed)
+            {
+                return;
+            }
+            closed = true;
+        }
+        if (backgroundRunner != null)
+        {
+            backgroundRunner.close();
+        }
+        for (int id = 0; id < arenas.length(); id++)
+        {
+            final ManagedArena m = arenas.get(id);
+            if (m != null)
+            {
+                closeArena(m);
+            }
+        }
+    }
+
+    public String toString()
+    {
+        return "ArenaAllocator{name=" + name + ", policy=" + policy + ", arenas=" + arenaCount() + ", committed=" +
+            committedBytes() + ", closed=" + closed + '}';
+    }
+
+    // =========================================================================================
+    // internals shared with the other classes of this package
+    // =========================================================================================
+
+    AddressMap addressMap()
+    {
+        return addressMap;
+    }
+
+    ThreadRegistry registry()
+    {
+        return registry;
+    }
+
+    /** Closes an arena held exclusively (reclaimer) or at allocator close. */
+    void closeArena(final ManagedArena m)
+    {
+        m.stateRelease(ManagedArena.CLOSED);
+        m.arena.close();
+        arenas.compareAndSet(m.id, m, null);
+        counters.increment(AllocatorCounters.ARENAS_CLOSED);
+    }
+
+    /** The owner rejected a remote free: count, remember, report. Owner's thread; never throws. */
+    void remoteFreeFailed(final ManagedArena m, final long value, final RuntimeException cause)
+    {
+        counters.increment(AllocatorCounters.REMOTE_FREE_ERRORS);
+        final InvalidRemoteFreeException ex = new InvalidRemoteFreeException(value, m.id, cause);
+        lastRemoteFreeError = ex;
+        try
+        {
+            errorHandler.onError(ex);
+        }
+        catch (final RuntimeException ignore)
+        {
+            // an error handler must not break the drain of the other frees
+        }
+    }
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException(name + " is closed, expected an open ArenaAllocator");
+        }
+    }
+
+    /** The caller's context, registering the thread on first use; null for STRIPED and virtual threads. */
+    private ThreadContext context()
+    {
+        if (policy == Policy.STRIPED)
+        {
+            return null;
+        }
+        final Thread t = Thread.currentThread();
+        if (Threads.isVirtual(t))
+        {
+            return null;
+        }
+        final ThreadContext c = contexts.get();
+        return c != null ? c : register(t);
+    }
+
+    private ThreadContext existingContext()
+    {
+        if (policy == Policy.STRIPED || Threads.isVirtual(Thread.currentThread()))
+        {
+            return null;
+        }
+        return contexts.get();
+    }
+
+    private ThreadContext register(final Thread t)
+    {
+        final ThreadContext c = registry.register(t, config.remoteFreeBatchSize(), debug);
+        contexts.set(c);
+        return c;
+    }
+
+    /** A thread's first allocation: adopt an orphan, or make an arena, or (at the limit) use the stripes. */
+    private ManagedArena attachArena(final ThreadContext c)
+    {
+        registry.scanIfDue(System.nanoTime());
+        ManagedArena m = registry.adoptOrphan(c);
+        if (m == null)
+        {
+            if (!registry.reserveOwnedArena())
+            {
+                c.useStripes = true;
+                return null;
+            }
+            try
+            {
+                m = newArena(ManagedArena.KIND_THREAD);
+            }
+            catch (final RuntimeException | Error ex)
+            {
+                registry.unreserveOwnedArena();
+                throw ex;
+            }
+            m.owner = c;
+        }
+        c.arena = m;
+        return m;
+    }
+
+    private ManagedArena newArena(final int kind)
+    {
+        final MemorySource configured = arenaTemplate.memorySource();
+        for (int tries = 0; tries <= ArenaConfig.MAX_ARENA_ID; tries++)
+        {
+            final int id = NEXT_ARENA_ID.getAndIncrement() & ArenaConfig.MAX_ARENA_ID;
+            if (OffHeapArena.byId(id) != null)
+            {
+                continue;
+            }
+            final MemorySource source = new BudgetedMemorySource(
+                configured != null ? configured : new NativeMemorySource(), budget, id);
+            final ArenaConfig arenaConfig = arenaTemplate.toBuilder().arenaId(id).memorySource(source).build();
+            final ManagedArena m;
+            try
+            {
+                m = new ManagedArena(this, kind, arenaConfig, config.inboxCapacity(), config.ringCapacity());
+            }
+            catch (final IllegalStateException ex)
+            {
+                if (OffHeapArena.byId(id) != null)
+                {
+                    continue; // another allocator took the id between our check and the registration
+                }
+                throw ex;
+            }
+            arenas.set(m.id, m);
+            counters.increment(AllocatorCounters.ARENAS_CREATED);
+            return m;
+        }
+        throw new IllegalStateException("no free arena id: " + (ArenaConfig.MAX_ARENA_ID + 1) + " arenas are open");
+    }
+
+    private ManagedArena[] stripes()
+    {
+        ManagedArena[] s = stripes;
+        if (s == null)
+        {
+            synchronized (stripesLock)
+            {
+                s = stripes;
+                if (s == null)
+                {
+                    checkOpen();
+                    s = new ManagedArena[stripeCount];
+                    for (int i = 0; i < s.length; i++)
+                    {
+                        s[i] = newArena(ManagedArena.KIND_STRIPE);
+                    }
+                    stripes = s;
+                }
+            }
+        }
+        return s;
+    }
+
+    /** The caller's stripe, locked: its probe's stripe, re-hashing (and remembering it) on contention. */
+    private ManagedArena lockStripe()
+    {
+        final ManagedArena[] s = stripes();
+        final int mask = s.length - 1;
+        int probe = Threads.probe();
+        for (int i = 0; i < s.length; i++)
+        {
+            final ManagedArena m = s[probe & mask];
+            if (m.tryLock())
+            {
+                return m;
+            }
+            probe = Threads.advanceProbe(probe);
+            counters.increment(AllocatorCounters.STRIPE_REHASHES);
+        }
+        final ManagedArena m = s[probe & mask];
+        m.lock();
+        return m;
+    }
+
+    private ManagedArena lookup(final long addressOrHandle)
+    {
+        if (addressOrHandle < 0)
+        {
+            return arenas.get(HandleTable.arenaIdOf(addressOrHandle));
+        }
+        final AddressMap.Descriptor d = addressMap.find(addressOrHandle);
+        return d == null ? null : d.arena;
+    }
+
+    private ManagedArena arenaFor(final long addressOrHandle, final String operation)
+    {
+        final ManagedArena m = lookup(addressOrHandle);
+        if (m != null)
+        {
+            return m;
+        }
+        if (addressOrHandle < 0)
+        {
+            throw new StaleHandleException(operation + ": handle=0x" + Long.toHexString(addressOrHandle) + " names arena " +
+                HandleTable.arenaIdOf(addressOrHandle) + ", which is not an open arena of " + name +
+                " (a foreign handle, or one whose arena was closed after all its blocks were freed)");
+        }
+        if (addressOrHandle == 0)
+        {
+            throw new InvalidBlockException(operation + ": address=0 (null), expected a block address or a handle");
+        }
+        throw new InvalidBlockException(operation + ": address=0x" + Long.toHexString(addressOrHandle) +
+            " was not allocated by " + name + " (no chunk of its arenas contains it)");
+    }
+}

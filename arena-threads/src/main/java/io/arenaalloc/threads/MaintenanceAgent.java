@@ -1,0 +1,59 @@
+package io.arenaalloc.threads;
+
+import org.agrona.concurrent.Agent;
+
+/**
+ * An Agrona {@link Agent} whose duty cycle is {@link ArenaAllocator#maintain(long)}: run it on an
+ * {@code AgentRunner} (the allocator's optional background thread does exactly that) or in a
+ * {@code CompositeAgent} beside an application agent.
+ *
+ * <p>On a thread that owns no arena it does the allocator-wide work: the liveness scan, reclaiming the
+ * arenas of ended threads, and stripe maintenance under each stripe's lock. It never touches an arena
+ * owned by a living thread (only that thread may). Returns 0 once the allocator is closed.
+ */
+public final class MaintenanceAgent implements Agent
+{
+    private final ArenaAllocator allocator;
+    private final long budgetNanos;
+
+    public MaintenanceAgent(final ArenaAllocator allocator, final long budgetNanos)
+    {
+        if (allocator == null)
+        {
+            throw new IllegalArgumentException("allocator=null, expected an ArenaAllocator");
+        }
+        if (budgetNanos < 0)
+        {
+            throw new IllegalArgumentException("budgetNanos=" + budgetNanos + ", expected >= 0");
+        }
+        this.allocator = allocator;
+        this.budgetNanos = budgetNanos;
+    }
+
+    public int doWork()
+    {
+        if (allocator.isClosed())
+        {
+            return 0;
+        }
+        try
+        {
+            final int work = allocator.maintain(budgetNanos);
+            allocator.counters().increment(AllocatorCounters.MAINTENANCE_RUNS);
+            return work;
+        }
+        catch (final IllegalStateException ex)
+        {
+            if (allocator.isClosed())
+            {
+                return 0; // closed while we ran
+            }
+            throw ex;
+        }
+    }
+
+    public String roleName()
+    {
+        return "arena-maintenance";
+    }
+}

@@ -1,1 +1,0 @@
-package io.arenaalloc.threads; final class Placeholder { }

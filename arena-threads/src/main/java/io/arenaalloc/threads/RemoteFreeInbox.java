@@ -1,0 +1,439 @@
+package io.arenaalloc.threads;
+
+import io.arenaalloc.core.ArenaCounters;
+import io.arenaalloc.core.InvalidBlockException;
+import io.arenaalloc.core.OffHeapArena;
+import org.jctools.queues.MpscArrayQueue;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+
+/**
+ * The inbox of one arena: where frees by threads that may not touch the arena (remote frees) wait for
+ * the arena's owner. This class Javadoc is the <b>remote-free protocol</b>.
+ *
+ * <h2>Vocabulary</h2>
+ * <ul>
+ *   <li><b>owner</b> of an arena: the one thread allowed to call it at a given moment. For a per-thread
+ *   arena ({@link ManagedArena#KIND_THREAD}) it is the thread that owns it, or, after that thread ended,
+ *   the reclaimer or adopter that claimed it; for a stripe ({@link ManagedArena#KIND_STRIPE}) it is whichever
+ *   thread holds the stripe's lock.</li>
+ *   <li><b>freer</b>: a thread freeing a block whose arena it does not own.</li>
+ *   <li><b>batch</b> ({@link RemoteFreeBatch}): {@code batchSize} slots of one freer for one destination
+ *   arena, <i>published before it is filled</i>.</li>
+ *   <li><b>outbox</b> ({@link RemoteFreeOutbox}): a freer's table of open batches, one per destination.</li>
+ *   <li><b>batch queue</b>: a JCTools {@link MpscArrayQueue} of batches, {@code inboxCapacity} long.</li>
+ *   <li><b>overflow stack</b>: an intrusive Treiber stack of batches (linked through the batch itself,
+ *   so pushing allocates nothing); takes what the full batch queue refuses.</li>
+ *   <li><b>ring</b> ({@link MpscLongRing}): single frees from threads that have no outbox (virtual
+ *   threads, any thread freeing into a busy stripe), {@code ringCapacity} longs.</li>
+ *   <li><b>open list</b>: batches the owner has taken from the queue or the stack but not finished
+ *   reading; owner-private, linked through {@link RemoteFreeBatch#consumerNext}.</li>
+ *   <li><b>drain</b>: the owner moving everything visible into its arena with {@link OffHeapArena#free}.</li>
+ * </ul>
+ *
+ * <h2>Layout</h2>
+ * <pre>
+ *   freer A (outbox)           freer B (outbox)     virtual thread V
+ *     open[id &amp; 63] ---.          |                     |
+ *                       v          v                     v
+ *   inbox of arena id: [batch queue: b1 b2 ...] [overflow stack: b9 -&gt; b7] [ring: a a h a ...]
+ *                          \________________ owner drains _________________/
+ *                                              v
+ *                   open list (owner-private): b1(read 17/64) -&gt; b7(read 3/64) -&gt; ...
+ *                   deferred (owner-private):  handles that were pinned when their free arrived
+ * </pre>
+ *
+ * <h2>Slot value (one long per remote free)</h2>
+ * <pre>
+ *   0                        EMPTY: not written yet (the owner stops reading this batch here)
+ *   1                        SEAL:  the freer abandoned the batch here; the owner finishes it
+ *   address (&gt; 1, 16-aligned) free of a fixed block
+ *   handle  (&lt; 0, bit 63 set) free of a movable block (see io.arenaalloc.core.HandleTable)
+ * </pre>
+ *
+ * <h2>Algorithm</h2>
+ * <ol>
+ *   <li><b>Find the owner</b>, O(1): a handle names its arena in bits 62..48, looked up in the allocator's
+ *   arena table; an address is looked up in the {@link AddressMap} (three dependent loads, two range
+ *   checks). Nothing found: {@link InvalidBlockException} at once, on the freer.</li>
+ *   <li><b>Choose the path.</b> The caller owns the arena: a plain {@link OffHeapArena#free}. The arena is a
+ *   stripe: try its lock; won, free directly (errors surface at once); lost, go to step 4. Otherwise (a
+ *   per-thread arena of another thread, living or ended): step 3 if the caller has an outbox, else step 4.</li>
+ *   <li><b>Batch</b> (a platform thread's outbox): take the open batch for the destination,
+ *   {@code open[arenaId & 63]}. If there is none, or it is for another arena (then seal it: write SEAL
+ *   at its write index), take an idle batch from the thread's pool and <b>publish it now</b>, empty:
+ *   {@code queue.offer} (one CAS), or, when the queue is full, a CAS push on the overflow stack. Then write
+ *   the value into the next slot with a release store: no atomic read-modify-write, one per
+ *   {@code batchSize} frees for the publication. A batch whose last slot is written leaves the table.</li>
+ *   <li><b>Single free</b> (no outbox, or a busy stripe): {@code ring.offer(value)}, one CAS. Ring full:
+ *   for a stripe, take its lock (waiting) and free directly; for a per-thread arena, wrap the value in a
+ *   new sealed batch of one and push it on the overflow stack (the only path that allocates; counted).</li>
+ *   <li><b>Drain</b> (owner): move the queue and the overflow stack into the open list; poll the ring
+ *   until empty; for every open batch read slots from its read index with acquire loads and free each
+ *   value, stopping at EMPTY (the freer has not written it yet: read again at the next drain). At SEAL or
+ *   after the last slot the batch is finished: zero its used slots, release-store its state IDLE (the
+ *   freer may now reuse it), unlink it. Then retry the deferred handles.</li>
+ *   <li><b>Apply</b> a value: {@link OffHeapArena#free}. A handle that is pinned goes to the deferred list
+ *   and is retried at every drain until it is unpinned. Any other rejection (double free, stale handle)
+ *   is counted and reported to the allocator's {@code ErrorHandler}: it cannot be thrown to the freer,
+ *   which has moved on. A freer that frees the same value twice into its open batch is told at once in
+ *   debug mode ({@code ArenaConfig.debug}); a remote free of a handle pinned at that moment is refused at
+ *   once.</li>
+ *   <li><b>When the owner drains</b>: before every {@code drainInterval}-th call it makes on its own arena
+ *   (allocate, free, reallocate, ...; only when {@link #hasWorkRelaxed()}), in every
+ *   {@link ArenaAllocator#maintain}, when an allocation meets the limit, and, for stripes, in the stripe
+ *   maintenance of the background thread or any {@code maintain} call.</li>
+ *   <li><b>Full inbox never loses a free</b>: the batch queue overflows into the unbounded overflow stack,
+ *   the ring into a direct locked free (stripes) or a one-value batch on the overflow stack (per-thread
+ *   arenas). No path waits for a living owner.</li>
+ *   <li><b>Owner ended</b>: the liveness scan ({@link ThreadRegistry}) sees {@code Thread.isAlive()} false,
+ *   marks the arena ORPHANED; frees keep arriving in its inbox unchanged; a reclaimer claims the arena
+ *   (CAS ORPHANED to RECLAIMING) and drains it, or a new thread adopts it (CAS ORPHANED to OWNED) and drains
+ *   it as its own. A <i>freer</i> that ended has its open batches sealed by the same scan (its writes
+ *   happen-before the scan's {@code isAlive()} returning false), so owners can finish them.</li>
+ * </ol>
+ *
+ * <h2>Bound on how long a freed byte stays unusable</h2>
+ * There is no delay on the freer's side: a batch is published when it is opened, so every value is
+ * visible to the owner as soon as its release store is (no "flush when full"). A remote free is applied
+ * (its bytes reusable by that arena) at the owner's next drain, i.e. within the first of:
+ * <ul>
+ *   <li>{@code drainInterval} (default 64) calls by the owning thread on its own arena;</li>
+ *   <li>the owner's next {@link ArenaAllocator#maintain} or idle cycle through {@link MaintainingIdleStrategy};</li>
+ *   <li>stripes: the next {@code drainInterval}-th lock acquisition of the stripe, or one
+ *   {@code maintenancePeriodNanos} (default 10 ms) of the background maintenance thread;</li>
+ *   <li>ended owner: {@code livenessScanNanos + maintenancePeriodNanos} (default 20 ms) with the
+ *   background thread on, else the next {@code maintain} call of any thread.</li>
+ * </ul>
+ * A living per-thread owner that never calls into the allocator again and runs no maintenance leaves its
+ * inbox undrained: single-owner arenas cannot be entered by another thread without a store-load fence
+ * on the owner's every operation, which the per-thread policy forbids. Such threads should idle through
+ * {@link MaintainingIdleStrategy} or call {@code maintain}. An applied free returns memory to the memory
+ * source when its chunk empties beyond {@code spareChunks}, or for movable blocks when compaction empties
+ * the chunk.
+ *
+ * <h2>Threading</h2>
+ * {@link #publish}, {@link #offerSingle}, {@link #pushOverflowSingle}, {@link #hasWorkRelaxed}: any thread.
+ * {@link #drain} and {@link #isQuiescent}: the arena's owner only.
+ */
+final class RemoteFreeInbox
+{
+    private static final VarHandle OVERFLOW_HEAD;
+
+    static
+    {
+        try
+        {
+            OVERFLOW_HEAD = MethodHandles.lookup().findVarHandle(OverflowHead.class, "head", RemoteFreeBatch.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    /** The overflow stack's head, padded on both sides: every push is a CAS on it. */
+    static final class OverflowHead extends OverflowHeadPad
+    {
+        @SuppressWarnings("unused") // through OVERFLOW_HEAD
+        volatile RemoteFreeBatch head;
+        long p11, p12, p13, p14, p15, p16, p17, p18, p19, p20, p21, p22, p23, p24, p25, p26;
+    }
+
+    abstract static class OverflowHeadPad
+    {
+        long p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p0a, p0b, p0c, p0d, p0e, p0f;
+    }
+
+    private final ManagedArena owner;
+    private final MpscArrayQueue<RemoteFreeBatch> queue;
+    private final MpscLongRing ring;
+    private final OverflowHead overflow = new OverflowHead();
+
+    // ---- owner-private -----------------------------------------------------------------------
+    private RemoteFreeBatch openHead;
+    private RemoteFreeBatch openTail;
+    private long[] deferred = new long[8];
+    private int deferredCount;
+
+    RemoteFreeInbox(final ManagedArena owner, final int queueCapacity, final int ringCapacity)
+    {
+        this.owner = owner;
+        this.queue = new MpscArrayQueue<>(queueCapacity);
+        this.ring = new MpscLongRing(ringCapacity);
+    }
+
+    // =========================================================================================
+    // freer side (any thread)
+    // =========================================================================================
+
+    /**
+     * Step 3: publishes a freshly opened (possibly still empty) batch. Never fails and never waits.
+     * @return true when the batch queue took it, false when it went on the overflow stack.
+     */
+    boolean publish(final RemoteFreeBatch batch)
+    {
+        if (queue.offer(batch))
+        {
+            return true;
+        }
+        pushOverflow(batch);
+        return false;
+    }
+
+    /** Step 4: one value into the ring. @return false when the ring is full. */
+    boolean offerSingle(final long value)
+    {
+        return ring.offer(value);
+    }
+
+    /** Step 4, full ring of a per-thread arena: a sealed batch of one on the overflow stack (allocates). */
+    void pushOverflowSingle(final long value)
+    {
+        final RemoteFreeBatch batch = new RemoteFreeBatch(1);
+        batch.openPlain(owner);
+        batch.writeRelease(value);
+        pushOverflow(batch);
+    }
+
+    private void pushOverflow(final RemoteFreeBatch batch)
+    {
+        RemoteFreeBatch head;
+        do
+        {
+            head = (RemoteFreeBatch)OVERFLOW_HEAD.getVolatile(overflow);
+            batch.overflowNext = head;
+        }
+        while (!OVERFLOW_HEAD.compareAndSet(overflow, head, batch));
+    }
+
+    /**
+     * Any thread, racy by nature: may answer true when the owner has nothing to do yet (an open batch
+     * whose next slot is unwritten) and false for a value published a moment ago. Owner: exact for its
+     * private state.
+     */
+    boolean hasWorkRelaxed()
+    {
+        return openHead != null || deferredCount != 0 || !queue.isEmpty() || !ring.isEmptyRelaxed() ||
+            OVERFLOW_HEAD.getOpaque(overflow) != null;
+    }
+
+    // =========================================================================================
+    // owner side
+    // =========================================================================================
+
+    /**
+     * Step 5: applies everything visible now. Owner only.
+     * @return the number of values taken (applied, deferred or rejected).
+     */
+    int drain()
+    {
+        final OffHeapArena arena = owner.arena;
+        int taken = 0;
+
+        RemoteFreeBatch b;
+        while ((b = queue.relaxedPoll()) != null)
+        {
+            appendOpen(b);
+        }
+        if (OVERFLOW_HEAD.getOpaque(overflow) != null)
+        {
+            b = (RemoteFreeBatch)OVERFLOW_HEAD.getAndSet(overflow, (RemoteFreeBatch)null);
+            while (b != null)
+            {
+                final RemoteFreeBatch next = b.overflowNext;
+                b.overflowNext = null;
+                appendOpen(b);
+                b = next;
+            }
+        }
+
+        long value;
+        while ((value = ring.poll()) != 0)
+        {
+            apply(arena, value);
+            taken++;
+        }
+
+        RemoteFreeBatch prev = null;
+        b = openHead;
+        while (b != null)
+        {
+            final RemoteFreeBatch next = b.consumerNext;
+            final int capacity = b.capacity();
+            int i = b.readIndex;
+            boolean finished = false;
+            while (i < capacity)
+            {
+                value = b.slotAcquire(i);
+                if (value == RemoteFreeBatch.EMPTY)
+                {
+                    break;
+                }
+                if (value == RemoteFreeBatch.SEAL)
+                {
+                    finished = true;
+                    break;
+                }
+                apply(arena, value);
+                taken++;
+                i++;
+            }
+            b.readIndex = i;
+            if (finished || i == capacity)
+            {
+                if (prev == null)
+                {
+                    openHead = next;
+                }
+                else
+                {
+                    prev.consumerNext = next;
+                }
+                if (openTail == b)
+                {
+                    openTail = prev;
+                }
+                b.recycleRelease();
+            }
+            else
+            {
+                prev = b;
+            }
+            b = next;
+        }
+
+        if (deferredCount != 0)
+        {
+            retryDeferred(arena);
+        }
+        if (taken != 0)
+        {
+            arena.counters().addOpaque(ArenaCounters.REMOTE_FREES_QUEUED, taken);
+        }
+        return taken;
+    }
+
+    private void appendOpen(final RemoteFreeBatch b)
+    {
+        b.consumerNext = null;
+        if (openTail == null)
+        {
+            openHead = b;
+        }
+        else
+        {
+            openTail.consumerNext = b;
+        }
+        openTail = b;
+    }
+
+    /** Step 6. */
+    private void apply(final OffHeapArena arena, final long value)
+    {
+        try
+        {
+            arena.free(value);
+            arena.counters().addOpaque(ArenaCounters.REMOTE_FREES_APPLIED, 1);
+        }
+        catch (final RuntimeException ex)
+        {
+            if (value < 0 && pinnedQuietly(arena, value))
+            {
+                defer(value);
+            }
+            else
+            {
+                owner.allocator.remoteFreeFailed(owner, value, ex);
+            }
+        }
+    }
+
+    private static boolean pinnedQuietly(final OffHeapArena arena, final long handle)
+    {
+        try
+        {
+            return arena.pinned(handle) > 0;
+        }
+        catch (final RuntimeException ex)
+        {
+            return false;
+        }
+    }
+
+    private void defer(final long handle)
+    {
+        if (deferredCount == deferred.length)
+        {
+            deferred = Arrays.copyOf(deferred, deferred.length * 2);
+        }
+        deferred[deferredCount++] = handle;
+        owner.allocator.counters().increment(AllocatorCounters.REMOTE_FREES_DEFERRED);
+    }
+
+    private void retryDeferred(final OffHeapArena arena)
+    {
+        final int n = deferredCount;
+        final long[] d = deferred;
+        int kept = 0;
+        for (int i = 0; i < n; i++)
+        {
+            final long handle = d[i];
+            if (pinnedQuietly(arena, handle))
+            {
+                d[kept++] = handle;
+                continue;
+            }
+            try
+            {
+                arena.free(handle);
+                arena.counters().addOpaque(ArenaCounters.REMOTE_FREES_APPLIED, 1);
+            }
+            catch (final RuntimeException ex)
+            {
+                if (pinnedQuietly(arena, handle))
+                {
+                    d[kept++] = handle; // pinned again between the check and the free
+                }
+                else
+                {
+                    owner.allocator.remoteFreeFailed(owner, handle, ex);
+                }
+            }
+        }
+        deferredCount = kept;
+    }
+
+    /**
+     * Owner only: nothing is waiting or half-read. Racy for values published concurrently, which is
+     * why a reclaimer closes an arena only when it also has no live blocks (then any later free is a
+     * double free by definition).
+     */
+    boolean isQuiescent()
+    {
+        return openHead == null && deferredCount == 0 && queue.isEmpty() && ring.isEmptyRelaxed() &&
+            OVERFLOW_HEAD.getVolatile(overflow) == null;
+    }
+
+    int deferredCount()
+    {
+        return deferredCount;
+    }
+
+    int openBatches()
+    {
+        int n = 0;
+        for (RemoteFreeBatch b = openHead; b != null; b = b.consumerNext)
+        {
+            n++;
+        }
+        return n;
+    }
+
+    int queueCapacity()
+    {
+        return queue.capacity();
+    }
+}

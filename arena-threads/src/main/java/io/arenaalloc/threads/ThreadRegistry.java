@@ -1,0 +1,310 @@
+package io.arenaalloc.threads;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+
+/**
+ * The platform threads of one {@link ArenaAllocator} ({@link Policy#PER_THREAD}) and the arenas of threads
+ * that ended: finds ended threads without finalizers, orphans their arenas, reclaims them, and lets new
+ * threads adopt them.
+ *
+ * <h2>Vocabulary</h2>
+ * <ul>
+ *   <li><b>context</b>: a registered thread's {@link ThreadContext} (its arena, its outbox).</li>
+ *   <li><b>orphan</b>: an arena whose owner ended (state ORPHANED, see {@link ManagedArena}). Its live
+ *   blocks stay valid: pins, frees (through its inbox) and reads keep working.</li>
+ *   <li><b>liveness scan</b>: a pass over the contexts calling {@code Thread.isAlive()}; a strong reference
+ *   to each registered thread is held until the scan sees it ended (no {@code WeakReference}, no
+ *   {@code ReferenceQueue}, no finalizer: {@code isAlive()} returning false is also the happens-before
+ *   edge that makes the dead thread's plain writes visible to the scanner, which a cleared weak
+ *   reference would not formally give).</li>
+ *   <li><b>reclaimer</b>: any thread running {@link #reclaim} (the background maintenance thread, or any
+ *   {@code maintain} caller) while it holds an orphan (state RECLAIMING).</li>
+ * </ul>
+ *
+ * <h2>Layout</h2>
+ * <pre>
+ *   contexts: ThreadContext[]  copy-on-write, volatile; written under this registry's monitor
+ *   orphans:  ManagedArena[]   copy-on-write, volatile; written under this registry's monitor
+ *   ownedArenas: int           arenas held by living threads (&lt;= maxThreadArenas), under the monitor
+ *   scanning: int              1 while a scan runs (CAS), so scans never overlap
+ *   nextScanNanos: long        rate limit: scans at most every livenessScanNanos
+ * </pre>
+ *
+ * <h2>Algorithms</h2>
+ * <ol>
+ *   <li><b>register</b> (a platform thread's first call): new context, appended to {@code contexts}.</li>
+ *   <li><b>scan</b> (at most every {@code livenessScanNanos}; from {@code maintain}, the background thread,
+ *   and a new thread's first allocation): for each context whose thread is not alive: seal its open
+ *   batches ({@link RemoteFreeOutbox#sealAllAfterDeath}) so owners can finish them; if it owned an arena,
+ *   clear the arena's owner, release-store ORPHANED and append it to {@code orphans}; fold its counters
+ *   into the allocator's; drop the context.</li>
+ *   <li><b>adopt</b> (a thread's first allocation, before it makes an arena): CAS an orphan from ORPHANED to
+ *   OWNED; the winner owns it from now on, drains its inbox at its next drain, and keeps every block.</li>
+ *   <li><b>reclaim</b> (within a deadline): for each orphan, CAS ORPHANED to RECLAIMING (skip on failure),
+ *   drain its inbox, compact it within the deadline (which releases emptied movable chunks); if it then
+ *   has no live block and nothing waiting, close it: every chunk goes back to its source and its id is
+ *   freed (a later free of one of its addresses is foreign, so rejected); else store ORPHANED again.</li>
+ * </ol>
+ * Bound: an ended owner's arena is orphaned within one {@code livenessScanNanos} of the next maintenance
+ * run; with the background thread on, within {@code livenessScanNanos + maintenancePeriodNanos}.
+ */
+final class ThreadRegistry
+{
+    private static final ThreadContext[] NO_CONTEXTS = new ThreadContext[0];
+    private static final ManagedArena[] NO_ARENAS = new ManagedArena[0];
+    private static final VarHandle SCANNING;
+
+    static
+    {
+        try
+        {
+            SCANNING = MethodHandles.lookup().findVarHandle(ThreadRegistry.class, "scanning", int.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    private final ArenaAllocator allocator;
+    private final AllocatorCounters counters;
+    private final int maxThreadArenas;
+    private final long scanIntervalNanos;
+    private volatile ThreadContext[] contexts = NO_CONTEXTS;
+    private volatile ManagedArena[] orphans = NO_ARENAS;
+    private int ownedArenas;
+    @SuppressWarnings("unused") // through SCANNING
+    private volatile int scanning;
+    private volatile long nextScanNanos;
+
+    ThreadRegistry(final ArenaAllocator allocator, final AllocatorCounters counters, final int maxThreadArenas,
+        final long scanIntervalNanos)
+    {
+        this.allocator = allocator;
+        this.counters = counters;
+        this.maxThreadArenas = maxThreadArenas;
+        this.scanIntervalNanos = scanIntervalNanos;
+        this.nextScanNanos = System.nanoTime();
+    }
+
+    /** Step 1. */
+    synchronized ThreadContext register(final Thread thread, final int batchSize, final boolean debug)
+    {
+        final ThreadContext c = new ThreadContext(thread, batchSize, debug);
+        final ThreadContext[] old = contexts;
+        final ThreadContext[] next = Arrays.copyOf(old, old.length + 1);
+        next[old.length] = c;
+        contexts = next;
+        counters.increment(AllocatorCounters.THREADS_REGISTERED);
+        return c;
+    }
+
+    /** Step 3. @return the adopted arena, now OWNED by {@code c}, or null when there is no orphan. */
+    synchronized ManagedArena adoptOrphan(final ThreadContext c)
+    {
+        for (final ManagedArena m : orphans)
+        {
+            if (m.casState(ManagedArena.ORPHANED, ManagedArena.OWNED))
+            {
+                m.owner = c;
+                removeOrphan(m);
+                ownedArenas++;
+                counters.increment(AllocatorCounters.ARENAS_ADOPTED);
+                return m;
+            }
+        }
+        return null;
+    }
+
+    /** @return true when a living thread may own one more arena (and counts it). */
+    synchronized boolean reserveOwnedArena()
+    {
+        if (ownedArenas >= maxThreadArenas)
+        {
+            return false;
+        }
+        ownedArenas++;
+        return true;
+    }
+
+    synchronized void unreserveOwnedArena()
+    {
+        ownedArenas--;
+    }
+
+    /** Step 2, rate-limited; never runs two scans at once. @return threads found ended. */
+    int scanIfDue(final long nowNanos)
+    {
+        if (nowNanos - nextScanNanos < 0 || !SCANNING.compareAndSet(this, 0, 1))
+        {
+            return 0;
+        }
+        try
+        {
+            nextScanNanos = nowNanos + scanIntervalNanos;
+            return scan();
+        }
+        finally
+        {
+            SCANNING.setRelease(this, 0);
+        }
+    }
+
+    private synchronized int scan()
+    {
+        final ThreadContext[] all = contexts;
+        ThreadContext[] alive = null;
+        int kept = 0;
+        for (int i = 0; i < all.length; i++)
+        {
+            final ThreadContext c = all[i];
+            if (c.thread.isAlive())
+            {
+                if (alive != null)
+                {
+                    alive[kept] = c;
+                }
+                kept++;
+                continue;
+            }
+            if (alive == null)
+            {
+                alive = Arrays.copyOf(all, all.length); // the first i entries are the living ones so far
+            }
+            endThread(c);
+        }
+        if (alive == null)
+        {
+            return 0;
+        }
+        contexts = Arrays.copyOf(alive, kept);
+        return all.length - kept;
+    }
+
+    /** The thread of {@code c} ended: its writes happen-before this (its isAlive() returned false). */
+    private void endThread(final ThreadContext c)
+    {
+        c.outbox.sealAllAfterDeath();
+        final ManagedArena m = c.arena;
+        if (m != null)
+        {
+            c.arena = null;
+            m.owner = null;
+            ownedArenas--;
+            m.stateRelease(ManagedArena.ORPHANED);
+            final ManagedArena[] o = orphans;
+            final ManagedArena[] next = Arrays.copyOf(o, o.length + 1);
+            next[o.length] = m;
+            orphans = next;
+            counters.increment(AllocatorCounters.ARENAS_ORPHANED);
+        }
+        counters.add(AllocatorCounters.REMOTE_FREES_BATCHED, c.outbox.remoteFrees);
+        counters.add(AllocatorCounters.BATCHES_PUBLISHED, c.outbox.batchesPublished);
+        counters.add(AllocatorCounters.BATCHES_OVERFLOWED, c.outbox.batchesOverflowed);
+        counters.increment(AllocatorCounters.THREADS_ENDED);
+    }
+
+    /**
+     * Step 4: reclaims orphans until {@code deadlineNanos} (at least the first one is looked at).
+     * @return work done: remote frees applied, compaction steps, arenas closed.
+     */
+    int reclaim(final long deadlineNanos)
+    {
+        final ManagedArena[] snapshot = orphans;
+        int work = 0;
+        for (int i = 0; i < snapshot.length; i++)
+        {
+            if (i > 0 && System.nanoTime() - deadlineNanos >= 0)
+            {
+                break;
+            }
+            final ManagedArena m = snapshot[i];
+            if (!m.casState(ManagedArena.ORPHANED, ManagedArena.RECLAIMING))
+            {
+                continue;
+            }
+            boolean closed = false;
+            try
+            {
+                work += m.inbox.drain();
+                work += allocator.compactWithin(m.arena, deadlineNanos);
+                if (m.arena.liveBlocks() == 0 && m.inbox.isQuiescent())
+                {
+                    synchronized (this)
+                    {
+                        removeOrphan(m);
+                    }
+                    allocator.closeArena(m);
+                    closed = true;
+                    work++;
+                }
+            }
+            finally
+            {
+                if (!closed)
+                {
+                    m.stateRelease(ManagedArena.ORPHANED);
+                }
+            }
+        }
+        return work;
+    }
+
+    private void removeOrphan(final ManagedArena m)
+    {
+        final ManagedArena[] o = orphans;
+        for (int i = 0; i < o.length; i++)
+        {
+            if (o[i] == m)
+            {
+                final ManagedArena[] next = new ManagedArena[o.length - 1];
+                System.arraycopy(o, 0, next, 0, i);
+                System.arraycopy(o, i + 1, next, i, o.length - i - 1);
+                orphans = next;
+                return;
+            }
+        }
+    }
+
+    /** Racy sum over living threads' outboxes, for {@link AllocatorCounters}. */
+    long liveOutboxSum(final int counterId)
+    {
+        long sum = 0;
+        for (final ThreadContext c : contexts)
+        {
+            final RemoteFreeOutbox o = c.outbox;
+            switch (counterId)
+            {
+                case AllocatorCounters.REMOTE_FREES_BATCHED:
+                    sum += o.remoteFrees;
+                    break;
+                case AllocatorCounters.BATCHES_PUBLISHED:
+                    sum += o.batchesPublished;
+                    break;
+                case AllocatorCounters.BATCHES_OVERFLOWED:
+                    sum += o.batchesOverflowed;
+                    break;
+                default:
+                    return 0;
+            }
+        }
+        return sum;
+    }
+
+    int orphanCount()
+    {
+        return orphans.length;
+    }
+
+    int contextCount()
+    {
+        return contexts.length;
+    }
+
+    ManagedArena[] orphansSnapshot()
+    {
+        return orphans;
+    }
+}
