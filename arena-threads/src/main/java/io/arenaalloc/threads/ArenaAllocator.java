@@ -149,6 +149,7 @@ public final class ArenaAllocator implements AutoCloseable
         this.registry = new ThreadRegistry(this, counters, config.maxThreadArenas(), config.livenessScanNanos());
         this.counters.attach(registry);
         this.name = "arena-allocator-" + INSTANCES.incrementAndGet();
+        this.nextStripeMaintenanceNanos = System.nanoTime();
         if (policy == Policy.STRIPED)
         {
             stripes();
@@ -636,14 +637,24 @@ public final class ArenaAllocator implements AutoCloseable
      *   and it runs on the owner's thread: never concurrently with its allocations);</li>
      *   <li>the liveness scan, if due ({@code livenessScanNanos}): ended threads' arenas become orphans;</li>
      *   <li>orphans: drain, compact, close when empty ({@link ThreadRegistry});</li>
-     *   <li>stripes, at most once per {@code maintenancePeriodNanos}: for each stripe whose lock is free,
-     *   drain and compact under the lock (a busy stripe is skipped, never waited for).</li>
+     *   <li>stripes: for each stripe whose lock is free, drain and compact under the lock (a busy stripe is
+     *   skipped, never waited for); from an idle strategy at most once per {@code maintenancePeriodNanos}.</li>
      * </ol>
      * Draining is not cut short by the budget (it is bounded by what is queued); compaction is.
      * @return work done (remote frees applied, compaction steps, arenas orphaned or closed): 0 when idle,
      * as an Agrona duty cycle expects.
      */
     public int maintain(final long budgetNanos)
+    {
+        return maintain(budgetNanos, false);
+    }
+
+    /**
+     * As {@link #maintain(long)}; {@code idleCall} (from {@link MaintainingIdleStrategy}, which may run on
+     * every thread's every idle cycle) limits stripe maintenance to once per {@code maintenancePeriodNanos}
+     * so idle threads do not contend for stripe locks with allocating ones.
+     */
+    int maintain(final long budgetNanos, final boolean idleCall)
     {
         checkOpen();
         if (budgetNanos < 0)
@@ -666,7 +677,7 @@ public final class ArenaAllocator implements AutoCloseable
             work += registry.reclaim(deadline);
         }
         final ManagedArena[] s = stripes;
-        if (s != null && start - nextStripeMaintenanceNanos >= 0)
+        if (s != null && (!idleCall || start - nextStripeMaintenanceNanos >= 0))
         {
             nextStripeMaintenanceNanos = start + config.maintenancePeriodNanos();
             work += maintainStripes(s, deadline);
@@ -692,10 +703,6 @@ public final class ArenaAllocator implements AutoCloseable
                 {
                     m.unlockRelease();
                 }
-            }
-            if (System.nanoTime() - deadline >= 0)
-            {
-                break;
             }
         }
         return work;
@@ -872,6 +879,25 @@ public final class ArenaAllocator implements AutoCloseable
     ThreadRegistry registry()
     {
         return registry;
+    }
+
+    /** The managed arena of an address or handle, or null (tests, diagnostics). */
+    ManagedArena managedArenaOf(final long addressOrHandle)
+    {
+        return lookup(addressOrHandle);
+    }
+
+    /** The stripes, made if needed. */
+    ManagedArena[] stripesForTest()
+    {
+        return stripes();
+    }
+
+    /** The calling thread's own arena under PER_THREAD, or null. */
+    ManagedArena ownArenaForTest()
+    {
+        final ThreadContext c = existingContext();
+        return c == null ? null : c.arena;
     }
 
     /** Closes an arena held exclusively (reclaimer) or at allocator close. */

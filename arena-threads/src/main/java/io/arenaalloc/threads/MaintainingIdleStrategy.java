@@ -11,7 +11,8 @@ import org.agrona.concurrent.IdleStrategy;
  * <ol>
  *   <li>workCount &gt; 0: the loop is busy; pass it to the delegate (which resets its back-off), no
  *   maintenance.</li>
- *   <li>workCount == 0: run {@code maintain(budgetNanos)} on this thread.</li>
+ *   <li>workCount == 0: run {@code maintain(budgetNanos)} on this thread (stripes at most once per
+ *   {@code maintenancePeriodNanos} over all idling threads).</li>
  *   <li>Maintenance did something: report it to the delegate as work (no sleep: there may be more).</li>
  *   <li>Nothing to maintain: {@code delegate.idle(0)} (spin, yield, park as the delegate decides).</li>
  * </ol>
@@ -50,7 +51,7 @@ public final class MaintainingIdleStrategy implements IdleStrategy
         }
         if (!allocator.isClosed())
         {
-            final int done = allocator.maintain(budgetNanos);
+            final int done = allocator.maintain(budgetNanos, true);
             if (done > 0)
             {
                 delegate.idle(done);

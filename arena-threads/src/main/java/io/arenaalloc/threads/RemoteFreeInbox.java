@@ -116,7 +116,7 @@ import java.util.Arrays;
  *
  * <h2>Threading</h2>
  * {@link #publish}, {@link #offerSingle}, {@link #pushOverflowSingle}, {@link #hasWorkRelaxed}: any thread.
- * {@link #drain} and {@link #isQuiescent}: the arena's owner only.
+ * {@link #drain}, {@link #isQuiescent}: the arena's owner only.
  */
 final class RemoteFreeInbox
 {
@@ -406,11 +406,7 @@ final class RemoteFreeInbox
         deferredCount = kept;
     }
 
-    /**
-     * Owner only: nothing is waiting or half-read. Racy for values published concurrently, which is
-     * why a reclaimer closes an arena only when it also has no live blocks (then any later free is a
-     * double free by definition).
-     */
+    /** Owner only: nothing is waiting or half-read (racy for values published concurrently). */
     boolean isQuiescent()
     {
         return openHead == null && deferredCount == 0 && queue.isEmpty() && ring.isEmptyRelaxed() &&

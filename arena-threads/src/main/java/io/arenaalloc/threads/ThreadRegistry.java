@@ -44,8 +44,11 @@ import java.util.Arrays;
  *   OWNED; the winner owns it from now on, drains its inbox at its next drain, and keeps every block.</li>
  *   <li><b>reclaim</b> (within a deadline): for each orphan, CAS ORPHANED to RECLAIMING (skip on failure),
  *   drain its inbox, compact it within the deadline (which releases emptied movable chunks); if it then
- *   has no live block and nothing waiting, close it: every chunk goes back to its source and its id is
- *   freed (a later free of one of its addresses is foreign, so rejected); else store ORPHANED again.</li>
+ *   has no live block, close it: every chunk goes back to its source, its chunks leave the address map and
+ *   its id leaves the allocator's table, so a later free of one of its addresses or handles is rejected
+ *   at once as foreign. Values still in its inbox or in batches that freers hold open can only be double
+ *   frees (nothing is live): they are dropped unreported, and each freer forgets such a batch the next
+ *   time it looks for an idle one. Else store ORPHANED again.</li>
  * </ol>
  * Bound: an ended owner's arena is orphaned within one {@code livenessScanNanos} of the next maintenance
  * run; with the background thread on, within {@code livenessScanNanos + maintenancePeriodNanos}.
@@ -230,7 +233,7 @@ final class ThreadRegistry
             {
                 work += m.inbox.drain();
                 work += allocator.compactWithin(m.arena, deadlineNanos);
-                if (m.arena.liveBlocks() == 0 && m.inbox.isQuiescent())
+                if (m.arena.liveBlocks() == 0)
                 {
                     synchronized (this)
                     {
@@ -301,6 +304,19 @@ final class ThreadRegistry
     int contextCount()
     {
         return contexts.length;
+    }
+
+    /** Tests: the batch pool size of a registered thread's outbox, or -1. */
+    int poolSizeOf(final Thread thread)
+    {
+        for (final ThreadContext c : contexts)
+        {
+            if (c.thread == thread)
+            {
+                return c.outbox.poolSize();
+            }
+        }
+        return -1;
     }
 
     ManagedArena[] orphansSnapshot()

@@ -1,0 +1,357 @@
+package io.arenaalloc.threads;
+
+import io.arenaalloc.core.ArenaConfig;
+import io.arenaalloc.core.ArenaCounters;
+import io.arenaalloc.core.InvalidBlockException;
+import io.arenaalloc.core.OffHeapArena;
+import org.agrona.concurrent.NoOpIdleStrategy;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Frees by threads that do not own the block: batching, draining, full inboxes, bad frees, the bound. */
+class RemoteFreeTest
+{
+    @Test
+    void shouldBatchRemoteFreesAndApplyThemAtTheOwnersNextDrain() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final int n = 1000;
+            final long[] blocks = new long[n];
+            for (int i = 0; i < n; i++)
+            {
+                blocks[i] = alloc.allocate(64);
+            }
+            final OffHeapArena arena = alloc.arenaOf(blocks[0]);
+            TestAllocators.onOtherThread("freer", () ->
+            {
+                for (final long b : blocks)
+                {
+                    alloc.free(b);
+                }
+            });
+            assertEquals(n, arena.liveBlocks(), "remote frees wait for the owner");
+            assertEquals(n, alloc.counters().get(AllocatorCounters.REMOTE_FREES_BATCHED));
+            assertEquals((n + 63) / 64, alloc.counters().get(AllocatorCounters.BATCHES_PUBLISHED),
+                "one publication (one CAS) per 64 frees");
+
+            // drainInterval (64) calls on the owner's arena drain the inbox without any maintain call
+            final long[] fresh = new long[64];
+            for (int i = 0; i < fresh.length; i++)
+            {
+                fresh[i] = alloc.allocate(64);
+            }
+            assertEquals(64, arena.liveBlocks());
+            assertEquals(n, arena.counters().getOpaque(ArenaCounters.REMOTE_FREES_APPLIED));
+            for (final long b : fresh)
+            {
+                alloc.free(b);
+            }
+            assertEquals(0, arena.liveBlocks());
+        }
+    }
+
+    @Test
+    void shouldMakeFreedBytesReusableWhileTheOwnerOnlyIdles() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long[] blocks = new long[500];
+            final CountDownLatch allocated = new CountDownLatch(1);
+            final AtomicBoolean stop = new AtomicBoolean();
+            final OffHeapArena[] arena = new OffHeapArena[1];
+            final Thread owner = new Thread(() ->
+            {
+                for (int i = 0; i < blocks.length; i++)
+                {
+                    blocks[i] = alloc.allocate(100);
+                }
+                arena[0] = alloc.arenaOf(blocks[0]);
+                allocated.countDown();
+                final MaintainingIdleStrategy idle = new MaintainingIdleStrategy(alloc, NoOpIdleStrategy.INSTANCE, 10_000);
+                while (!stop.get())
+                {
+                    idle.idle(0); // an event loop with nothing to do: never allocates again
+                    Thread.onSpinWait();
+                }
+            }, "idle-owner");
+            owner.start();
+            TestAllocators.await(allocated);
+            for (final long b : blocks)
+            {
+                alloc.free(b);
+            }
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (arena[0].counters().getOpaque(ArenaCounters.LIVE_BLOCKS) != 0 && System.nanoTime() < deadline)
+            {
+                Thread.sleep(1);
+            }
+            stop.set(true);
+            owner.join();
+            assertEquals(0, arena[0].counters().getOpaque(ArenaCounters.LIVE_BLOCKS),
+                "the idle owner applied every remote free");
+        }
+    }
+
+    @Test
+    void shouldSeeTheFreesOfAFreerThatStopsInTheMiddleOfABatch() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long[] blocks = {alloc.allocate(64), alloc.allocate(64), alloc.allocate(64)};
+            final OffHeapArena arena = alloc.arenaOf(blocks[0]);
+            final CountDownLatch freed = new CountDownLatch(1);
+            final CountDownLatch release = new CountDownLatch(1);
+            final Thread freer = new Thread(() ->
+            {
+                for (final long b : blocks)
+                {
+                    alloc.free(b);
+                }
+                freed.countDown();
+                try
+                {
+                    release.await(); // alive, silent, its batch 3/64 full
+                }
+                catch (final InterruptedException ignore)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }, "silent-freer");
+            freer.start();
+            TestAllocators.await(freed);
+            assertEquals(3, arena.liveBlocks());
+            alloc.maintain(0);
+            assertEquals(0, arena.liveBlocks(), "batches are published when opened: no flush needed");
+            release.countDown();
+            freer.join();
+        }
+    }
+
+    @Test
+    void shouldNeverLoseAFreeWhenTheBatchQueueIsFull() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).inboxCapacity(2).remoteFreeBatchSize(1).build())
+        {
+            for (int round = 0; round < 3; round++)
+            {
+                final long[] blocks = new long[200];
+                for (int i = 0; i < blocks.length; i++)
+                {
+                    blocks[i] = alloc.allocate(32);
+                }
+                final OffHeapArena arena = alloc.arenaOf(blocks[0]);
+                final long overflowedBefore = alloc.counters().get(AllocatorCounters.BATCHES_OVERFLOWED);
+                TestAllocators.onOtherThread("freer-" + round, () ->
+                {
+                    for (final long b : blocks)
+                    {
+                        alloc.free(b);
+                    }
+                });
+                assertTrue(alloc.counters().get(AllocatorCounters.BATCHES_OVERFLOWED) - overflowedBefore >= 198,
+                    "a queue of 2 batches overflows onto the stack");
+                alloc.maintain(0);
+                assertEquals(0, arena.liveBlocks(), "round " + round + ": every free arrived");
+            }
+        }
+    }
+
+    @Test
+    void shouldNeverLoseASingleFreeWhenTheRingIsFull()
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).ringCapacity(2).build())
+        {
+            final long[] blocks = new long[10];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = alloc.allocate(48);
+            }
+            final ManagedArena m = alloc.managedArenaOf(blocks[0]);
+            int overflowed = 0;
+            for (final long b : blocks)
+            {
+                // the path of a thread without an outbox (a virtual thread), taken directly
+                if (!m.inbox.offerSingle(b))
+                {
+                    m.inbox.pushOverflowSingle(b);
+                    overflowed++;
+                }
+            }
+            assertEquals(8, overflowed, "a ring of 2 takes 2");
+            assertEquals(10, m.arena.liveBlocks());
+            assertEquals(10, m.inbox.drain());
+            assertEquals(0, m.arena.liveBlocks());
+            assertTrue(m.inbox.isQuiescent());
+        }
+    }
+
+    @Test
+    void shouldFreeIntoABusyStripeThroughItsRingAndWaitOnlyWhenTheRingIsFull() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.STRIPED).ringCapacity(2).build())
+        {
+            final long[] blocks = new long[10];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = alloc.allocate(48);
+            }
+            final ManagedArena m = alloc.managedArenaOf(blocks[0]);
+            for (final long b : blocks)
+            {
+                assertEquals(m, alloc.managedArenaOf(b), "one thread, one stripe");
+            }
+            assertTrue(m.tryLock());
+            final Thread freer = new Thread(() ->
+            {
+                for (final long b : blocks)
+                {
+                    alloc.free(b);
+                }
+            }, "striped-freer");
+            freer.start();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (alloc.counters().get(AllocatorCounters.RING_FULL_LOCKED_FREES) == 0 && System.nanoTime() < deadline)
+            {
+                Thread.sleep(1);
+            }
+            assertEquals(2, alloc.counters().get(AllocatorCounters.SINGLE_FREES), "two frees wait in the ring");
+            assertTrue(freer.isAlive(), "the third waits for the lock: the ring is full");
+            m.unlockRelease();
+            freer.join();
+            alloc.maintain(0);
+            assertEquals(0, m.arena.liveBlocks());
+        }
+    }
+
+    @Test
+    void shouldReportADoubleFreeAcrossThreadsToTheErrorHandler() throws Exception
+    {
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).errorHandler(errors::add).build())
+        {
+            final long a = alloc.allocate(64);
+            final long h = alloc.allocateHandle(64);
+            TestAllocators.onOtherThread("double-freer", () ->
+            {
+                alloc.free(a);
+                alloc.free(a);
+                alloc.free(h);
+            });
+            alloc.free(alloc.allocate(8)); // keep the arena busy: nothing else breaks
+            alloc.maintain(0);
+            assertEquals(1, errors.size(), errors.toString());
+            final InvalidRemoteFreeException ex = assertInstanceOf(InvalidRemoteFreeException.class, errors.get(0));
+            assertEquals(a, ex.value());
+            assertTrue(ex.getMessage().contains("not the start of a live block"), ex.getMessage());
+            assertEquals(1, alloc.counters().get(AllocatorCounters.REMOTE_FREE_ERRORS));
+            assertEquals(ex, alloc.lastRemoteFreeError());
+
+            // the handle was freed once, remotely; a second remote free of it is stale
+            TestAllocators.onOtherThread("stale-freer", () -> alloc.free(h));
+            alloc.maintain(0);
+            assertEquals(2, errors.size());
+            assertTrue(errors.get(1).getMessage().contains("stale"), errors.get(1).getMessage());
+            assertEquals(0, alloc.arenaOf(a).liveBlocks());
+        }
+    }
+
+    @Test
+    void shouldRejectAQueuedDuplicateAtOnceInDebugMode() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD)
+            .arenaConfig(ArenaConfig.builder().chunkSize(TestAllocators.CHUNK).debug(true).build()).build())
+        {
+            final long a = alloc.allocate(64);
+            TestAllocators.onOtherThread("debug-freer", () ->
+            {
+                alloc.free(a);
+                final InvalidBlockException ex = assertThrows(InvalidBlockException.class, () -> alloc.free(a));
+                assertTrue(ex.getMessage().contains("already queued"), ex.getMessage());
+            });
+            alloc.maintain(0);
+            assertEquals(0, alloc.arenaOf(a).liveBlocks());
+        }
+    }
+
+    @Test
+    void shouldRefuseAPinnedHandleAtOnceAndDeferOneThatWasPinnedLater() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long h = alloc.allocateHandle(256);
+            final OffHeapArena arena = alloc.arenaOf(h);
+            alloc.pin(h);
+            TestAllocators.onOtherThread("pinned-freer", () ->
+                assertThrows(IllegalStateException.class, () -> alloc.free(h)));
+            alloc.unpin(h);
+
+            TestAllocators.onOtherThread("freer", () -> alloc.free(h)); // unpinned now: queued
+            alloc.pin(h); // pinned before the owner applies it
+            alloc.maintain(0);
+            assertEquals(1, arena.liveBlocks(), "a pinned block is not freed under its pin");
+            assertEquals(1, alloc.counters().get(AllocatorCounters.REMOTE_FREES_DEFERRED));
+            alloc.unpin(h);
+            alloc.maintain(0);
+            assertEquals(0, arena.liveBlocks(), "the deferred free lands after the unpin");
+        }
+    }
+
+    @Test
+    void shouldRecycleBatchesSoAFreerStopsMakingThem() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long[] blocks = new long[64 * 20];
+            final CountDownLatch[] go = {new CountDownLatch(1), new CountDownLatch(1)};
+            final CountDownLatch[] done = {new CountDownLatch(1), new CountDownLatch(1)};
+            final int[] pool = new int[2];
+            final Thread freer = new Thread(() ->
+            {
+                try
+                {
+                    for (int round = 0; round < 2; round++)
+                    {
+                        go[round].await();
+                        for (final long b : blocks)
+                        {
+                            alloc.free(b);
+                        }
+                        pool[round] = alloc.registry().poolSizeOf(Thread.currentThread());
+                        done[round].countDown();
+                    }
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }, "recycling-freer");
+            freer.start();
+            for (int round = 0; round < 2; round++)
+            {
+                for (int i = 0; i < blocks.length; i++)
+                {
+                    blocks[i] = alloc.allocate(64);
+                }
+                go[round].countDown();
+                TestAllocators.await(done[round]);
+                alloc.maintain(0);
+                assertEquals(0, alloc.arenaOf(blocks[0]).liveBlocks());
+            }
+            freer.join();
+            assertEquals(20, pool[0], "20 batches in flight at most in round 0");
+            assertEquals(20, pool[1], "round 1 reused them all: no new batch, no garbage");
+        }
+    }
+}
