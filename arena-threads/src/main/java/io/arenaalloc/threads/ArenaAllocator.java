@@ -632,10 +632,11 @@ public final class ArenaAllocator implements AutoCloseable
     /**
      * Maintenance within about {@code budgetNanos}, for any event loop's idle time. In order:
      * <ol>
+     *   <li>the liveness scan, if due ({@code livenessScanNanos}): ended threads' arenas become orphans and
+     *   ended freers' open batches are sealed;</li>
      *   <li>the caller's own arena (PER_THREAD): drain its inbox, then compaction steps while worth it and
      *   within budget (this is the only place besides limit handling where the owner's arena is compacted,
      *   and it runs on the owner's thread: never concurrently with its allocations);</li>
-     *   <li>the liveness scan, if due ({@code livenessScanNanos}): ended threads' arenas become orphans;</li>
      *   <li>orphans: drain, compact, close when empty ({@link ThreadRegistry});</li>
      *   <li>stripes: for each stripe whose lock is free, drain and compact under the lock (a busy stripe is
      *   skipped, never waited for); from an idle strategy at most once per {@code maintenancePeriodNanos}.</li>
@@ -663,7 +664,7 @@ public final class ArenaAllocator implements AutoCloseable
         }
         final long start = System.nanoTime();
         final long deadline = start + budgetNanos;
-        int work = 0;
+        int work = registry.scanIfDue(start);
         final ThreadContext c = existingContext();
         if (c != null && c.arena != null)
         {
@@ -671,7 +672,6 @@ public final class ArenaAllocator implements AutoCloseable
             work += m.drainIfWork();
             work += compactWithin(m.arena, deadline);
         }
-        work += registry.scanIfDue(start);
         if (registry.orphanCount() != 0)
         {
             work += registry.reclaim(deadline);
