@@ -1,0 +1,167 @@
+package io.arenaalloc.threads;
+
+import io.arenaalloc.core.ArenaConfig;
+import io.arenaalloc.core.ArenaLimitExceededException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The global limit across arenas, the per-arena limit, and back-pressure (waiting for remote frees). */
+class LimitTest
+{
+    private static final long LIMIT = 4 * TestAllocators.CHUNK;
+    private static final long BLOCK = 100_000; // medium: two per 256 KiB chunk
+
+    private static List<Long> fillToTheLimit(final ArenaAllocator alloc)
+    {
+        final List<Long> blocks = new ArrayList<>();
+        while (true)
+        {
+            try
+            {
+                blocks.add(alloc.allocate(BLOCK));
+            }
+            catch (final AllocatorLimitExceededException ex)
+            {
+                return blocks;
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Policy.class)
+    void shouldStopAtTheGlobalLimitWithAClearException(final Policy policy)
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(policy).maxTotalBytes(LIMIT).build())
+        {
+            final List<Long> blocks = fillToTheLimit(alloc);
+            assertTrue(blocks.size() >= 6, "blocks=" + blocks.size());
+            final AllocatorLimitExceededException ex = assertThrows(AllocatorLimitExceededException.class,
+                () -> alloc.allocate(BLOCK));
+            assertTrue(ex.isGlobal());
+            assertEquals(LIMIT, ex.limitBytes());
+            assertEquals(BLOCK, ex.requestedBytes());
+            assertTrue(ex.getMessage().contains("global limit maxTotalBytes=" + LIMIT), ex.getMessage());
+            assertInstanceOf(ArenaLimitExceededException.class, ex, "callers of arena-core catch it too");
+            assertTrue(alloc.committedBytes() <= LIMIT);
+            assertTrue(alloc.counters().get(AllocatorCounters.LIMIT_FAILURES) >= 2);
+
+            alloc.free(blocks.remove(0));
+            blocks.add(alloc.allocate(BLOCK)); // room again
+            for (final long b : blocks)
+            {
+                alloc.free(b);
+            }
+        }
+    }
+
+    @Test
+    void shouldShareTheGlobalLimitBetweenThreads() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).maxTotalBytes(LIMIT).build())
+        {
+            final List<Long> mine = new ArrayList<>();
+            for (int i = 0; i < 6; i++)
+            {
+                mine.add(alloc.allocate(BLOCK)); // three chunks
+            }
+            TestAllocators.onOtherThread("second", () ->
+            {
+                final List<Long> theirs = fillToTheLimit(alloc);
+                assertEquals(2, theirs.size(), "one chunk left for the second thread's arena");
+                for (final long b : theirs)
+                {
+                    alloc.free(b);
+                }
+            });
+            for (final long b : mine)
+            {
+                alloc.free(b);
+            }
+        }
+    }
+
+    @Test
+    void shouldReportTheArenaLimitApartFromTheGlobalOne()
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD)
+            .arenaConfig(ArenaConfig.builder().chunkSize(TestAllocators.CHUNK).maxTotalBytes(2 * TestAllocators.CHUNK).build())
+            .build())
+        {
+            final List<Long> blocks = fillToTheLimit(alloc);
+            final AllocatorLimitExceededException ex = assertThrows(AllocatorLimitExceededException.class,
+                () -> alloc.allocate(BLOCK));
+            assertFalse(ex.isGlobal());
+            assertTrue(ex.getMessage().contains("arena limit maxTotalBytes=" + 2 * TestAllocators.CHUNK), ex.getMessage());
+            blocks.forEach(alloc::free);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Policy.class)
+    void shouldWaitForRemoteFreesInsteadOfFailing(final Policy policy) throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(policy).maxTotalBytes(LIMIT)
+            .limitWaitNanos(TimeUnit.SECONDS.toNanos(20)).build())
+        {
+            final List<Long> blocks = new ArrayList<>();
+            for (int i = 0; i < 8; i++)
+            {
+                blocks.add(alloc.allocate(BLOCK));
+            }
+            final long victim = blocks.remove(0);
+            final Thread consumer = new Thread(() ->
+            {
+                try
+                {
+                    Thread.sleep(200);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+                alloc.free(victim);
+            }, "late-consumer");
+            consumer.start();
+            final long start = System.nanoTime();
+            blocks.add(alloc.allocate(BLOCK)); // waits for the free instead of throwing
+            final long waited = System.nanoTime() - start;
+            consumer.join();
+            assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(100), "waited=" + waited);
+            assertEquals(1, alloc.counters().get(AllocatorCounters.LIMIT_WAITS));
+            assertEquals(0, alloc.counters().get(AllocatorCounters.LIMIT_FAILURES));
+            blocks.forEach(alloc::free);
+        }
+    }
+
+    @Test
+    void shouldGiveUpAfterTheWaitWithTheTimeItWaited()
+    {
+        final long wait = TimeUnit.MILLISECONDS.toNanos(100);
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).maxTotalBytes(LIMIT).limitWaitNanos(wait).build())
+        {
+            final List<Long> blocks = new ArrayList<>();
+            for (int i = 0; i < 8; i++)
+            {
+                blocks.add(alloc.allocate(BLOCK));
+            }
+            final long start = System.nanoTime();
+            final AllocatorLimitExceededException ex = assertThrows(AllocatorLimitExceededException.class,
+                () -> alloc.allocate(BLOCK));
+            assertTrue(System.nanoTime() - start >= wait);
+            assertTrue(ex.waitedNanos() >= wait, "waited=" + ex.waitedNanos());
+            assertTrue(ex.getMessage().contains("after waiting"), ex.getMessage());
+            blocks.forEach(alloc::free);
+        }
+    }
+}
