@@ -741,7 +741,7 @@ public final class ArenaAllocator implements AutoCloseable
     }
 
     /** An Agrona {@link Agent} whose duty cycle is {@link #maintain}, for an {@link AgentRunner} or composite. */
-    public Agent maintenanceAgent()
+    public MaintenanceAgent maintenanceAgent()
     {
         return new MaintenanceAgent(this, config.maintenanceBudgetNanos());
     }
