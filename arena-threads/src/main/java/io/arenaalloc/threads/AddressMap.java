@@ -31,8 +31,10 @@ import java.lang.invoke.VarHandle;
  *   then the two slots of window k &amp; 1023; return the descriptor whose [base, end) contains the address.
  *   Three dependent loads and at most two range checks; nothing allocated.</li>
  *   <li><b>add</b> (an arena's owner, before any block of the chunk is handed out): for every window the
- *   chunk touches, CAS its descriptor into the first empty slot of the two. Both taken: the chunk
- *   overlaps memory another registered chunk holds: {@link IllegalStateException}, after undoing.</li>
+ *   chunk touches, CAS its descriptor into the first empty slot of the two. Both taken: three chunks meet
+ *   in one window, which only overlapping chunks can do: {@link IllegalStateException}, after taking the
+ *   descriptor out of the windows already done. (Not every overlap meets that test; memory sources never
+ *   hand out overlapping regions, so it is a safety net for caller-owned regions, not a guarantee.)</li>
  *   <li><b>remove</b> (an arena's owner, after the chunk's last block is gone and before the memory goes
  *   back to its source): CAS the descriptor out of every window slot that holds it.</li>
  * </ol>
@@ -77,9 +79,14 @@ final class AddressMap
 
         public String toString()
         {
-            return "Descriptor{arena=" + arena.id + ", base=0x" + Long.toHexString(base) + ", end=0x" +
+            return "Descriptor{arena=" + arenaId(this) + ", base=0x" + Long.toHexString(base) + ", end=0x" +
                 Long.toHexString(end) + '}';
         }
+    }
+
+    private static String arenaId(final Descriptor d)
+    {
+        return d.arena == null ? "-" : Integer.toString(d.arena.id);
     }
 
     private final Descriptor[][][] root = new Descriptor[ROOT_SIZE][][];
@@ -135,7 +142,7 @@ final class AddressMap
                     removeAt(u, d);
                 }
                 throw new IllegalStateException("chunk [0x" + Long.toHexString(d.base) + ", 0x" + Long.toHexString(d.end) +
-                    ") of arena " + d.arena.id + " overlaps registered chunks " + x + " and " + y +
+                    ") of arena " + arenaId(d) + " overlaps registered chunks " + x + " and " + y +
                     ": two arenas were given the same memory");
             }
         }
