@@ -205,7 +205,7 @@ public final class ArenaStatTool implements Callable<Integer>
         sb.append("status: ").append(liveness.message()).append('\n');
         sb.append("==========================================================================\n");
         final List<ArenaSnapshot> columns = new ArrayList<>(arenas);
-        if (!noTotal && arenas.size() != 1)
+        if (!noTotal && arenas.size() >= 2)
         {
             columns.add(ArenaSnapshot.total("total", arenas));
         }
