@@ -103,36 +103,40 @@ class CountersModelTest
     }
 
     @ParameterizedTest
-    @ValueSource(longs = {1, 2, 3})
+    @ValueSource(longs = {1, 2, 3, 4})
     void figuresMatchTheModelExactly(final long seed)
     {
         final SplittableRandom rnd = new SplittableRandom(seed);
         final Model m = new Model();
-        final ArenaConfig config = ArenaConfig.builder().chunkSize(CHUNK).maxTotalBytes(10 * CHUNK)
+        final ArenaConfig config = ArenaConfig.builder().chunkSize(CHUNK).maxTotalBytes(16 * CHUNK)
             .compactOnAllocationFailure(false).fragmentationThreshold(0.05).build();
         try (OffHeapArena arena = OffHeapArena.create(config))
         {
             final ArenaStatsPublisher publisher = ArenaStatsPublisher.of(arena);
-            for (int op = 0; op < 6000; op++)
+            for (int op = 0; op < 20_000; op++)
             {
-                final int kind = rnd.nextInt(100);
-                if (kind < 30)
+                int kind = rnd.nextInt(100);
+                if (kind >= 35 && kind < 75 && m.fixedUsable.size() + m.handleUsable.size() < 300)
+                {
+                    kind = rnd.nextInt(35); // keep a working set of about 300 blocks
+                }
+                if (kind < 20)
                 {
                     allocateFixed(arena, rnd, m);
                 }
-                else if (kind < 50)
+                else if (kind < 35)
                 {
                     allocateHandle(arena, rnd, m);
                 }
-                else if (kind < 80)
+                else if (kind < 75)
                 {
                     freeOne(arena, rnd, m);
                 }
-                else if (kind < 88)
+                else if (kind < 85)
                 {
                     reallocateFixed(arena, rnd, m);
                 }
-                else if (kind < 95)
+                else if (kind < 92)
                 {
                     pinOrUnpin(arena, rnd, m);
                 }
@@ -149,6 +153,9 @@ class CountersModelTest
             publisher.publish();
             check(arena, publisher.snapshot(), m, "seed " + seed + " end");
             check(arena, ArenaStats.snapshot(arena), m, "seed " + seed + " ArenaStats.snapshot");
+            // the seeds reach every kind of event the model predicts
+            assertTrue(m.blocksMoved > 0 && m.limitFailures > 0 && m.reallocations > 0 && m.compactSteps > 0,
+                () -> "seed " + seed + " coverage: " + publisher.snapshot());
             for (final long h : new ArrayList<>(m.pinned))
             {
                 arena.unpin(h);
