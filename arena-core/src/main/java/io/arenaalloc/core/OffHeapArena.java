@@ -65,6 +65,8 @@ public final class OffHeapArena implements AutoCloseable
     public static final long MAX_REQUEST = 1L << 46;
     /** Guard bytes after each block in debug mode. */
     public static final int GUARD_BYTES = 16;
+    /** Chunk metadata objects kept for reuse, per kind (regular, huge). */
+    static final int CHUNK_POOL_SIZE = 8;
     static final byte GUARD_BYTE = (byte)0xAB;
     static final byte POISON_BYTE = (byte)0xDD;
 
@@ -95,10 +97,13 @@ public final class OffHeapArena implements AutoCloseable
     private final Compactor compactor;
     private final ChunkListener chunkListener;
 
+    /** Chunk objects of released regular and huge chunks, reused so steady state allocates nothing. */
+    private final Chunk[] regularPool = new Chunk[CHUNK_POOL_SIZE];
+    private int regularPoolSize;
+    private final Chunk[] hugePool = new Chunk[CHUNK_POOL_SIZE];
+    private int hugePoolSize;
     private Slab[] slabs = new Slab[64];
     private int slabCount;
-    private int[] freeSlabIds = new int[64];
-    private int freeSlabTop;
     private int[] freeChunkIds = new int[16];
     private int freeChunkTop;
     private int nextChunkId;
@@ -803,7 +808,8 @@ public final class OffHeapArena implements AutoCloseable
             throw limitExceeded(requested);
         }
         final long base = source.reserve(bytes);
-        final Chunk chunk = new Chunk(takeChunkId(), Chunk.KIND_HUGE, base, bytes, null);
+        final Chunk chunk = hugePoolSize > 0 ? hugePool[--hugePoolSize].reuse(takeChunkId(), base, bytes, null) :
+            new Chunk(takeChunkId(), Chunk.KIND_HUGE, base, bytes, null);
         chunk.hugeBlockAddress = (base + alignment - 1) & -alignment;
         chunk.hugeHandleIndex = -1;
         addChunk(chunk);
@@ -819,6 +825,10 @@ public final class OffHeapArena implements AutoCloseable
         removeChunk(chunk);
         source.release(chunk.base, chunk.size);
         recycleChunkId(chunk.id);
+        if (hugePoolSize < CHUNK_POOL_SIZE)
+        {
+            hugePool[hugePoolSize++] = chunk;
+        }
         commit(-chunk.size);
         counters.addOpaque(ArenaCounters.HUGE_CHUNKS, -1);
         counters.addOpaque(ArenaCounters.CHUNKS_RELEASED, 1);
@@ -832,7 +842,9 @@ public final class OffHeapArena implements AutoCloseable
             return false;
         }
         final long base = source.reserve(chunkSize);
-        final Chunk chunk = new Chunk(takeChunkId(), Chunk.KIND_REGULAR, base, chunkSize, heap);
+        final Chunk chunk = regularPoolSize > 0 ?
+            regularPool[--regularPoolSize].reuse(takeChunkId(), base, chunkSize, heap) :
+            new Chunk(takeChunkId(), Chunk.KIND_REGULAR, base, chunkSize, heap);
         addChunk(chunk);
         commit(chunkSize);
         counters.addOpaque(ArenaCounters.CHUNKS, 1);
@@ -848,6 +860,10 @@ public final class OffHeapArena implements AutoCloseable
         removeChunk(chunk);
         source.release(chunk.base, chunk.size);
         recycleChunkId(chunk.id);
+        if (regularPoolSize < CHUNK_POOL_SIZE)
+        {
+            regularPool[regularPoolSize++] = chunk;
+        }
         commit(-chunk.size);
         counters.addOpaque(ArenaCounters.CHUNKS, -1);
         counters.addOpaque(ArenaCounters.CHUNKS_RELEASED, 1);
@@ -886,12 +902,9 @@ public final class OffHeapArena implements AutoCloseable
         freeChunkIds[freeChunkTop++] = id;
     }
 
-    Slab takeSlab()
+    /** A new Slab object with the next id; heaps pool their released slabs themselves. */
+    Slab newSlab()
     {
-        if (freeSlabTop > 0)
-        {
-            return slabs[freeSlabIds[--freeSlabTop]];
-        }
         if (slabCount == slabs.length)
         {
             slabs = java.util.Arrays.copyOf(slabs, slabs.length * 2);
@@ -899,15 +912,6 @@ public final class OffHeapArena implements AutoCloseable
         final Slab slab = new Slab(slabCount);
         slabs[slabCount++] = slab;
         return slab;
-    }
-
-    void recycleSlab(final Slab slab)
-    {
-        if (freeSlabTop == freeSlabIds.length)
-        {
-            freeSlabIds = java.util.Arrays.copyOf(freeSlabIds, freeSlabIds.length * 2);
-        }
-        freeSlabIds[freeSlabTop++] = slab.id;
     }
 
     // =========================================================================================
@@ -976,7 +980,7 @@ public final class OffHeapArena implements AutoCloseable
         long a = address;
         while (chunk != null && chunk.kind == Chunk.KIND_REGION && chunk.base == a)
         {
-            if (chunk.usedGranules != 0)
+            if (chunk.liveBytes != 0)
             {
                 throw new IllegalStateException("removeRegion: region at address=0x" + Long.toHexString(address) +
                     " still has live blocks in piece 0x" + Long.toHexString(chunk.base) + " (" + chunk.usedGranules +
@@ -989,12 +993,33 @@ public final class OffHeapArena implements AutoCloseable
         chunk = chunkMap.find(address);
         while (chunk != null && chunk.kind == Chunk.KIND_REGION && chunk.base == a)
         {
+            releaseEmptySlabs(chunk);
             final Chunk next = chunkMap.find(a + chunk.size);
             fixed.runs.remove(chunk, 0, chunk.granules);
             removeChunk(chunk);
             recycleChunkId(chunk.id);
             a += chunk.size;
             chunk = next;
+        }
+    }
+
+    /** Gives back the runs of empty slabs still held (as current) in a chunk with no live block. */
+    private void releaseEmptySlabs(final Chunk chunk)
+    {
+        int g = 0;
+        while (g < chunk.granules)
+        {
+            final int tag = chunk.tag[g];
+            if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
+            {
+                final Slab slab = slabs[Chunk.tagValue(tag)];
+                g += slab.granules;
+                slab.heap.releaseSlab(slab);
+            }
+            else
+            {
+                g += Math.max(1, Chunk.tagValue(tag));
+            }
         }
     }
 
@@ -1023,7 +1048,7 @@ public final class OffHeapArena implements AutoCloseable
             if (slabs[s].active)
             {
                 slabs[s].active = false;
-                recycleSlab(slabs[s]);
+                slabs[s].heap.recycleSlab(slabs[s]);
             }
         }
         fixed.clear();
