@@ -24,6 +24,10 @@ import java.util.regex.Pattern;
  * {@code arena-stat}: attaches to the counters file of a running process (see {@link ArenaStatsExporter}) and
  * prints its arenas' figures as a table that refreshes every second, in the manner of Aeron's AeronStat.
  *
+ * <h2>Vocabulary</h2>
+ * <b>round</b>: one read of the file and one screen. <b>liveness</b>: running, stale, closed or exited (see
+ * {@link StatsFileReader#liveness(long)}). File layout: {@link StatsFile}.
+ *
  * <h2>Usage</h2>
  * <pre>
  *   java -jar arena-stats-&lt;version&gt;-cli.jar [FILE] [--once] [-n COUNT] [-i MS] [-a REGEX]... [-f REGEX]

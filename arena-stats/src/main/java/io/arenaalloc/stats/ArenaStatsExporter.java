@@ -22,7 +22,16 @@ import java.util.concurrent.locks.LockSupport;
  * <h2>Vocabulary</h2>
  * <b>registration</b>: an arena's {@link ArenaStatsPublisher} with its {@link ArenaFigures#COUNT} counters in
  * the file. <b>publish</b>: one copy of every registration's figures into the file, plus the heartbeat.
- * File layout: see {@link StatsFile}.
+ *
+ * <h2>Layout (the file in full: {@link StatsFile})</h2>
+ * <pre>
+ *   0        256                      256 + 4V                  256 + 5V
+ *   | header | counters metadata (4V) | counters values (V)     |     V = maxCounters x 128
+ *   registration r (registration id r.id) owns counter ids r.counterIds[0 .. COUNT-1]:
+ *     values[counterOffset(r.counterIds[f])] = figure f of r's arena; key = (arena id, f, r.id, name)
+ * </pre>
+ * Export is off unless an exporter is built; {@link #enabledBySystemProperty()} lets an allocator builder
+ * wire it to the single switch {@value #PROP_EXPORT}.
  *
  * <h2>Threading contract</h2>
  * <ul>
@@ -61,6 +70,9 @@ public final class ArenaStatsExporter implements AutoCloseable
     public static final boolean DEFAULT_DELETE_ON_CLOSE = false;
     public static final String PROP_DELETE_ON_CLOSE = "arena.stats.deleteOnClose";
     public static final String THREAD_NAME = "arena-stats-exporter";
+    /** The switch for allocators that offer export as one option: "true" turns it on. Default off. */
+    public static final String PROP_EXPORT = "arena.stats.export";
+    public static final boolean DEFAULT_EXPORT = false;
 
     private final Path file;
     private final MappedByteBuffer mapped;
@@ -145,6 +157,12 @@ public final class ArenaStatsExporter implements AutoCloseable
         }
         return Paths.get(System.getProperty("java.io.tmpdir"),
             DEFAULT_FILE_PREFIX + ProcessHandle.current().pid() + DEFAULT_FILE_SUFFIX);
+    }
+
+    /** @return true when {@value #PROP_EXPORT} is "true" (default {@value #DEFAULT_EXPORT}). */
+    public static boolean enabledBySystemProperty()
+    {
+        return Boolean.parseBoolean(System.getProperty(PROP_EXPORT, Boolean.toString(DEFAULT_EXPORT)));
     }
 
     public Path file()

@@ -14,6 +14,10 @@ import java.util.function.Supplier;
 /**
  * Registers {@link ArenaStatsMXBean}s with the platform MBean server.
  *
+ * <h2>Vocabulary</h2>
+ * <b>source</b>: a supplier of snapshots (one publisher, or a registry's total). <b>registration</b>: the handle
+ * that unregisters the MBean.
+ *
  * <h2>ObjectNames</h2>
  * <pre>
  *   {@value #DOMAIN}:type=ArenaStats,arena=&lt;id&gt;   one arena, {@link #register(ArenaStatsPublisher)}

@@ -11,6 +11,16 @@ import java.util.Map;
  *   io.arenaalloc:type=ArenaStats,arena=total           a registry's total ({@link ArenaStatsJmx#TOTAL_OBJECT_NAME})
  * </pre>
  *
+ * <h2>Vocabulary</h2>
+ * Attributes are the figures of {@link ArenaFigures} by their snapshot accessor names ({@code getLiveBytes} is
+ * figure {@code live-bytes}), plus {@code Figures} (all of them as a table) and {@code Summary} (one line).
+ *
+ * <h2>How a getter answers</h2>
+ * <ol>
+ *   <li>Take one snapshot from the source (any thread, a few hundred nanoseconds).</li>
+ *   <li>Return the figure, converted to the unit below.</li>
+ * </ol>
+ *
  * <h2>Semantics</h2>
  * Every getter takes a fresh snapshot ({@link ArenaStatsPublisher#snapshot()}, any thread): counters are current
  * (slightly stale), owner figures are as of the arena's last publish ({@link #getPublishedAtMillis()}). Two getters

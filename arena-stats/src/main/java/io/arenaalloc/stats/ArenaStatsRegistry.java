@@ -7,6 +7,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * A thread-safe set of {@link ArenaStatsPublisher}s, the source the reporter and the JMX total read.
  *
+ * <h2>Vocabulary and layout</h2>
+ * <pre>
+ *   publishers: CopyOnWriteArrayList [ p0 | p1 | ... ]   each p = one arena's publisher (arena, name, figures)
+ * </pre>
+ *
  * <h2>Contract</h2>
  * Adding and removing copy the list (copy-on-write): cheap at the rate arenas come and go, and readers
  * ({@link #snapshots()}) never block or see a half-changed list. Publishers of closed arenas are dropped by

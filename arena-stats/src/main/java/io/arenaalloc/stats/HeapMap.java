@@ -39,8 +39,9 @@ import java.util.Locale;
  *   row 2  |FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF|    a huge chunk: scaled to the width
  * </pre>
  * Colours (ARGB): background white, unused dark grey, free light grey, fixed blue, movable green,
- * pinned red: {@link #COLORS}. A huge chunk wider than the picture is drawn scaled: each pixel covers
- * ceil(granules / width) granules and takes the highest state among them.
+ * pinned red: {@link #COLORS}. A chunk wider than the picture (a huge chunk, or the last piece of a large
+ * caller-owned region) is drawn scaled: each pixel covers ceil(granules / width) granules and takes the highest
+ * state among them.
  *
  * <h2>Algorithm</h2>
  * <ol>

@@ -8,6 +8,10 @@ import java.util.function.IntPredicate;
  * Text formatting shared by {@code arena-stat}, the reporter and snapshots: exact numbers with grouping, byte
  * sizes in binary units, ages, and the figure table.
  *
+ * <h2>Vocabulary</h2>
+ * <b>cell</b>: one figure of one snapshot as text, by the figure's {@link ArenaFigures.Unit}: counts, bytes and
+ * nanoseconds exact with grouping ({@code 1,234}); ppm as a percentage; epoch ms as an age ("0.3 s ago").
+ *
  * <h2>Table layout</h2>
  * <pre>
  *   figure                   arena-0     arena-1       total      &lt;- one column per snapshot, right-aligned
