@@ -12,9 +12,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * Reads a counters file written by {@link ArenaStatsExporter} (normally in another process): validates it,
@@ -37,9 +37,12 @@ import java.util.Map;
  *   count. Wrap the two buffers in an Agrona {@link CountersReader}.</li>
  * </ol>
  * <h2>Algorithm of {@link #read()}</h2>
- * Visit every allocated counter of type {@link StatsFile#FIGURE_TYPE_ID}; group by registration id (in order
- * of first appearance); read the value with a volatile load. Values are slightly stale and not from one
- * instant, as with any Agrona counters reader.
+ * <ol>
+ *   <li>Visit every allocated counter of type {@link StatsFile#FIGURE_TYPE_ID}.</li>
+ *   <li>Group by registration id, ascending: registration order, whatever counter slots were reused.</li>
+ *   <li>Read each value with a volatile load. Values are slightly stale and not from one instant, as with any
+ *   Agrona counters reader.</li>
+ * </ol>
  *
  * <p>Not thread safe; one reader per thread. {@link #close()} unmaps.
  */
@@ -298,7 +301,7 @@ public final class StatsFileReader implements AutoCloseable
     public List<ArenaSnapshot> read()
     {
         final long now = System.currentTimeMillis();
-        final Map<Long, Row> rows = new LinkedHashMap<>();
+        final Map<Long, Row> rows = new TreeMap<>();
         counters.forEach((int counterId, int typeId, DirectBuffer key, String label) ->
         {
             if (typeId != StatsFile.FIGURE_TYPE_ID)
