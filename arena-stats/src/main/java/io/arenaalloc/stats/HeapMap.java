@@ -31,7 +31,7 @@ import java.util.Locale;
  *
  * <h2>Picture layout</h2>
  * <pre>
- *   width  = granules of the largest regular chunk (chunkSize / 256: 16384 px for 4 MiB chunks)
+ *   width  = granules of a regular chunk (chunkSize / 256: 16384 px for 4 MiB chunks), at most MAX_WIDTH
  *   height = chunks x rowHeight
  *   x = 0                                                         width - 1
  *   row 0  |FFFF.MMMMMMMM.....PPP..MMMMM.........|    F fixed, M movable, P pinned, . free
@@ -39,8 +39,8 @@ import java.util.Locale;
  *   row 2  |FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF|    a huge chunk: scaled to the width
  * </pre>
  * Colours (ARGB): background white, unused dark grey, free light grey, fixed blue, movable green,
- * pinned red: {@link #COLORS}. A chunk wider than the picture (a huge chunk, or the last piece of a large
- * caller-owned region) is drawn scaled: each pixel covers ceil(granules / width) granules and takes the highest
+ * pinned red: {@link #COLORS}. A chunk wider than the picture (a huge chunk, the last piece of a large
+ * caller-owned region, or any chunk above 4 MiB) is drawn scaled: each pixel covers ceil(granules / width) granules and takes the highest
  * state among them.
  *
  * <h2>Algorithm</h2>
@@ -71,6 +71,8 @@ public final class HeapMap
         COLOR_TABLE[3], COLOR_TABLE[4], COLOR_TABLE[5]);
     /** Default pixel height of a row. */
     public static final int DEFAULT_ROW_HEIGHT = 1;
+    /** Widest picture: chunks of more than 16384 granules (4 MiB) are drawn scaled. */
+    public static final int MAX_WIDTH = 16384;
 
     private final int width;
     private final List<Row> rows;
@@ -88,7 +90,7 @@ public final class HeapMap
      */
     public static HeapMap capture(final OffHeapArena arena)
     {
-        final int width = (int)Math.min(Integer.MAX_VALUE, arena.config().chunkSize() >>> SizeClasses.GRANULE_SHIFT);
+        final int width = (int)Math.min(MAX_WIDTH, arena.config().chunkSize() >>> SizeClasses.GRANULE_SHIFT);
         final Capture capture = new Capture(width);
         arena.walk(capture);
         return new HeapMap(capture.width, capture.rows);
