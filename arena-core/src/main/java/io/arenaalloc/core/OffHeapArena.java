@@ -254,7 +254,11 @@ public final class OffHeapArena implements AutoCloseable
     {
         final int n = (int)SizeClasses.granulesFor(Math.max(internal, SizeClasses.SMALL_MAX + 1));
         final int extra = alignment <= SizeClasses.GRANULE ? 0 : (int)(alignment >>> SizeClasses.GRANULE_SHIFT) - 1;
-        final int ref = fixed.allocateRun(n + extra);
+        int ref = fixed.allocateRun(n + extra);
+        if (ref < 0 && compactForSpace())
+        {
+            ref = fixed.allocateRun(n + extra);
+        }
         if (ref < 0)
         {
             throw limitExceeded(requested);
@@ -751,13 +755,31 @@ public final class OffHeapArena implements AutoCloseable
         return !closed && compactor.worthIt();
     }
 
+    /**
+     * Called when an allocation found no space within the limit: compacts the movable heap in steps until a
+     * chunk comes free (released to the source, so the limit has room again, or kept as a spare), or until
+     * compaction has nothing left to gain or 1000 default step budgets have passed.
+     * @return true when a retry of the allocation may succeed.
+     */
     private boolean compactForSpace()
     {
         if (!config.compactOnAllocationFailure() || !compactor.worthIt())
         {
             return false;
         }
-        return compactor.step(config.compactStepNanos() * 100, Long.MAX_VALUE) > 0;
+        final long releasedBefore = counters.getOpaque(ArenaCounters.CHUNKS_RELEASED);
+        final int sparesBefore = movable.emptyChunks;
+        final long stepNanos = Math.max(1000, config.compactStepNanos());
+        final long deadline = System.nanoTime() + 1000 * stepNanos;
+        while (compactor.worthIt() && System.nanoTime() < deadline)
+        {
+            compactor.step(10 * stepNanos, Long.MAX_VALUE);
+            if (counters.getOpaque(ArenaCounters.CHUNKS_RELEASED) > releasedBefore || movable.emptyChunks > sparesBefore)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     // =========================================================================================
@@ -773,7 +795,11 @@ public final class OffHeapArena implements AutoCloseable
         if (internal <= mediumMax)
         {
             final int n = (int)SizeClasses.granulesFor(internal);
-            final long address = heap.allocateMedium(n);
+            long address = heap.allocateMedium(n);
+            if (address == 0 && compactForSpace())
+            {
+                address = heap.allocateMedium(n);
+            }
             if (address == 0)
             {
                 throw limitExceeded(requested);
@@ -786,7 +812,11 @@ public final class OffHeapArena implements AutoCloseable
 
     private long allocateSmall(final Heap heap, final int cls, final long requested)
     {
-        final Slab slab = heap.slabFor(cls);
+        Slab slab = heap.slabFor(cls);
+        if (slab == null && compactForSpace())
+        {
+            slab = heap.slabFor(cls);
+        }
         if (slab == null)
         {
             throw limitExceeded(requested);
@@ -803,7 +833,8 @@ public final class OffHeapArena implements AutoCloseable
         final long pad = alignment > MemorySource.ALIGNMENT ? alignment : 0;
         final long bytes = Math.max(ChunkMap.MIN_CHUNK_BYTES,
             (internal + pad + MemorySource.ALIGNMENT - 1) & -MemorySource.ALIGNMENT);
-        if (committedBytes + bytes > maxTotalBytes || bytes > maxTotalBytes)
+        if (bytes > maxTotalBytes || (committedBytes + bytes > maxTotalBytes &&
+            !(compactForSpace() && committedBytes + bytes <= maxTotalBytes)))
         {
             throw limitExceeded(requested);
         }
