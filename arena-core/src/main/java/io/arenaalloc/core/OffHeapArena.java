@@ -1269,8 +1269,10 @@ public final class OffHeapArena implements AutoCloseable
     }
 
     /**
-     * Visits every block and free run: regular chunks in id order and address order within, then huge
-     * chunks. Owner thread only; the visitor must not call back into the arena.
+     * Visits every block and free run: chunks in id order (regular, region and huge), and address order
+     * within a chunk; each chunk is announced by {@link BlockVisitor#beginChunk} and each block or free run
+     * goes to {@link BlockVisitor#visitBlock}. A slab's tail waste (less than one block) is not visited.
+     * Owner thread only; the visitor must not call back into the arena. Allocates nothing.
      */
     public void walk(final BlockVisitor visitor)
     {
@@ -1284,11 +1286,14 @@ public final class OffHeapArena implements AutoCloseable
             }
             if (c.isHuge())
             {
-                visitor.visit(c.hugeBlockAddress, c.size - (c.hugeBlockAddress - c.base) - guard, true,
-                    c.hugeHandleIndex >= 0);
+                final boolean handled = c.hugeHandleIndex >= 0;
+                visitor.beginChunk(c.base, c.size, true, handled);
+                visitor.visitBlock(c.hugeBlockAddress, c.size - (c.hugeBlockAddress - c.base) - guard, true,
+                    handled, handled && handles.isPinnedAt(c.hugeHandleIndex), BlockVisitor.NO_SIZE_CLASS);
                 continue;
             }
             final boolean isMovable = c.heap == movable;
+            visitor.beginChunk(c.base, c.size, false, isMovable);
             int g = 0;
             while (g < c.granules)
             {
@@ -1299,8 +1304,9 @@ public final class OffHeapArena implements AutoCloseable
                     final Slab slab = slabs[Chunk.tagValue(tag)];
                     for (int i = 0; i < slab.capacity; i++)
                     {
-                        visitor.visit(slab.addressOf(i), slab.classSize - (slab.isAllocated(i) ? guard : 0),
-                            slab.isAllocated(i), isMovable);
+                        final boolean used = slab.isAllocated(i);
+                        visitor.visitBlock(slab.addressOf(i), slab.classSize - (used ? guard : 0), used, isMovable,
+                            used && isMovable && handles.isPinnedAt(slab.handles[i]), slab.cls);
                     }
                     g += slab.granules;
                 }
@@ -1308,8 +1314,8 @@ public final class OffHeapArena implements AutoCloseable
                 {
                     final int len = Math.max(1, Chunk.tagValue(tag));
                     final boolean used = kind == Chunk.TAG_BLOCK;
-                    visitor.visit(c.granuleAddress(g), ((long)len << SizeClasses.GRANULE_SHIFT) - (used ? guard : 0),
-                        used, isMovable);
+                    visitor.visitBlock(c.granuleAddress(g), ((long)len << SizeClasses.GRANULE_SHIFT) - (used ? guard : 0),
+                        used, isMovable, used && isMovable && handles.isPinnedAt(c.next[g]), BlockVisitor.NO_SIZE_CLASS);
                     g += len;
                 }
             }
