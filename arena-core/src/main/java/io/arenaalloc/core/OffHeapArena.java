@@ -1024,33 +1024,13 @@ public final class OffHeapArena implements AutoCloseable
         chunk = chunkMap.find(address);
         while (chunk != null && chunk.kind == Chunk.KIND_REGION && chunk.base == a)
         {
-            releaseEmptySlabs(chunk);
+            chunk.heap.releaseEmptySlabs(chunk);
             final Chunk next = chunkMap.find(a + chunk.size);
             fixed.runs.remove(chunk, 0, chunk.granules);
             removeChunk(chunk);
             recycleChunkId(chunk.id);
             a += chunk.size;
             chunk = next;
-        }
-    }
-
-    /** Gives back the runs of empty slabs still held (as current) in a chunk with no live block. */
-    private void releaseEmptySlabs(final Chunk chunk)
-    {
-        int g = 0;
-        while (g < chunk.granules)
-        {
-            final int tag = chunk.tag[g];
-            if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
-            {
-                final Slab slab = slabs[Chunk.tagValue(tag)];
-                g += slab.granules;
-                slab.heap.releaseSlab(slab);
-            }
-            else
-            {
-                g += Math.max(1, Chunk.tagValue(tag));
-            }
         }
     }
 
@@ -1419,6 +1399,7 @@ public final class OffHeapArena implements AutoCloseable
     {
         liveBytes += bytes;
         counters.setOpaque(ArenaCounters.LIVE_BYTES, liveBytes);
+        counters.maxOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, liveBytes);
     }
 
     private void afterAllocate(final long address, final long requested)
@@ -1427,7 +1408,6 @@ public final class OffHeapArena implements AutoCloseable
         counters.addOpaque(ArenaCounters.ALLOCATIONS, 1);
         counters.setOpaque(ArenaCounters.LIVE_BLOCKS, liveBlocks);
         counters.addOpaque(ArenaCounters.REQUESTED_BYTES, requested);
-        counters.maxOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, liveBytes);
         if (debug)
         {
             debugAfterAllocate(address);
