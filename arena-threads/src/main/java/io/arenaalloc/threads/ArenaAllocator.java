@@ -147,7 +147,7 @@ public final class ArenaAllocator implements AutoCloseable
         this.budget = new GlobalBudget(config.maxTotalBytes());
         this.errorHandler = config.errorHandler();
         this.registry = new ThreadRegistry(this, counters, config.maxThreadArenas(), config.livenessScanNanos());
-        this.counters.attach(registry);
+        this.counters.attach(this);
         this.name = "arena-allocator-" + INSTANCES.incrementAndGet();
         this.nextStripeMaintenanceNanos = System.nanoTime();
         if (policy == Policy.STRIPED)
@@ -323,11 +323,7 @@ public final class ArenaAllocator implements AutoCloseable
         {
             c.outbox.free(m, addressOrHandle);
         }
-        else if (m.inbox.offerSingle(addressOrHandle))
-        {
-            counters.increment(AllocatorCounters.SINGLE_FREES);
-        }
-        else
+        else if (!m.inbox.offerSingle(addressOrHandle))
         {
             m.inbox.pushOverflowSingle(addressOrHandle);
             counters.increment(AllocatorCounters.SINGLE_FREES_OVERFLOWED);
@@ -351,7 +347,6 @@ public final class ArenaAllocator implements AutoCloseable
         }
         if (m.inbox.offerSingle(value))
         {
-            counters.increment(AllocatorCounters.SINGLE_FREES);
             return;
         }
         counters.increment(AllocatorCounters.RING_FULL_LOCKED_FREES);
@@ -881,6 +876,25 @@ public final class ArenaAllocator implements AutoCloseable
         return registry;
     }
 
+    /** Racy sum of the hot-path counters kept by threads and arenas (see {@link AllocatorCounters}). */
+    long liveCounterSum(final int id)
+    {
+        if (id == AllocatorCounters.SINGLE_FREES || id == AllocatorCounters.STRIPE_REHASHES)
+        {
+            long sum = 0;
+            for (int i = 0; i < arenas.length(); i++)
+            {
+                final ManagedArena m = arenas.get(i);
+                if (m != null)
+                {
+                    sum += id == AllocatorCounters.SINGLE_FREES ? m.singleFreesReceived : m.rehashesHere;
+                }
+            }
+            return sum;
+        }
+        return registry.liveOutboxSum(id);
+    }
+
     /** The managed arena of an address or handle, or null (tests, diagnostics). */
     ManagedArena managedArenaOf(final long addressOrHandle)
     {
@@ -903,6 +917,8 @@ public final class ArenaAllocator implements AutoCloseable
     /** Closes an arena held exclusively (reclaimer) or at allocator close. */
     void closeArena(final ManagedArena m)
     {
+        counters.add(AllocatorCounters.SINGLE_FREES, m.singleFreesReceived);
+        counters.add(AllocatorCounters.STRIPE_REHASHES, m.rehashesHere);
         m.stateRelease(ManagedArena.CLOSED);
         m.arena.close();
         arenas.compareAndSet(m.id, m, null);
@@ -1059,13 +1075,14 @@ public final class ArenaAllocator implements AutoCloseable
             final ManagedArena m = s[probe & mask];
             if (m.tryLock())
             {
+                m.rehashesHere += i;
                 return m;
             }
             probe = Threads.advanceProbe(probe);
-            counters.increment(AllocatorCounters.STRIPE_REHASHES);
         }
         final ManagedArena m = s[probe & mask];
         m.lock();
+        m.rehashesHere += s.length;
         return m;
     }
 

@@ -251,10 +251,16 @@ final class RemoteFreeInbox
         }
 
         long value;
+        int single = 0;
         while ((value = ring.poll()) != 0)
         {
             apply(arena, value);
-            taken++;
+            single++;
+        }
+        if (single != 0)
+        {
+            owner.singleFreesReceived += single;
+            taken += single;
         }
 
         RemoteFreeBatch prev = null;
