@@ -69,7 +69,7 @@ final class RemoteFreeOutbox
         {
             b = openBatch(slot, destination, b);
         }
-        else if (debug && b.containsPlain(value))
+        else if (debug && b.containsUnappliedPlain(value))
         {
             throw new InvalidBlockException("free: " + describe(value) + " is already queued for a remote free to arena " +
                 destination.id + " by this thread (double free)");
