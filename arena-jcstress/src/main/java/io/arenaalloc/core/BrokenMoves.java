@@ -38,6 +38,7 @@ public final class BrokenMoves
     {
         final long expected = r.r3 == 1 ? blocks.b : blocks.a;
         r.r4 = table.pins(handle) == 1 && table.addressAt(HandleTable.indexOf(handle)) == expected ? 1 : 0;
+        SharedTable.giveBack(handle, blocks);
     }
 
     /** Bug: the mover skips {@code tryBeginMove}, so it neither checks the pin count nor blocks new pins. */
@@ -51,9 +52,18 @@ public final class BrokenMoves
     @State
     public static class BrokenMoveIgnoresPins
     {
-        final HandleTable table = new HandleTable(1);
-        final TwoBlocks blocks = new TwoBlocks();
-        final long handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
+        final HandleTable table = SharedTable.TABLE;
+        final TwoBlocks blocks;
+        final long handle;
+
+        public BrokenMoveIgnoresPins()
+        {
+            synchronized (SharedTable.OWNER)
+            {
+                blocks = TwoBlocks.take();
+                handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
+            }
+        }
 
         @Actor
         public void pinner(final IIII_Result r)
@@ -92,10 +102,18 @@ public final class BrokenMoves
     @State
     public static class BrokenMovePublishesBeforeCopy
     {
-        final HandleTable table = new HandleTable(1);
-        final TwoBlocks blocks = new TwoBlocks();
-        final long handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
-        final int index = HandleTable.indexOf(handle);
+        final HandleTable table = SharedTable.TABLE;
+        final TwoBlocks blocks;
+        final long handle;
+
+        public BrokenMovePublishesBeforeCopy()
+        {
+            synchronized (SharedTable.OWNER)
+            {
+                blocks = TwoBlocks.take();
+                handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
+            }
+        }
 
         @Actor
         public void pinner(final IIII_Result r)
@@ -106,6 +124,7 @@ public final class BrokenMoves
         @Actor
         public void mover(final IIII_Result r)
         {
+            final int index = HandleTable.indexOf(handle);
             if (table.tryBeginMove(index))
             {
                 table.endMove(index, blocks.b); // BUG: publish first ...

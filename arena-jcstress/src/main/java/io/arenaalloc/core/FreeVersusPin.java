@@ -18,11 +18,11 @@ import org.openjdk.jcstress.infra.results.III_Result;
  * ("pinned") and changes nothing. Never both.
  *
  * <p>r1 = free: 1 succeeded, 2 threw "pinned", 3 threw stale; r2 = pin: 1 got block A, 2 threw stale,
- * 9 got another address; r3 = arbiter: -1 when the slot is free, else its pin count.
+ * 9 got another address; r3 = arbiter: -1 when the handle is no longer current (freed), else its pin count.
  */
 @JCStressTest
 @Description("free (owner) || pin (other thread): exactly one succeeds.")
-@Outcome(id = "1, 2, -1", expect = ACCEPTABLE, desc = "free first: pin threw StaleHandleException; slot is free")
+@Outcome(id = "1, 2, -1", expect = ACCEPTABLE, desc = "free first: pin threw StaleHandleException; handle no longer current")
 @Outcome(id = "2, 1, 1", expect = ACCEPTABLE, desc = "pin first: free threw 'pinned' and changed nothing; one pin held")
 @Outcome(id = "1, 1, .*", expect = FORBIDDEN, desc = "both succeeded: the pinner holds the address of a freed block")
 @Outcome(id = "2, 2, .*", expect = FORBIDDEN, desc = "both failed")
@@ -30,9 +30,18 @@ import org.openjdk.jcstress.infra.results.III_Result;
 @State
 public class FreeVersusPin
 {
-    final HandleTable table = new HandleTable(1);
-    final TwoBlocks blocks = new TwoBlocks();
-    final long handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
+    final HandleTable table = SharedTable.TABLE;
+    final TwoBlocks blocks;
+    final long handle;
+
+    public FreeVersusPin()
+    {
+        synchronized (SharedTable.OWNER)
+        {
+            blocks = TwoBlocks.take();
+            handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
+        }
+    }
 
     @Actor
     public void owner(final III_Result r)
@@ -68,7 +77,7 @@ public class FreeVersusPin
     @Arbiter
     public void arbiter(final III_Result r)
     {
-        final int index = HandleTable.indexOf(handle);
-        r.r3 = table.isLiveAt(index) ? table.pins(handle) : -1;
+        r.r3 = SharedTable.isCurrent(handle) ? table.pins(handle) : -1;
+        SharedTable.giveBack(handle, blocks);
     }
 }

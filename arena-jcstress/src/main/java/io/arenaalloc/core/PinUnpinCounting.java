@@ -37,9 +37,18 @@ public final class PinUnpinCounting
     @State
     public static class PinPinUnpin
     {
-        final HandleTable table = new HandleTable(1);
-        final TwoBlocks blocks = new TwoBlocks();
-        final long handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
+        final HandleTable table = SharedTable.TABLE;
+        final TwoBlocks blocks;
+        final long handle;
+
+        public PinPinUnpin()
+        {
+            synchronized (SharedTable.OWNER)
+            {
+                blocks = TwoBlocks.take();
+                handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
+            }
+        }
 
         @Actor
         public void pinner(final IIII_Result r)
@@ -59,6 +68,11 @@ public final class PinUnpinCounting
         {
             r.r3 = table.pins(handle);
             r.r4 = table.tryBeginMove(HandleTable.indexOf(handle)) ? 1 : 0;
+            if (r.r4 == 1)
+            {
+                table.endMove(HandleTable.indexOf(handle), blocks.a);
+            }
+            SharedTable.giveBack(handle, blocks);
         }
     }
 
@@ -75,12 +89,17 @@ public final class PinUnpinCounting
     @State
     public static class UnpinUnpin
     {
-        final HandleTable table = new HandleTable(1);
-        final TwoBlocks blocks = new TwoBlocks();
-        final long handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
+        final HandleTable table = SharedTable.TABLE;
+        final TwoBlocks blocks;
+        final long handle;
 
         public UnpinUnpin()
         {
+            synchronized (SharedTable.OWNER)
+            {
+                blocks = TwoBlocks.take();
+                handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
+            }
             table.pin(handle);
             table.pin(handle);
         }
@@ -115,6 +134,7 @@ public final class PinUnpinCounting
             {
                 r.r3 = 1;
             }
+            SharedTable.giveBack(handle, blocks);
         }
     }
 }

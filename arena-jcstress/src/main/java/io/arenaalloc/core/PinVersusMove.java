@@ -34,10 +34,20 @@ import org.openjdk.jcstress.infra.results.IIII_Result;
 @State
 public class PinVersusMove
 {
-    final HandleTable table = new HandleTable(1);
-    final TwoBlocks blocks = new TwoBlocks();
-    final long handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
-    final int index = HandleTable.indexOf(handle);
+    final HandleTable table = SharedTable.TABLE;
+    final TwoBlocks blocks;
+    final long handle;
+    final int index;
+
+    public PinVersusMove()
+    {
+        synchronized (SharedTable.OWNER)
+        {
+            blocks = TwoBlocks.take();
+            handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
+        }
+        index = HandleTable.indexOf(handle);
+    }
 
     @Actor
     public void pinner(final IIII_Result r)
@@ -69,5 +79,6 @@ public class PinVersusMove
     {
         final long expected = r.r3 == 1 ? blocks.b : blocks.a;
         r.r4 = table.pins(handle) == 1 && table.addressAt(index) == expected ? 1 : 0;
+        SharedTable.giveBack(handle, blocks);
     }
 }

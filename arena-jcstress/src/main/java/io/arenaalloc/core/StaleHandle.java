@@ -42,9 +42,23 @@ public final class StaleHandle
         }
         final long h2 = table.allocate(blocks.b, TwoBlocks.BLOCK);
         newHandle[0] = h2;
-        final boolean sameSlot = HandleTable.indexOf(h2) == HandleTable.indexOf(handle);
-        r.r1 = h2 != handle && (retire ? !sameSlot : sameSlot &&
-            HandleTable.generationOf(h2) == HandleTable.generationOf(handle) + 1) ? 1 : 8;
+        r.r1 = reallocatedAsSpecified(handle, h2, retire) ? 1 : 8;
+    }
+
+    /**
+     * The slot stack is LIFO and nothing else ran on the owner thread in between, so the reallocation gets the
+     * freed slot back at generation + 1; a slot freed at the last generation is retired, and the reallocation
+     * gets another slot.
+     */
+    static boolean reallocatedAsSpecified(final long old, final long h2, final boolean mustRetire)
+    {
+        final boolean sameSlot = HandleTable.indexOf(h2) == HandleTable.indexOf(old);
+        final boolean atLimit = HandleTable.generationOf(old) == HandleTable.MAX_GENERATION;
+        if (mustRetire || atLimit)
+        {
+            return atLimit && !sameSlot;
+        }
+        return sameSlot && HandleTable.generationOf(h2) == HandleTable.generationOf(old) + 1;
     }
 
     static void pinner(final HandleTable table, final TwoBlocks blocks, final long handle, final IIII_Result r)
@@ -75,6 +89,12 @@ public final class StaleHandle
         }
     }
 
+    /** Arbiter side: the slot's current incarnation (the old handle when the free was refused) goes back. */
+    static void cleanUp(final HandleTable table, final long handle, final long[] newHandle)
+    {
+        SharedTable.giveBack(table, newHandle[0] != 0 ? newHandle[0] : handle);
+    }
+
     /** A slot in the middle of its life: reuse gives the same slot at generation + 1. */
     @JCStressTest
     @Description("free; realloc (owner) || pin(old handle): the old handle never reaches the new block.")
@@ -87,16 +107,18 @@ public final class StaleHandle
     @State
     public static class Reuse
     {
-        final HandleTable table = new HandleTable(1);
-        final TwoBlocks blocks = new TwoBlocks();
+        final HandleTable table = SharedTable.TABLE;
+        final TwoBlocks blocks;
         final long handle;
         final long[] newHandle = new long[1];
 
         public Reuse()
         {
-            // one free + realloc beforehand, so the handle under test is not at generation 0
-            table.release(table.allocate(blocks.a, TwoBlocks.BLOCK), "free");
-            handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
+            synchronized (SharedTable.OWNER)
+            {
+                blocks = TwoBlocks.take();
+                handle = table.allocate(blocks.a, TwoBlocks.BLOCK);
+            }
         }
 
         @Actor
@@ -115,6 +137,11 @@ public final class StaleHandle
         public void arbiter(final IIII_Result r)
         {
             StaleHandle.arbiter(table, handle, newHandle, r);
+            synchronized (SharedTable.OWNER)
+            {
+                cleanUp(table, handle, newHandle);
+                blocks.recycle();
+            }
         }
     }
 
@@ -130,13 +157,18 @@ public final class StaleHandle
     @State
     public static class AtGenerationLimit
     {
+        // a private table per state: every free here retires a slot for good, which would bloat a shared one
         final HandleTable table = new HandleTable(1);
-        final TwoBlocks blocks = new TwoBlocks();
+        final TwoBlocks blocks;
         final long handle;
         final long[] newHandle = new long[1];
 
         public AtGenerationLimit()
         {
+            synchronized (SharedTable.OWNER)
+            {
+                blocks = TwoBlocks.take();
+            }
             final long first = table.allocate(blocks.a, TwoBlocks.BLOCK);
             table.release(first, "free");
             table.forceGenerationForTest(HandleTable.indexOf(first), HandleTable.MAX_GENERATION);
@@ -164,6 +196,10 @@ public final class StaleHandle
         public void arbiter(final IIII_Result r)
         {
             StaleHandle.arbiter(table, handle, newHandle, r);
+            synchronized (SharedTable.OWNER)
+            {
+                blocks.recycle();
+            }
         }
     }
 }

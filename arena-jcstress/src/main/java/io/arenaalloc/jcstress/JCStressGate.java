@@ -1,6 +1,7 @@
 package io.arenaalloc.jcstress;
 
 import java.io.File;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
@@ -18,10 +19,12 @@ import org.openjdk.jcstress.infra.grading.ReportUtils;
 /**
  * Runs jcstress and turns its verdict into an exit code.
  *
- * <p>jcstress 0.16's own {@code org.openjdk.jcstress.Main} exits 0 even when a test observed a FORBIDDEN
- * outcome or crashed (it only prints "FAILED"/"ERROR" in the report), so a CI job that runs it directly can
- * never fail. This launcher runs the same {@link JCStress} engine, then re-reads the result blob that engine
- * wrote and exits with
+ * <p>jcstress 0.16's own {@code org.openjdk.jcstress.Main} signals failure only by letting an
+ * {@code AssertionError("TEST FAILURES: ...")} escape from {@code main} (non-zero exit) for FAILED and ERROR
+ * results; it exits 0 when no test matched the filter, when a test produced no result, or when a test was
+ * SKIPPED (API mismatch), and it cannot express "this negative control must fail". This launcher runs the
+ * same {@link JCStress} engine, catches that error, re-reads the result blob the engine wrote, prints one
+ * line per test, and exits with
  * <ul>
  *   <li>{@code 0}: every selected test ran and passed (status NORMAL, no FORBIDDEN or unmatched outcome);</li>
  *   <li>{@code 1}: some test FAILED (a FORBIDDEN or unmatched outcome was observed) or ended in ERROR, TIMEOUT,
@@ -31,6 +34,7 @@ import org.openjdk.jcstress.infra.grading.ReportUtils;
  *
  * <p>Options are jcstress's own ({@code -m quick -c 2 -t REGEX -r DIR ...}), plus:
  * <ul>
+ *   <li>{@code --ci}: the short CI preset, see {@link #CI_DEFAULTS};</li>
  *   <li>{@code --expect-forbidden}: invert the verdict for the negative controls ({@code Broken*} tests):
  *   exit 0 only if every selected test ran normally and FAILED, i.e. jcstress did catch the planted bug.</li>
  * </ul>
@@ -48,6 +52,29 @@ public final class JCStressGate
     public static final String NEGATIVE_FILTER = "^io\\.arenaalloc\\..*\\.Broken";
     public static final String ADD_EXPORTS = "--add-exports=java.base/jdk.internal.misc=ALL-UNNAMED";
 
+    /**
+     * {@code --ci}: the short mode for CI on a 2-core machine, option by option (an option given explicitly on
+     * the command line wins):
+     * <ul>
+     *   <li>{@code -m quick -iters 2}: 2 iterations of 200 ms per fork instead of 5;</li>
+     *   <li>{@code -c 2}: every test here has 2 actors;</li>
+     *   <li>{@code -sc false}: one compilation mode per fork (interpreter, C1, C2, C2 with the C2 stress
+     *   randomizers, each with and without biased locking on JDK 17: 8 forks a test) instead of jcstress's
+     *   per-actor split modes (up to 28 forks a test);</li>
+     *   <li>{@code -strideCount 4}: at most 1024 states per epoch, which keeps jcstress's per-fork footprint
+     *   estimation (it grows the state count 1.2x at a time up to the cap) short;</li>
+     *   <li>{@code -pth false}: no heap pre-touch in each fork.</li>
+     * </ul>
+     */
+    static final String[] CI_DEFAULTS = {
+        "-m", "quick",
+        "-iters", "2",
+        "-c", "2",
+        "-sc", "false",
+        "-strideCount", "4",
+        "-pth", "false",
+    };
+
     private JCStressGate()
     {
     }
@@ -61,16 +88,29 @@ public final class JCStressGate
     {
         final List<String> args = new ArrayList<>(Arrays.asList(argv));
         final boolean expectForbidden = args.remove("--expect-forbidden");
-        if (!args.contains("-t"))
+        final boolean ci = args.remove("--ci");
+        if (ci)
+        {
+            for (int i = 0; i < CI_DEFAULTS.length; i += 2)
+            {
+                if (!hasOption(args, CI_DEFAULTS[i]))
+                {
+                    args.add(CI_DEFAULTS[i]);
+                    args.add(CI_DEFAULTS[i + 1]);
+                }
+            }
+        }
+        if (!hasOption(args, "-t"))
         {
             args.add("-t");
             args.add(expectForbidden ? NEGATIVE_FILTER : POSITIVE_FILTER);
         }
-        if (!args.contains("-jvmArgsPrepend") && !args.contains("-jvmArgs"))
+        if (!hasOption(args, "-jvmArgsPrepend") && !launcherHasAddExports())
         {
             args.add("-jvmArgsPrepend");
             args.add(ADD_EXPORTS);
         }
+        System.out.println("arena-jcstress gate: jcstress " + String.join(" ", args));
 
         final Options opts = new Options(args.toArray(new String[0]));
         if (!opts.parse())
@@ -87,10 +127,55 @@ public final class JCStressGate
         final JCStress jcstress = new JCStress(opts);
         final SortedSet<String> selected = jcstress.getTests();
         final long start = System.nanoTime();
-        jcstress.run();
+        try
+        {
+            jcstress.run();
+        }
+        catch (final AssertionError jcstressVerdict)
+        {
+            // jcstress's own "TEST FAILURES" signal, already printed in its report: graded below
+            System.out.println("(jcstress reported failures: " + firstLine(jcstressVerdict.getMessage()) + ")");
+        }
         final long seconds = Math.round((System.nanoTime() - start) / 1e9);
 
         return grade(selected, opts.getResultFile(), expectForbidden, seconds);
+    }
+
+    /** {@code -name value} or {@code -name=value} present. */
+    private static boolean hasOption(final List<String> args, final String name)
+    {
+        for (final String a : args)
+        {
+            if (a.equals(name) || a.startsWith(name + "="))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** jcstress copies the launcher's JVM input arguments into every fork, so then the flag is there already. */
+    private static boolean launcherHasAddExports()
+    {
+        for (final String a : ManagementFactory.getRuntimeMXBean().getInputArguments())
+        {
+            if (a.contains("java.base/jdk.internal.misc"))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String firstLine(final String message)
+    {
+        if (message == null)
+        {
+            return "no message";
+        }
+        final String trimmed = message.strip();
+        final int eol = trimmed.indexOf('\n');
+        return eol < 0 ? trimmed : trimmed.substring(0, eol) + " ...";
     }
 
     private static int grade(final SortedSet<String> selected, final String resultFile, final boolean expectForbidden,
