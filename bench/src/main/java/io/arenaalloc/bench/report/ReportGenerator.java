@@ -2,20 +2,26 @@ package io.arenaalloc.bench.report;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.CategoryChart;
 import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.XYChart;
+import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.style.Styler;
 
 /**
@@ -123,6 +129,13 @@ public final class ReportGenerator
         final List<Chart> charts = charts(groups);
         final Path chartDir = outDir.resolve(CHARTS);
         Files.createDirectories(chartDir);
+        try (DirectoryStream<Path> stale = Files.newDirectoryStream(chartDir, "*.png"))
+        {
+            for (final Path png : stale)
+            {
+                Files.delete(png); // charts of an earlier report that this one may not redraw
+            }
+        }
         for (final Chart chart : charts)
         {
             Files.write(chartDir.resolve(chart.fileName()), chart.png());
@@ -364,12 +377,18 @@ public final class ReportGenerator
         md.append('\n');
     }
 
+    private static String text(final Object value)
+    {
+        return value instanceof Double && (Double)value == Math.rint((Double)value) ?
+            Long.toString(((Double)value).longValue()) : String.valueOf(value);
+    }
+
     private static String settingsLine(final Results results)
     {
         final StringBuilder line = new StringBuilder();
         for (final Map.Entry<String, Object> entry : results.settings().entrySet())
         {
-            line.append(line.length() == 0 ? "" : "; ").append(entry.getKey()).append(": ").append(entry.getValue());
+            line.append(line.length() == 0 ? "" : "; ").append(entry.getKey()).append(": ").append(text(entry.getValue()));
         }
         return line.toString();
     }
@@ -379,13 +398,40 @@ public final class ReportGenerator
         final StringBuilder line = new StringBuilder();
         for (final Map.Entry<String, Object> entry : results.machine().entrySet())
         {
-            final Object value = entry.getValue();
-            final String text = value instanceof Double && (Double)value == Math.rint((Double)value) ?
-                Long.toString(((Double)value).longValue()) : String.valueOf(value);
-            line.append(line.length() == 0 ? "" : ", ").append(entry.getKey()).append(' ').append(text);
+            line.append(line.length() == 0 ? "" : ", ").append(entry.getKey()).append(' ').append(text(entry.getValue()));
         }
         return line.toString();
     }
+
+    /** One line per workload family present, saying what it measures. */
+    static List<String> workloadNotes(final List<Group> groups)
+    {
+        final Set<String> families = new LinkedHashSet<>();
+        for (final Group group : groups)
+        {
+            families.add(group.workload().split("@")[0]);
+        }
+        final List<String> notes = new ArrayList<>();
+        for (final String family : families)
+        {
+            final String note = WORKLOAD_NOTES.get(family);
+            notes.add("`" + family + "`: " + (note != null ? note : "see the bench module's Javadoc."));
+        }
+        return notes;
+    }
+
+    private static final Map<String, String> WORKLOAD_NOTES = Map.of(
+        "churn-small", "8192 live blocks; each op frees a random block and allocates a log-uniform 16-256 B " +
+            "replacement (8 bytes written); time per free+allocate pair.",
+        "churn-mixed", "as churn-small with log-uniform 16-16384 B blocks.",
+        "latency", "churn-mixed working set; the latency of one allocate (the matching free happens untimed " +
+            "just before), sampled by JMH SampleTime; percentiles per iteration, then median/min/max across them.",
+        "handoff", "producer threads allocate log-uniform 16-256 B blocks and pass them over JCTools SPSC " +
+            "queues (1024 in flight per pair) to consumer threads that free them; handoff@T = T producer/consumer " +
+            "pairs (2T threads), plain handoff = 1 pair (the same run as handoff@1); throughput = blocks per us.",
+        "larson", "T threads each churn their own set of 4096 log-uniform 16-1024 B blocks and swap sets " +
+            "through a shared exchange slot every 4096 ops, so they free blocks other threads allocated; " +
+            "plain larson = 2 threads (the same run as larson@2); throughput = free+allocate pairs per us.");
 
     static String markdown(final Results results, final List<Group> groups, final List<Chart> charts)
     {
@@ -400,6 +446,12 @@ public final class ReportGenerator
             .append("samples). `arena ÷ subject` is arena's ratio to each baseline, `subject ÷ arena` its inverse; ")
             .append("for `time`, `alloc`, `p50`..`max` lower is better (arena ÷ subject < 1 means arena is better), ")
             .append("for `throughput` higher is better (arena ÷ subject > 1 means arena is better).\n\n");
+        md.append("Workloads:\n\n");
+        for (final String note : workloadNotes(groups))
+        {
+            md.append("- ").append(note).append('\n');
+        }
+        md.append('\n');
         md.append("## Summary: arena ÷ baseline\n\n");
         if (groups.stream().noneMatch(g -> isHeadline(g) && g.arena() != null))
         {
@@ -466,6 +518,12 @@ public final class ReportGenerator
         }
         html.append("<p>Median, min and max across measurement iterations. <code>arena ÷ subject</code> below 1 ")
             .append("means arena is better for lower-is-better metrics; above 1 for throughput.</p>\n");
+        html.append("<ul>\n");
+        for (final String note : workloadNotes(groups))
+        {
+            html.append("<li>").append(escape(note).replaceAll("`([^`]*)`", "<code>$1</code>")).append("</li>\n");
+        }
+        html.append("</ul>\n");
         html.append("<h2>Summary: arena ÷ baseline</h2>\n");
         htmlTable(summary(groups), html);
         if (!charts.isEmpty())
@@ -502,6 +560,7 @@ public final class ReportGenerator
             .width(CHART_WIDTH).height(CHART_HEIGHT).title(title).xAxisTitle("subject").yAxisTitle(yTitle).build();
         chart.getStyler()
             .setLabelsVisible(true)
+            .setDecimalPattern("#,##0.##")
             .setLegendPosition(Styler.LegendPosition.InsideNE)
             .setChartBackgroundColor(java.awt.Color.WHITE);
         return chart;
@@ -515,10 +574,15 @@ public final class ReportGenerator
         {
             byWorkload.computeIfAbsent(group.workload(), k -> new LinkedHashMap<>()).put(group.metric(), group);
         }
+        final Set<List<ResultRow>> charted = new HashSet<>();
         for (final Map.Entry<String, Map<String, Group>> entry : byWorkload.entrySet())
         {
             final String workload = entry.getKey();
             final Map<String, Group> metrics = entry.getValue();
+            if (!charted.add(sameRunKey(metrics.values())))
+            {
+                continue; // e.g. handoff@1 is the same run as handoff: one chart is enough
+            }
             for (final Group group : metrics.values())
             {
                 if ("time".equals(group.metric()) || "throughput".equals(group.metric()) ||
@@ -538,7 +602,69 @@ public final class ReportGenerator
                 }
             }
         }
+        scalingCharts(groups, charts);
         return charts;
+    }
+
+    /** Rows of a workload with the workload name blanked: equal for two names of one run. */
+    private static List<ResultRow> sameRunKey(final Collection<Group> groups)
+    {
+        final List<ResultRow> key = new ArrayList<>();
+        for (final Group group : groups)
+        {
+            for (final ResultRow row : group.rows())
+            {
+                key.add(row.withWorkload(""));
+            }
+        }
+        return key;
+    }
+
+    /** Throughput against T for each {@code family@T}, one line per subject. */
+    private static void scalingCharts(final List<Group> groups, final List<Chart> charts) throws IOException
+    {
+        final Map<String, Map<String, TreeMap<Integer, Double>>> families = new LinkedHashMap<>();
+        for (final Group group : groups)
+        {
+            final String[] parts = group.workload().split("@");
+            if (parts.length != 2 || !"throughput".equals(group.metric()))
+            {
+                continue;
+            }
+            final int threads;
+            try
+            {
+                threads = Integer.parseInt(parts[1]);
+            }
+            catch (final NumberFormatException ex)
+            {
+                continue;
+            }
+            for (final ResultRow row : group.rows())
+            {
+                if (!row.isSkipped())
+                {
+                    families.computeIfAbsent(parts[0], k -> new LinkedHashMap<>())
+                        .computeIfAbsent(row.subject(), k -> new TreeMap<>()).put(threads, row.median());
+                }
+            }
+        }
+        for (final Map.Entry<String, Map<String, TreeMap<Integer, Double>>> family : families.entrySet())
+        {
+            final String title = family.getKey() + "@T: throughput against T (Mops/s, higher is better)";
+            final XYChart chart = new XYChartBuilder().width(CHART_WIDTH).height(CHART_HEIGHT).title(title)
+                .xAxisTitle("T").yAxisTitle("throughput [Mops/s]").build();
+            chart.getStyler().setXAxisDecimalPattern("0").setYAxisMin(0.0)
+                .setLegendPosition(Styler.LegendPosition.OutsideE).setChartBackgroundColor(java.awt.Color.WHITE);
+            for (final Map.Entry<String, TreeMap<Integer, Double>> subject : family.getValue().entrySet())
+            {
+                final double[] xs = subject.getValue().keySet().stream().mapToDouble(Integer::doubleValue).toArray();
+                final double[] ys = subject.getValue().values().stream().mapToDouble(Double::doubleValue).toArray();
+                chart.addSeries(subject.getKey(), xs, ys);
+            }
+            charts.add(new Chart(title, fileName(family.getKey(), "scaling"),
+                BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG)));
+        }
     }
 
     private static void valueChart(final Group group, final List<Chart> charts) throws IOException
@@ -617,6 +743,7 @@ public final class ReportGenerator
         final CategoryChart chart = barChart(title, "ns");
         chart.getStyler().setYAxisLogarithmic(true).setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setLabelsVisible(false);
+        double smallest = Double.MAX_VALUE;
         for (final String metric : List.of("p50", "p99", "p999", "max"))
         {
             final Group group = metrics.get(metric);
@@ -633,8 +760,14 @@ public final class ReportGenerator
             if (values.stream().noneMatch(v -> v.isNaN()))
             {
                 chart.addSeries(metric, subjects, values);
+                for (final double value : values)
+                {
+                    smallest = Math.min(smallest, value);
+                }
             }
         }
+        // bar charts start at 0 unless told otherwise, which a logarithmic axis cannot show
+        chart.getStyler().setYAxisMin(Math.pow(10, Math.floor(Math.log10(smallest))));
         if (!chart.getSeriesMap().isEmpty())
         {
             charts.add(new Chart(title, fileName(workload, "percentiles"),
