@@ -110,9 +110,14 @@ public class HandoffBenchmark
         @Setup(Level.Trial)
         public void setUp(final Pair pair, final ThreadParams threadParams)
         {
+            setUp(pair, threadParams.getGroupIndex());
+        }
+
+        void setUp(final Pair pair, final int pairIndex)
+        {
             pair.allocator.attachThread();
             sizes = WorkloadData.sizes(
-                WorkloadData.SEED + threadParams.getGroupIndex(), WorkloadData.SEQUENCE_LENGTH,
+                WorkloadData.SEED + pairIndex, WorkloadData.SEQUENCE_LENGTH,
                 WorkloadData.MIN_SIZE, WorkloadData.SMALL_MAX_SIZE);
         }
     }

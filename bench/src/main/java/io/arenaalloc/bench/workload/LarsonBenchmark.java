@@ -62,7 +62,11 @@ public class LarsonBenchmark
         @Setup(Level.Trial)
         public void setUp(final BenchmarkParams params)
         {
-            final int threads = params.getThreads();
+            setUp(params.getThreads());
+        }
+
+        void setUp(final int threads)
+        {
             allocator = Subjects.create(subject, (threads + 1) * SET_SIZE);
             allocator.attachThread();
             fill(allocator, threads);
@@ -97,7 +101,11 @@ public class LarsonBenchmark
         @Setup(Level.Trial)
         public void setUp(final Shared shared, final ThreadParams threadParams)
         {
-            final int thread = threadParams.getThreadIndex();
+            setUp(shared, threadParams.getThreadIndex());
+        }
+
+        void setUp(final Shared shared, final int thread)
+        {
             shared.allocator.attachThread();
             indexes = WorkloadData.indexes(WorkloadData.SEED + thread, WorkloadData.SEQUENCE_LENGTH, SET_SIZE);
             sizes = WorkloadData.sizes(
