@@ -1,31 +1,1519 @@
 package io.arenaalloc.core;
 
+import org.agrona.UnsafeApi;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.concurrent.atomic.AtomicReferenceArray;
+
 /**
- * Placeholder for the single-owner arena; the implementation lands in the next commits.
- * Public surface (stable):
+ * A single-owner arena of native memory: size-class slabs for small blocks, best fit over runs of
+ * granules for medium blocks, dedicated chunks for huge blocks; fixed blocks (raw addresses) and
+ * movable blocks (stable handles, compacted while idle).
+ *
+ * <h2>Vocabulary</h2>
+ * <ul>
+ *   <li><b>chunk</b>: a region from the {@link MemorySource} ({@code chunkSize}, default 4 MiB), see {@link Chunk}.</li>
+ *   <li><b>granule</b>: 256 bytes, one bit of a chunk's occupancy bitmap.</li>
+ *   <li><b>small</b> block: 1 .. 4096 bytes, from a size-class {@link Slab} (28 classes, {@link SizeClasses}).</li>
+ *   <li><b>medium</b> block: 4097 .. chunkSize / 2 bytes, a run of granules found by best fit ({@link FreeRunIndex}).</li>
+ *   <li><b>huge</b> block: above chunkSize / 2, a dedicated chunk of its size rounded up to 4 KiB.</li>
+ *   <li><b>fixed</b> block: addressed by its raw address, never moves ({@link #allocate}).</li>
+ *   <li><b>movable</b> block: addressed by a handle ({@link #allocateHandle}); lives in separate chunks
+ *   (the movable {@link Heap}) and may be moved by {@link #compact()} while unpinned.</li>
+ * </ul>
+ *
+ * <h2>Layout</h2>
  * <pre>
- *   OffHeapArena arena = OffHeapArena.create(ArenaConfig.builder().chunkSize(4 &lt;&lt; 20).build());
- *   long address = arena.allocate(size);   arena.free(address);   arena.close();
+ *   OffHeapArena
+ *    |-- fixed heap:   chunks [slab|slab|medium|free|slab|...] [....] + FreeRunIndex + slab lists
+ *    |-- movable heap: chunks [....] [....]                    + FreeRunIndex + slab lists
+ *    |-- huge chunks:  [one block] [one block]
+ *    |-- ChunkMap:     address -&gt; chunk, O(1)
+ *    |-- HandleTable:  handle -&gt; (state word, address, size)
+ *    `-- ArenaCounters (owner-written, readable from any thread)
  * </pre>
+ *
+ * <h2>Contract, in numbers</h2>
+ * <ul>
+ *   <li>Every block is aligned to 16 bytes; {@link #allocateAligned} gives any power of two up to chunkSize.</li>
+ *   <li>No header in native memory: metadata is out of band on the Java heap, about 4.7% of each
+ *   regular chunk ({@link Chunk}), plus 32 bytes per handle slot.</li>
+ *   <li>Rounding: small sizes waste at most 25% (mean about 11%); medium at most 255 bytes plus the
+ *   free-run index's good fit (1/16 of a run).</li>
+ *   <li>Work per call, worst case: allocate small = 2 bit scans; allocate medium = 8 list steps +
+ *   6 bitmap-word scans + n/64 words for n granules; free = one hash probe + O(1) coalescing +
+ *   n/64 words; taking or releasing a chunk additionally costs one call to the memory source and
+ *   chunkSize / 128 KiB map inserts.</li>
+ *   <li>Zero garbage: allocate, free, resolve, pin, unpin and reallocate create no Java objects in
+ *   steady state (only new chunks, slabs beyond the high-water mark and handle-table growth do).</li>
+ * </ul>
+ *
+ * <h2>Threading</h2>
+ * One owner thread calls everything except {@link #pin}, {@link #unpin}, {@link #pinned} and
+ * {@link #counters()}, which any thread may call. The arena does not check which thread calls; the
+ * {@code arena-threads} module builds thread-safe allocators from arenas.
+ *
+ * <h2>Bad input</h2>
+ * Every rejected call throws before it changes anything: {@link IllegalArgumentException} for sizes and
+ * alignments, {@link InvalidBlockException} for foreign addresses and double frees,
+ * {@link StaleHandleException} for stale handles, {@link ArenaLimitExceededException} at the limit, and
+ * {@link IllegalStateException} after {@link #close()}.
  */
 public final class OffHeapArena implements AutoCloseable
 {
+    /** Largest size any single request may name: 2^46 bytes (64 TiB). */
+    public static final long MAX_REQUEST = 1L << 46;
+    /** Guard bytes after each block in debug mode. */
+    public static final int GUARD_BYTES = 16;
+    static final byte GUARD_BYTE = (byte)0xAB;
+    static final byte POISON_BYTE = (byte)0xDD;
+
+    private static final AtomicReferenceArray<OffHeapArena> ARENAS =
+        new AtomicReferenceArray<>(ArenaConfig.MAX_ARENA_ID + 1);
+
+    static
+    {
+        UnsafeAccess.ensureAvailable();
+    }
+
+    private final ArenaConfig config;
+    private final MemorySource source;
+    private final boolean ownsSource;
+    private final int arenaId;
+    private final long chunkSize;
+    private final long mediumMax;
+    private final int spareChunks;
+    private final long maxTotalBytes;
+    private final boolean debug;
+    private final int guard;
+    private final long validateMask;
+    private final ChunkMap chunkMap = new ChunkMap(1024);
+    private final Heap fixed;
+    private final Heap movable;
+    private final HandleTable handles;
+    private final ArenaCounters counters = new ArenaCounters();
+    private final Compactor compactor;
+    private final ChunkListener chunkListener;
+
+    private Slab[] slabs = new Slab[64];
+    private int slabCount;
+    private int[] freeSlabIds = new int[64];
+    private int freeSlabTop;
+    private int[] freeChunkIds = new int[16];
+    private int freeChunkTop;
+    private int nextChunkId;
+    private long committedBytes;
+    private long liveBytes;
+    private long liveBlocks;
+    private long opCount;
+    private boolean closed;
+
+    private OffHeapArena(final ArenaConfig config)
+    {
+        this.config = config;
+        this.ownsSource = config.memorySource() == null;
+        this.source = ownsSource ? new NativeMemorySource() : config.memorySource();
+        this.chunkSize = config.chunkSize();
+        this.mediumMax = chunkSize >>> 1;
+        this.spareChunks = config.spareChunks();
+        this.maxTotalBytes = config.maxTotalBytes();
+        this.debug = config.debug();
+        this.guard = debug ? GUARD_BYTES : 0;
+        this.validateMask = (1L << config.debugValidateEveryLog2()) - 1;
+        final int granuleBits = Long.numberOfTrailingZeros(chunkSize) - SizeClasses.GRANULE_SHIFT + 1;
+        this.fixed = new Heap(this, false, chunkMap, granuleBits);
+        this.movable = new Heap(this, true, chunkMap, granuleBits);
+        this.arenaId = register(config.arenaId());
+        this.handles = new HandleTable(arenaId);
+        this.compactor = new Compactor(this);
+        this.chunkListener = config.chunkListener();
+    }
+
+    /** @return a new arena with {@link ArenaConfig#defaults()}. */
     public static OffHeapArena create()
     {
-        throw new UnsupportedOperationException("not yet implemented");
+        return create(ArenaConfig.defaults());
     }
 
+    public static OffHeapArena create(final ArenaConfig config)
+    {
+        if (config == null)
+        {
+            throw new IllegalArgumentException("config=null, expected an ArenaConfig");
+        }
+        return new OffHeapArena(config);
+    }
+
+    /** @return the open arena with this id, or null. Any thread. */
+    public static OffHeapArena byId(final int arenaId)
+    {
+        return arenaId >= 0 && arenaId <= ArenaConfig.MAX_ARENA_ID ? ARENAS.get(arenaId) : null;
+    }
+
+    private int register(final int requested)
+    {
+        if (requested != ArenaConfig.AUTO_ARENA_ID)
+        {
+            if (!ARENAS.compareAndSet(requested, null, this))
+            {
+                throw new IllegalStateException("arenaId=" + requested + " is taken by an open arena, expected a free id");
+            }
+            return requested;
+        }
+        for (int i = 0; i <= ArenaConfig.MAX_ARENA_ID; i++)
+        {
+            if (ARENAS.get(i) == null && ARENAS.compareAndSet(i, null, this))
+            {
+                return i;
+            }
+        }
+        throw new IllegalStateException("no free arena id: " + (ArenaConfig.MAX_ARENA_ID + 1) + " arenas are open");
+    }
+
+    // =========================================================================================
+    // fixed blocks
+    // =========================================================================================
+
+    /**
+     * Allocates a fixed block of at least {@code size} bytes, aligned to 16.
+     * @return its address; never 0.
+     */
     public long allocate(final long size)
     {
-        throw new UnsupportedOperationException("not yet implemented");
+        checkOpen();
+        checkSize("size", size);
+        final long address = allocateIn(fixed, size + guard, size);
+        afterAllocate(address, size);
+        return address;
     }
 
+    /** As {@link #allocate(long)}, with the first {@code size} bytes set to zero. */
+    public long allocateZeroed(final long size)
+    {
+        final long address = allocate(size);
+        UnsafeApi.setMemory(address, size, (byte)0);
+        return address;
+    }
+
+    /**
+     * Allocates a fixed block whose address is a multiple of {@code alignment}.
+     * @param alignment a power of two from 1 to chunkSize.
+     */
+    public long allocateAligned(final long size, final long alignment)
+    {
+        checkOpen();
+        checkSize("size", size);
+        if (alignment <= 0 || Long.bitCount(alignment) != 1 || alignment > chunkSize)
+        {
+            throw new IllegalArgumentException("alignment=" + alignment + ", expected a power of two from 1 to chunkSize=" +
+                chunkSize);
+        }
+        final long internal = size + guard;
+        long address = 0;
+        if (alignment <= SizeClasses.QUANTUM)
+        {
+            address = allocateIn(fixed, internal, size);
+        }
+        else if (internal <= SizeClasses.SMALL_MAX && alignment <= SizeClasses.GRANULE)
+        {
+            for (int cls = SizeClasses.classOf(internal); cls < SizeClasses.CLASS_COUNT; cls++)
+            {
+                final int cs = SizeClasses.classSize(cls);
+                if (cs > 2 * internal + alignment)
+                {
+                    break;
+                }
+                if (cs % alignment == 0)
+                {
+                    address = allocateSmall(fixed, cls, size);
+                    break;
+                }
+            }
+        }
+        if (address == 0)
+        {
+            if (internal <= mediumMax - alignment)
+            {
+                address = allocateMediumAligned(internal, alignment, size);
+            }
+            else
+            {
+                address = allocateHuge(fixed, internal, alignment, size);
+            }
+        }
+        afterAllocate(address, size);
+        return address;
+    }
+
+    private long allocateMediumAligned(final long internal, final long alignment, final long requested)
+    {
+        final int n = (int)SizeClasses.granulesFor(Math.max(internal, SizeClasses.SMALL_MAX + 1));
+        final int extra = alignment <= SizeClasses.GRANULE ? 0 : (int)(alignment >>> SizeClasses.GRANULE_SHIFT) - 1;
+        final int ref = fixed.allocateRun(n + extra);
+        if (ref < 0)
+        {
+            throw limitExceeded(requested);
+        }
+        final Chunk chunk = fixed.runs.chunkOf(ref);
+        final int g = fixed.runs.granuleOf(ref);
+        final long start = chunk.granuleAddress(g);
+        final long aligned = (start + alignment - 1) & -alignment;
+        final int head = (int)((aligned - start) >>> SizeClasses.GRANULE_SHIFT);
+        final int tail = extra - head;
+        if (head > 0)
+        {
+            fixed.freeRun(chunk, g, head);
+        }
+        if (tail > 0)
+        {
+            fixed.freeRun(chunk, g + head + n, tail);
+        }
+        chunk.tag[g + head] = Chunk.TAG_BLOCK | n;
+        chunk.addLive((long)n << SizeClasses.GRANULE_SHIFT);
+        addLive((long)n << SizeClasses.GRANULE_SHIFT);
+        return aligned;
+    }
+
+    /**
+     * Frees a fixed block by address, or a movable block by handle (handles are negative).
+     * @throws InvalidBlockException for a foreign address, an address inside a block, a double free, or a
+     * stale handle; the arena is unchanged.
+     */
     public void free(final long addressOrHandle)
     {
-        throw new UnsupportedOperationException("not yet implemented");
+        checkOpen();
+        if (addressOrHandle < 0)
+        {
+            freeHandle(addressOrHandle);
+            return;
+        }
+        final long address = addressOrHandle;
+        final Chunk chunk = chunkMap.find(address);
+        if (chunk == null)
+        {
+            throw foreign("free", address);
+        }
+        if (chunk.isHuge())
+        {
+            if (chunk.hugeHandleIndex >= 0 || address != chunk.hugeBlockAddress)
+            {
+                throw notABlock("free", address, chunk);
+            }
+            final long size = chunk.size - (chunk.hugeBlockAddress - chunk.base);
+            beforeFree(address, size - guard);
+            releaseHugeChunk(chunk);
+            afterFree(size);
+            return;
+        }
+        if (chunk.heap != fixed)
+        {
+            throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) +
+                " is inside a movable chunk; movable blocks are freed through their handle");
+        }
+        final int g = chunk.granuleOf(address);
+        final int tag = chunk.tag[g];
+        if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
+        {
+            final Slab slab = slabs[Chunk.tagValue(tag)];
+            final int index = slab.indexOf(address);
+            if (index < 0 || !slab.isAllocated(index))
+            {
+                throw notABlock("free", address, chunk);
+            }
+            final int cs = slab.classSize;
+            beforeFree(address, cs - guard);
+            slab.freeIndex(index);
+            chunk.addLive(-cs);
+            fixed.afterSmallFree(slab);
+            afterFree(cs);
+        }
+        else if (Chunk.tagKind(tag) == Chunk.TAG_BLOCK && (address & (SizeClasses.GRANULE - 1)) == 0 && chunk.isUsed(g))
+        {
+            final long size = (long)Chunk.tagValue(tag) << SizeClasses.GRANULE_SHIFT;
+            beforeFree(address, size - guard);
+            fixed.freeMedium(chunk, g);
+            afterFree(size);
+        }
+        else
+        {
+            throw notABlock("free", address, chunk);
+        }
     }
 
+    /**
+     * Resizes a fixed block (by address) or a movable block (by handle). A fixed block stays in place
+     * when it fits or when the free run after a medium block is long enough; otherwise it is copied
+     * to a new block (the first min(old, new) bytes) and the old block is freed.
+     * @return the new address (fixed) or the same handle (movable; the block may have moved).
+     */
+    public long reallocate(final long addressOrHandle, final long newSize)
+    {
+        checkOpen();
+        if (addressOrHandle < 0)
+        {
+            return reallocateHandle(addressOrHandle, newSize);
+        }
+        checkSize("newSize", newSize);
+        final long address = addressOrHandle;
+        final long usable = fixedBlockSize("reallocate", address);
+        final long internal = newSize + guard;
+        counters.addOpaque(ArenaCounters.REALLOCATIONS, 1);
+        if (!debug)
+        {
+            final Chunk chunk = chunkMap.find(address);
+            if (internal <= usable && (usable <= SizeClasses.SMALL_MAX || chunk.isHuge()))
+            {
+                return address;
+            }
+            if (!chunk.isHuge() && usable > SizeClasses.SMALL_MAX && internal > SizeClasses.SMALL_MAX &&
+                internal <= mediumMax)
+            {
+                final int g = chunk.granuleOf(address);
+                final int n2 = (int)SizeClasses.granulesFor(internal);
+                final int n = Chunk.tagValue(chunk.tag[g]);
+                if (n2 == n)
+                {
+                    return address;
+                }
+                if (n2 < n)
+                {
+                    fixed.shrinkMedium(chunk, g, n2);
+                    addLive(-(long)(n - n2) << SizeClasses.GRANULE_SHIFT);
+                    return address;
+                }
+                if (fixed.tryGrowMedium(chunk, g, n2))
+                {
+                    addLive((long)(n2 - n) << SizeClasses.GRANULE_SHIFT);
+                    return address;
+                }
+            }
+        }
+        final long next = allocate(newSize);
+        UnsafeApi.copyMemory(address, next, Math.min(usable, newSize));
+        free(address);
+        return next;
+    }
+
+    /** @return the usable bytes of a live fixed block: at least what was requested. */
+    public long usableSize(final long address)
+    {
+        checkOpen();
+        return fixedBlockSize("usableSize", address);
+    }
+
+    /**
+     * Points {@code buffer} at the usable bytes of a live fixed block. Allocates nothing: reuse one
+     * flyweight {@link UnsafeBuffer} for many blocks.
+     * @return {@code buffer}, for chaining.
+     */
+    public UnsafeBuffer wrap(final UnsafeBuffer buffer, final long address)
+    {
+        final long size = usableSize(address);
+        buffer.wrap(address, (int)Math.min(size, Integer.MAX_VALUE));
+        return buffer;
+    }
+
+    /** Usable size of a live fixed block at {@code address}, or throws. */
+    private long fixedBlockSize(final String operation, final long address)
+    {
+        if (address < 0)
+        {
+            throw new InvalidBlockException(operation + ": address=0x" + Long.toHexString(address) +
+                " is a handle, expected the address of a fixed block");
+        }
+        final Chunk chunk = chunkMap.find(address);
+        if (chunk == null)
+        {
+            throw foreign(operation, address);
+        }
+        if (chunk.isHuge())
+        {
+            if (chunk.hugeHandleIndex >= 0 || address != chunk.hugeBlockAddress)
+            {
+                throw notABlock(operation, address, chunk);
+            }
+            return chunk.size - (address - chunk.base) - guard;
+        }
+        if (chunk.heap != fixed)
+        {
+            throw new InvalidBlockException(operation + ": address=0x" + Long.toHexString(address) +
+                " is inside a movable chunk, expected a fixed block");
+        }
+        final long size = blockSizeAt(chunk, address);
+        if (size < 0)
+        {
+            throw notABlock(operation, address, chunk);
+        }
+        return size - guard;
+    }
+
+    /** Raw size of the live block starting at {@code address} in a regular chunk, or -1. */
+    private long blockSizeAt(final Chunk chunk, final long address)
+    {
+        final int g = chunk.granuleOf(address);
+        final int tag = chunk.tag[g];
+        if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
+        {
+            final Slab slab = slabs[Chunk.tagValue(tag)];
+            final int index = slab.indexOf(address);
+            return index >= 0 && slab.isAllocated(index) ? slab.classSize : -1;
+        }
+        if (Chunk.tagKind(tag) == Chunk.TAG_BLOCK && (address & (SizeClasses.GRANULE - 1)) == 0 && chunk.isUsed(g))
+        {
+            return (long)Chunk.tagValue(tag) << SizeClasses.GRANULE_SHIFT;
+        }
+        return -1;
+    }
+
+    // =========================================================================================
+    // movable blocks
+    // =========================================================================================
+
+    /**
+     * Allocates a movable block of at least {@code size} bytes.
+     * @return a handle (a negative long, see {@link HandleTable}) that stays valid until freed while the
+     * block behind it may move.
+     */
+    public long allocateHandle(final long size)
+    {
+        checkOpen();
+        checkSize("size", size);
+        final long internal = size + guard;
+        final long address;
+        final long handle;
+        if (internal <= SizeClasses.SMALL_MAX)
+        {
+            final int cls = SizeClasses.classOf(internal);
+            Slab slab = movable.slabFor(cls);
+            if (slab == null && compactForSpace())
+            {
+                slab = movable.slabFor(cls);
+            }
+            if (slab == null)
+            {
+                throw limitExceeded(size);
+            }
+            final int index = slab.allocateIndex();
+            slab.chunk.addLive(slab.classSize);
+            movable.modifications++;
+            address = slab.addressOf(index);
+            handle = handles.allocate(address, size);
+            slab.handles[index] = HandleTable.indexOf(handle);
+            addLive(slab.classSize);
+        }
+        else if (internal <= mediumMax)
+        {
+            final int n = (int)SizeClasses.granulesFor(internal);
+            long a = movable.allocateMedium(n);
+            if (a == 0 && compactForSpace())
+            {
+                a = movable.allocateMedium(n);
+            }
+            if (a == 0)
+            {
+                throw limitExceeded(size);
+            }
+            address = a;
+            handle = handles.allocate(address, size);
+            final Chunk chunk = chunkMap.find(address);
+            chunk.next[chunk.granuleOf(address)] = HandleTable.indexOf(handle);
+            addLive((long)n << SizeClasses.GRANULE_SHIFT);
+        }
+        else
+        {
+            address = allocateHuge(movable, internal, SizeClasses.QUANTUM, size);
+            handle = handles.allocate(address, size);
+            chunkMap.find(address).hugeHandleIndex = HandleTable.indexOf(handle);
+        }
+        counters.addOpaque(ArenaCounters.LIVE_HANDLES, 1);
+        afterAllocate(address, size);
+        return handle;
+    }
+
+    /** As {@link #allocateHandle(long)}, with the first {@code size} bytes set to zero. */
+    public long allocateHandleZeroed(final long size)
+    {
+        final long handle = allocateHandle(size);
+        UnsafeApi.setMemory(handles.resolve(handle), size, (byte)0);
+        return handle;
+    }
+
+    /**
+     * The current address of a movable block. Owner thread only. The address is valid until the next
+     * {@link #compact()} step, {@link #reallocate} or {@link #free} on this arena; to hold an address
+     * longer, or to use it on another thread, {@link #pin} the handle.
+     */
+    public long resolve(final long handle)
+    {
+        checkOpen();
+        return handles.resolve(handle);
+    }
+
+    /** @return the size requested for a movable block (at allocation or its last reallocation). */
+    public long sizeOf(final long handle)
+    {
+        checkOpen();
+        return handles.size(handle);
+    }
+
+    /**
+     * Pins a movable block: it will not move until the matching {@link #unpin}. Any thread; pins nest
+     * and are counted. Never blocks on the owner, except for the few microseconds of a move in
+     * progress on this very block.
+     * @return the block's address, valid until the matching unpin.
+     */
+    public long pin(final long handle)
+    {
+        return handles.pin(handle);
+    }
+
+    /** Undoes one {@link #pin}. Any thread. */
+    public void unpin(final long handle)
+    {
+        handles.unpin(handle);
+    }
+
+    /** @return the pin count of a handle (0 when not current). Any thread. */
+    public int pinned(final long handle)
+    {
+        return handles.pins(handle);
+    }
+
+    /**
+     * Pins the handle and points {@code buffer} at its block (requested size). Allocates nothing.
+     * Call {@link #unpin} when done with the view.
+     */
+    public UnsafeBuffer pinAndWrap(final long handle, final UnsafeBuffer buffer)
+    {
+        final long size = handles.size(handle);
+        final long address = handles.pin(handle);
+        buffer.wrap(address, (int)Math.min(size, Integer.MAX_VALUE));
+        return buffer;
+    }
+
+    private void freeHandle(final long handle)
+    {
+        handles.checkFreeable(handle, "free");
+        final long address = handles.resolve(handle);
+        final Chunk chunk = chunkMap.find(address);
+        final long size = movableBlockSize(chunk, address);
+        beforeFree(address, size - guard);
+        handles.release(handle, "free");
+        freeMovableBlock(chunk, address);
+        counters.addOpaque(ArenaCounters.LIVE_HANDLES, -1);
+        afterFree(size);
+    }
+
+    /** Raw size of the movable block at {@code address} (which must be live). */
+    long movableBlockSize(final Chunk chunk, final long address)
+    {
+        if (chunk.isHuge())
+        {
+            return chunk.size - (address - chunk.base);
+        }
+        return blockSizeAt(chunk, address);
+    }
+
+    /** Frees the storage of a movable block (its handle already dealt with). */
+    void freeMovableBlock(final Chunk chunk, final long address)
+    {
+        if (chunk.isHuge())
+        {
+            releaseHugeChunk(chunk);
+            return;
+        }
+        final int g = chunk.granuleOf(address);
+        final int tag = chunk.tag[g];
+        if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
+        {
+            final Slab slab = slabs[Chunk.tagValue(tag)];
+            slab.freeIndex(slab.indexOf(address));
+            chunk.addLive(-slab.classSize);
+            movable.afterSmallFree(slab);
+        }
+        else
+        {
+            movable.freeMedium(chunk, g);
+        }
+    }
+
+    private long reallocateHandle(final long handle, final long newSize)
+    {
+        checkSize("newSize", newSize);
+        handles.checkFreeable(handle, "reallocate");
+        final long current = handles.resolve(handle);
+        final Chunk chunk = chunkMap.find(current);
+        final long usable = movableBlockSize(chunk, current) - guard;
+        counters.addOpaque(ArenaCounters.REALLOCATIONS, 1);
+        if (!debug && newSize <= usable && (usable <= SizeClasses.SMALL_MAX || chunk.isHuge()))
+        {
+            handles.update(handle, current, newSize);
+            return handle;
+        }
+        // move to a new block, keeping the handle: allocate through a temporary handle slot; that
+        // allocation may compact, so resolve the old address only afterwards
+        final long tmp = allocateHandle(newSize);
+        final long target = handles.resolve(tmp);
+        final long address = handles.resolve(handle);
+        UnsafeApi.copyMemory(address, target, Math.min(usable, newSize));
+        swapHandleSlots(handle, tmp);
+        free(tmp);
+        return handle;
+    }
+
+    /** Exchanges the blocks behind two current, unpinned handles of this arena (owner). */
+    private void swapHandleSlots(final long a, final long b)
+    {
+        final long addressA = handles.resolve(a);
+        final long addressB = handles.resolve(b);
+        final long sizeA = handles.size(a);
+        final long sizeB = handles.size(b);
+        handles.update(a, addressB, sizeB);
+        handles.update(b, addressA, sizeA);
+        setOwnerOf(addressA, HandleTable.indexOf(b));
+        setOwnerOf(addressB, HandleTable.indexOf(a));
+    }
+
+    /** Records which handle slot owns the movable block at {@code address}. */
+    void setOwnerOf(final long address, final int handleIndex)
+    {
+        final Chunk chunk = chunkMap.find(address);
+        if (chunk.isHuge())
+        {
+            chunk.hugeHandleIndex = handleIndex;
+            return;
+        }
+        final int g = chunk.granuleOf(address);
+        final int tag = chunk.tag[g];
+        if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
+        {
+            final Slab slab = slabs[Chunk.tagValue(tag)];
+            slab.handles[slab.indexOf(address)] = handleIndex;
+        }
+        else
+        {
+            chunk.next[g] = handleIndex;
+        }
+    }
+
+    // =========================================================================================
+    // compaction
+    // =========================================================================================
+
+    /**
+     * One bounded compaction step at the default budget ({@code compactStepNanos}, {@code compactStepBytes}).
+     * See {@link Compactor}. Owner thread only; invalidates addresses from {@link #resolve}.
+     * @return bytes moved by this step.
+     */
+    public long compact()
+    {
+        return compact(config.compactStepNanos(), config.compactStepBytes());
+    }
+
+    /** One compaction step within {@code maxNanos} and {@code maxBytes}. */
+    public long compact(final long maxNanos, final long maxBytes)
+    {
+        checkOpen();
+        if (maxNanos < 0 || maxBytes < 0)
+        {
+            throw new IllegalArgumentException("maxNanos=" + maxNanos + ", maxBytes=" + maxBytes + ", expected >= 0");
+        }
+        return compactor.step(maxNanos, maxBytes);
+    }
+
+    /** Compacts until nothing is left to gain (or {@code maxNanos} passed). @return bytes moved. */
+    public long compactFully(final long maxNanos)
+    {
+        checkOpen();
+        final long deadline = System.nanoTime() + maxNanos;
+        long moved = 0;
+        while (compactor.worthIt() && System.nanoTime() < deadline)
+        {
+            final long before = counters.getOpaque(ArenaCounters.COMPACT_STEPS);
+            moved += compactor.step(Math.max(0, Math.min(config.compactStepNanos() * 50, deadline - System.nanoTime())),
+                Long.MAX_VALUE);
+            if (counters.getOpaque(ArenaCounters.COMPACT_STEPS) == before)
+            {
+                break;
+            }
+        }
+        return moved;
+    }
+
+    /** @return true when a compaction step could reduce the footprint now. */
+    public boolean compactionWorthIt()
+    {
+        return !closed && compactor.worthIt();
+    }
+
+    private boolean compactForSpace()
+    {
+        if (!config.compactOnAllocationFailure() || !compactor.worthIt())
+        {
+            return false;
+        }
+        return compactor.step(config.compactStepNanos() * 100, Long.MAX_VALUE) > 0;
+    }
+
+    // =========================================================================================
+    // chunks, slabs, huge blocks
+    // =========================================================================================
+
+    long allocateIn(final Heap heap, final long internal, final long requested)
+    {
+        if (internal <= SizeClasses.SMALL_MAX)
+        {
+            return allocateSmall(heap, SizeClasses.classOf(internal), requested);
+        }
+        if (internal <= mediumMax)
+        {
+            final int n = (int)SizeClasses.granulesFor(internal);
+            final long address = heap.allocateMedium(n);
+            if (address == 0)
+            {
+                throw limitExceeded(requested);
+            }
+            addLive((long)n << SizeClasses.GRANULE_SHIFT);
+            return address;
+        }
+        return allocateHuge(heap, internal, SizeClasses.QUANTUM, requested);
+    }
+
+    private long allocateSmall(final Heap heap, final int cls, final long requested)
+    {
+        final Slab slab = heap.slabFor(cls);
+        if (slab == null)
+        {
+            throw limitExceeded(requested);
+        }
+        final int index = slab.allocateIndex();
+        final int cs = slab.classSize;
+        slab.chunk.addLive(cs);
+        addLive(cs);
+        return slab.addressOf(index);
+    }
+
+    private long allocateHuge(final Heap heap, final long internal, final long alignment, final long requested)
+    {
+        final long pad = alignment > MemorySource.ALIGNMENT ? alignment : 0;
+        final long bytes = Math.max(ChunkMap.MIN_CHUNK_BYTES,
+            (internal + pad + MemorySource.ALIGNMENT - 1) & -MemorySource.ALIGNMENT);
+        if (committedBytes + bytes > maxTotalBytes || bytes > maxTotalBytes)
+        {
+            throw limitExceeded(requested);
+        }
+        final long base = source.reserve(bytes);
+        final Chunk chunk = new Chunk(takeChunkId(), Chunk.KIND_HUGE, base, bytes, null);
+        chunk.hugeBlockAddress = (base + alignment - 1) & -alignment;
+        chunk.hugeHandleIndex = -1;
+        addChunk(chunk);
+        commit(bytes);
+        counters.addOpaque(ArenaCounters.HUGE_CHUNKS, 1);
+        final long size = bytes - (chunk.hugeBlockAddress - base);
+        addLive(size);
+        return chunk.hugeBlockAddress;
+    }
+
+    private void releaseHugeChunk(final Chunk chunk)
+    {
+        removeChunk(chunk);
+        source.release(chunk.base, chunk.size);
+        recycleChunkId(chunk.id);
+        commit(-chunk.size);
+        counters.addOpaque(ArenaCounters.HUGE_CHUNKS, -1);
+        counters.addOpaque(ArenaCounters.CHUNKS_RELEASED, 1);
+    }
+
+    /** Adds a new chunk to {@code heap}. @return false when the limit refuses it. */
+    boolean growHeap(final Heap heap)
+    {
+        if (committedBytes + chunkSize > maxTotalBytes)
+        {
+            return false;
+        }
+        final long base = source.reserve(chunkSize);
+        final Chunk chunk = new Chunk(takeChunkId(), Chunk.KIND_REGULAR, base, chunkSize, heap);
+        addChunk(chunk);
+        commit(chunkSize);
+        counters.addOpaque(ArenaCounters.CHUNKS, 1);
+        counters.addOpaque(ArenaCounters.CHUNKS_ACQUIRED, 1);
+        heap.addChunk(chunk);
+        return true;
+    }
+
+    /** Returns an empty regular chunk (already out of its heap's index) to the source. */
+    void releaseChunk(final Chunk chunk)
+    {
+        chunk.heap.chunkCount--;
+        removeChunk(chunk);
+        source.release(chunk.base, chunk.size);
+        recycleChunkId(chunk.id);
+        commit(-chunk.size);
+        counters.addOpaque(ArenaCounters.CHUNKS, -1);
+        counters.addOpaque(ArenaCounters.CHUNKS_RELEASED, 1);
+    }
+
+    private void addChunk(final Chunk chunk)
+    {
+        chunkMap.register(chunk);
+        chunkListener.onChunkAdded(this, chunk.base, chunk.size);
+    }
+
+    private void removeChunk(final Chunk chunk)
+    {
+        chunkListener.onChunkRemoved(this, chunk.base, chunk.size);
+        chunkMap.unregister(chunk);
+    }
+
+    private void commit(final long delta)
+    {
+        committedBytes += delta;
+        counters.setOpaque(ArenaCounters.COMMITTED_BYTES, committedBytes);
+        counters.maxOpaque(ArenaCounters.COMMITTED_HIGH_WATER, committedBytes);
+    }
+
+    private int takeChunkId()
+    {
+        return freeChunkTop > 0 ? freeChunkIds[--freeChunkTop] : nextChunkId++;
+    }
+
+    private void recycleChunkId(final int id)
+    {
+        if (freeChunkTop == freeChunkIds.length)
+        {
+            freeChunkIds = java.util.Arrays.copyOf(freeChunkIds, freeChunkIds.length * 2);
+        }
+        freeChunkIds[freeChunkTop++] = id;
+    }
+
+    Slab takeSlab()
+    {
+        if (freeSlabTop > 0)
+        {
+            return slabs[freeSlabIds[--freeSlabTop]];
+        }
+        if (slabCount == slabs.length)
+        {
+            slabs = java.util.Arrays.copyOf(slabs, slabs.length * 2);
+        }
+        final Slab slab = new Slab(slabCount);
+        slabs[slabCount++] = slab;
+        return slab;
+    }
+
+    void recycleSlab(final Slab slab)
+    {
+        if (freeSlabTop == freeSlabIds.length)
+        {
+            freeSlabIds = java.util.Arrays.copyOf(freeSlabIds, freeSlabIds.length * 2);
+        }
+        freeSlabIds[freeSlabTop++] = slab.id;
+    }
+
+    // =========================================================================================
+    // caller-owned regions
+    // =========================================================================================
+
+    /**
+     * Adds caller-owned memory to the fixed heap (as memoman's caller-owned pools). The arena never
+     * frees it; {@link #removeRegion(long)} takes it back once nothing in it is live.
+     * @param address aligned to 256 bytes.
+     * @param length  a multiple of 256, at least 128 KiB; cut into pieces of about chunkSize.
+     */
+    public void addRegion(final long address, final long length)
+    {
+        checkOpen();
+        if (address <= 0 || (address & (SizeClasses.GRANULE - 1)) != 0)
+        {
+            throw new IllegalArgumentException("address=0x" + Long.toHexString(address) + ", expected a positive address " +
+                "aligned to " + SizeClasses.GRANULE);
+        }
+        if (length < ChunkMap.MIN_CHUNK_BYTES || (length & (SizeClasses.GRANULE - 1)) != 0)
+        {
+            throw new IllegalArgumentException("length=" + length + ", expected a multiple of " + SizeClasses.GRANULE +
+                " of at least " + ChunkMap.MIN_CHUNK_BYTES);
+        }
+        for (long a = address; a < address + length; a += SizeClasses.GRANULE * 512L)
+        {
+            if (chunkMap.find(a) != null)
+            {
+                throw new IllegalArgumentException("address=0x" + Long.toHexString(address) + " length=" + length +
+                    " overlaps memory this arena already holds");
+            }
+        }
+        if (chunkMap.find(address + length - 1) != null)
+        {
+            throw new IllegalArgumentException("address=0x" + Long.toHexString(address) + " length=" + length +
+                " overlaps memory this arena already holds");
+        }
+        long offset = 0;
+        while (offset < length)
+        {
+            long piece = Math.min(chunkSize, length - offset);
+            if (length - offset - piece < ChunkMap.MIN_CHUNK_BYTES)
+            {
+                piece = length - offset;
+            }
+            final Chunk chunk = new Chunk(takeChunkId(), Chunk.KIND_REGION, address + offset, piece, fixed);
+            addChunk(chunk);
+            fixed.addChunk(chunk);
+            offset += piece;
+        }
+    }
+
+    /**
+     * Takes back a region given to {@link #addRegion}. Fails, changing nothing, while any block in it is live.
+     */
+    public void removeRegion(final long address)
+    {
+        checkOpen();
+        Chunk chunk = chunkMap.find(address);
+        if (chunk == null || chunk.kind != Chunk.KIND_REGION || chunk.base != address)
+        {
+            throw new IllegalArgumentException("address=0x" + Long.toHexString(address) +
+                ", expected the start address of a region added with addRegion");
+        }
+        long a = address;
+        while (chunk != null && chunk.kind == Chunk.KIND_REGION && chunk.base == a)
+        {
+            if (chunk.liveBytes != 0)
+            {
+                throw new IllegalStateException("removeRegion: region at address=0x" + Long.toHexString(address) +
+                    " still has live blocks in piece 0x" + Long.toHexString(chunk.base) + " (" + chunk.usedGranules +
+                    " granules used), expected none");
+            }
+            a += chunk.size;
+            chunk = chunkMap.find(a);
+        }
+        a = address;
+        chunk = chunkMap.find(address);
+        while (chunk != null && chunk.kind == Chunk.KIND_REGION && chunk.base == a)
+        {
+            releaseEmptySlabs(chunk);
+            final Chunk next = chunkMap.find(a + chunk.size);
+            fixed.runs.remove(chunk, 0, chunk.granules);
+            removeChunk(chunk);
+            recycleChunkId(chunk.id);
+            a += chunk.size;
+            chunk = next;
+        }
+    }
+
+    /** Gives back the runs of empty slabs still held (as current) in a chunk with no live block. */
+    private void releaseEmptySlabs(final Chunk chunk)
+    {
+        int g = 0;
+        while (g < chunk.granules)
+        {
+            final int tag = chunk.tag[g];
+            if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
+            {
+                final Slab slab = slabs[Chunk.tagValue(tag)];
+                g += slab.granules;
+                slab.heap.releaseSlab(slab);
+            }
+            else
+            {
+                g += Math.max(1, Chunk.tagValue(tag));
+            }
+        }
+    }
+
+    // =========================================================================================
+    // reset, close
+    // =========================================================================================
+
+    /**
+     * Frees every block at once (a per-frame arena). Cost does not depend on the number of blocks:
+     * chunkCount x (granules / 64 + granules) word writes to clear metadata, plus one pass over the
+     * handle slots. Regular chunks beyond {@code spareChunks} go back to the source; huge chunks all do.
+     * Addresses and handles from before are invalid afterwards (handles are detected as stale).
+     * @throws IllegalStateException if a handle is pinned; nothing is changed then.
+     */
+    public void reset()
+    {
+        checkOpen();
+        final int pinnedSlot = handles.firstPinned();
+        if (pinnedSlot >= 0)
+        {
+            throw new IllegalStateException("reset: handle slot " + pinnedSlot + " is pinned, expected no pinned handles");
+        }
+        handles.releaseAll();
+        for (int s = 0; s < slabCount; s++)
+        {
+            if (slabs[s].active)
+            {
+                slabs[s].active = false;
+                recycleSlab(slabs[s]);
+            }
+        }
+        fixed.clear();
+        movable.clear();
+        compactor.reset();
+        int keptRegular = 0;
+        for (int id = 0; id < nextChunkId; id++)
+        {
+            final Chunk chunk = chunkMap.byId(id);
+            if (chunk == null)
+            {
+                continue;
+            }
+            if (chunk.isHuge())
+            {
+                releaseHugeChunk(chunk);
+                continue;
+            }
+            chunk.clear();
+            if (chunk.kind == Chunk.KIND_REGULAR && keptRegular >= spareChunks)
+            {
+                removeChunk(chunk);
+                source.release(chunk.base, chunk.size);
+                recycleChunkId(chunk.id);
+                commit(-chunk.size);
+                counters.addOpaque(ArenaCounters.CHUNKS, -1);
+                counters.addOpaque(ArenaCounters.CHUNKS_RELEASED, 1);
+                continue;
+            }
+            if (chunk.kind == Chunk.KIND_REGULAR)
+            {
+                keptRegular++;
+            }
+            chunk.heap.addChunk(chunk);
+        }
+        liveBytes = 0;
+        liveBlocks = 0;
+        counters.setOpaque(ArenaCounters.LIVE_BYTES, 0);
+        counters.setOpaque(ArenaCounters.LIVE_BLOCKS, 0);
+        counters.setOpaque(ArenaCounters.LIVE_HANDLES, 0);
+    }
+
+    /**
+     * Returns every chunk to its source (caller-owned regions are just forgotten) and makes every
+     * later call throw. Idempotent. Live blocks are counted and logged through SLF4J when any remain.
+     */
     public void close()
     {
+        if (closed)
+        {
+            return;
+        }
+        if (liveBlocks != 0)
+        {
+            org.slf4j.LoggerFactory.getLogger(OffHeapArena.class).warn(
+                "closing arena {} with {} live blocks ({} bytes); their memory is released", arenaId, liveBlocks, liveBytes);
+        }
+        for (int id = 0; id < nextChunkId; id++)
+        {
+            final Chunk chunk = chunkMap.byId(id);
+            if (chunk == null)
+            {
+                continue;
+            }
+            removeChunk(chunk);
+            if (chunk.kind != Chunk.KIND_REGION)
+            {
+                source.release(chunk.base, chunk.size);
+                commit(-chunk.size);
+            }
+        }
+        closed = true;
+        liveBytes = 0;
+        liveBlocks = 0;
+        counters.setOpaque(ArenaCounters.CHUNKS, 0);
+        counters.setOpaque(ArenaCounters.HUGE_CHUNKS, 0);
+        counters.setOpaque(ArenaCounters.LIVE_BYTES, 0);
+        counters.setOpaque(ArenaCounters.LIVE_BLOCKS, 0);
+        ARENAS.compareAndSet(arenaId, this, null);
+    }
+
+    public boolean isClosed()
+    {
+        return closed;
+    }
+
+    // =========================================================================================
+    // introspection
+    // =========================================================================================
+
+    public int arenaId()
+    {
+        return arenaId;
+    }
+
+    public ArenaConfig config()
+    {
+        return config;
+    }
+
+    public MemorySource memorySource()
+    {
+        return source;
+    }
+
+    /** Live counters; readable from any thread. */
+    public ArenaCounters counters()
+    {
+        return counters;
+    }
+
+    /** Bytes this arena holds from its memory source (regular and huge chunks; not regions). */
+    public long committedBytes()
+    {
+        return committedBytes;
+    }
+
+    /** Usable bytes of live blocks (fixed and movable). */
+    public long liveBytes()
+    {
+        return liveBytes;
+    }
+
+    public long liveBlocks()
+    {
+        return liveBlocks;
+    }
+
+    /** Bytes of live movable blocks and bytes of the movable heap's chunks. */
+    public long movableLiveBytes()
+    {
+        long live = 0;
+        for (int id = 0; id < nextChunkId; id++)
+        {
+            final Chunk c = chunkMap.byId(id);
+            if (c != null && c.heap == movable)
+            {
+                live += c.liveBytes;
+            }
+        }
+        return live;
+    }
+
+    /** @return the longest free run, in bytes, over both heaps (0 when none). */
+    public long largestFreeRun()
+    {
+        return (long)Math.max(fixed.runs.largestRun(), movable.runs.largestRun()) << SizeClasses.GRANULE_SHIFT;
+    }
+
+    /**
+     * Fragmentation: 1 - live / committed over regular chunks (huge chunks hold exactly one block). 0 when
+     * nothing is committed.
+     */
+    public double fragmentation()
+    {
+        long regular = 0;
+        long live = 0;
+        for (int id = 0; id < nextChunkId; id++)
+        {
+            final Chunk c = chunkMap.byId(id);
+            if (c != null && !c.isHuge())
+            {
+                regular += c.size;
+                live += c.liveBytes;
+            }
+        }
+        return regular == 0 ? 0.0 : 1.0 - (double)live / regular;
+    }
+
+    /** Figures on the arena's own cost, for capacity planning. */
+    public Overhead overhead()
+    {
+        long heapBytes = chunkMap.heapBytes() + handles.heapBytes() + slabCount * (SizeClasses.MAX_SLAB_WORDS * 8L + 96);
+        int chunks = 0;
+        for (int id = 0; id < nextChunkId; id++)
+        {
+            final Chunk c = chunkMap.byId(id);
+            if (c != null)
+            {
+                chunks++;
+                heapBytes += 64 + (c.isHuge() ? 0 : c.used.length * 8L + c.granules * 12L);
+            }
+        }
+        return new Overhead(chunkSize, SizeClasses.GRANULE, SizeClasses.QUANTUM, mediumMax,
+            (chunkSize >>> SizeClasses.GRANULE_SHIFT) * 12 + (chunkSize >>> SizeClasses.GRANULE_SHIFT) / 8, 0,
+            32, chunks, heapBytes);
+    }
+
+    /**
+     * Visits every block and free run: regular chunks in id order and address order within, then huge
+     * chunks. Owner thread only; the visitor must not call back into the arena.
+     */
+    public void walk(final BlockVisitor visitor)
+    {
+        checkOpen();
+        for (int id = 0; id < nextChunkId; id++)
+        {
+            final Chunk c = chunkMap.byId(id);
+            if (c == null)
+            {
+                continue;
+            }
+            if (c.isHuge())
+            {
+                visitor.visit(c.hugeBlockAddress, c.size - (c.hugeBlockAddress - c.base) - guard, true,
+                    c.hugeHandleIndex >= 0);
+                continue;
+            }
+            final boolean isMovable = c.heap == movable;
+            int g = 0;
+            while (g < c.granules)
+            {
+                final int tag = c.tag[g];
+                final int kind = Chunk.tagKind(tag);
+                if (kind == Chunk.TAG_SLAB)
+                {
+                    final Slab slab = slabs[Chunk.tagValue(tag)];
+                    for (int i = 0; i < slab.capacity; i++)
+                    {
+                        visitor.visit(slab.addressOf(i), slab.classSize - (slab.isAllocated(i) ? guard : 0),
+                            slab.isAllocated(i), isMovable);
+                    }
+                    g += slab.granules;
+                }
+                else
+                {
+                    final int len = Math.max(1, Chunk.tagValue(tag));
+                    final boolean used = kind == Chunk.TAG_BLOCK;
+                    visitor.visit(c.granuleAddress(g), ((long)len << SizeClasses.GRANULE_SHIFT) - (used ? guard : 0),
+                        used, isMovable);
+                    g += len;
+                }
+            }
+        }
+    }
+
+    /**
+     * Checks every invariant of every chunk, slab, free-run list and handle, and in debug mode every
+     * guard. Cost: O(metadata), i.e. granules + slab blocks + handle slots.
+     * @throws ArenaCorruptionException naming the first broken invariant precisely.
+     */
+    public void validate()
+    {
+        checkOpen();
+        new ArenaValidator(this).validate();
+    }
+
+    // ---- package-private access for the validator, compactor and tests -------------------------
+
+    ChunkMap chunkMap()
+    {
+        return chunkMap;
+    }
+
+    int chunkIdLimit()
+    {
+        return nextChunkId;
+    }
+
+    Heap fixedHeap()
+    {
+        return fixed;
+    }
+
+    Heap movableHeap()
+    {
+        return movable;
+    }
+
+    HandleTable handles()
+    {
+        return handles;
+    }
+
+    Slab slab(final int id)
+    {
+        return slabs[id];
+    }
+
+    int slabCount()
+    {
+        return slabCount;
+    }
+
+    int spareChunks()
+    {
+        return spareChunks;
+    }
+
+    int guardBytes()
+    {
+        return guard;
+    }
+
+    long chunkSize()
+    {
+        return chunkSize;
+    }
+
+    long mediumMax()
+    {
+        return mediumMax;
+    }
+
+    long sumLiveBytes()
+    {
+        return liveBytes;
+    }
+
+    // =========================================================================================
+    // shared checks and bookkeeping
+    // =========================================================================================
+
+    private void checkOpen()
+    {
+        if (closed)
+        {
+            throw new IllegalStateException("arena " + arenaId + " is closed, expected an open arena");
+        }
+    }
+
+    private static void checkSize(final String name, final long size)
+    {
+        if (size <= 0 || size > MAX_REQUEST)
+        {
+            throw new IllegalArgumentException(name + "=" + size + ", expected 1.." + MAX_REQUEST);
+        }
+    }
+
+    private void addLive(final long bytes)
+    {
+        liveBytes += bytes;
+        counters.setOpaque(ArenaCounters.LIVE_BYTES, liveBytes);
+    }
+
+    private void afterAllocate(final long address, final long requested)
+    {
+        liveBlocks++;
+        counters.addOpaque(ArenaCounters.ALLOCATIONS, 1);
+        counters.setOpaque(ArenaCounters.LIVE_BLOCKS, liveBlocks);
+        counters.addOpaque(ArenaCounters.REQUESTED_BYTES, requested);
+        counters.maxOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, liveBytes);
+        if (debug)
+        {
+            debugAfterAllocate(address);
+        }
+    }
+
+    private void afterFree(final long rawSize)
+    {
+        liveBlocks--;
+        liveBytes -= rawSize;
+        counters.addOpaque(ArenaCounters.FREES, 1);
+        counters.setOpaque(ArenaCounters.LIVE_BLOCKS, liveBlocks);
+        counters.setOpaque(ArenaCounters.LIVE_BYTES, liveBytes);
+        if (debug)
+        {
+            debugTick();
+        }
+    }
+
+    /** Debug: checks guards (before anything changes) and poisons the block. */
+    private void beforeFree(final long address, final long usable)
+    {
+        if (debug)
+        {
+            checkGuard(address, usable);
+            UnsafeApi.setMemory(address, usable + guard, POISON_BYTE);
+        }
+    }
+
+    private void debugAfterAllocate(final long address)
+    {
+        final Chunk chunk = chunkMap.find(address);
+        final long raw = chunk.isHuge() ? chunk.size - (address - chunk.base) : blockSizeAt(chunk, address);
+        UnsafeApi.setMemory(address + raw - guard, guard, GUARD_BYTE);
+        debugTick();
+    }
+
+    private void debugTick()
+    {
+        if ((++opCount & validateMask) == 0)
+        {
+            validate();
+        }
+    }
+
+    void checkGuard(final long address, final long usable)
+    {
+        for (int i = 0; i < guard; i++)
+        {
+            final byte b = UnsafeApi.getByte(address + usable + i);
+            if (b != GUARD_BYTE)
+            {
+                throw new ArenaCorruptionException("guard byte " + i + " after block address=0x" + Long.toHexString(address) +
+                    " usableSize=" + usable + " was overwritten: found 0x" + Integer.toHexString(b & 0xFF) + ", expected 0x" +
+                    Integer.toHexString(GUARD_BYTE & 0xFF) + " (a write past the end of the block)");
+            }
+        }
+    }
+
+    void movedBlock(final long bytes)
+    {
+        counters.addOpaque(ArenaCounters.BLOCKS_MOVED, 1);
+        counters.addOpaque(ArenaCounters.BYTES_MOVED, bytes);
+    }
+
+    private ArenaLimitExceededException limitExceeded(final long requested)
+    {
+        counters.addOpaque(ArenaCounters.LIMIT_FAILURES, 1);
+        return new ArenaLimitExceededException(requested, maxTotalBytes, committedBytes, liveBytes);
+    }
+
+    private InvalidBlockException foreign(final String operation, final long address)
+    {
+        return new InvalidBlockException(operation + ": address=0x" + Long.toHexString(address) +
+            " was not allocated by arena " + arenaId + " (no chunk of this arena contains it)");
+    }
+
+    private InvalidBlockException notABlock(final String operation, final long address, final Chunk chunk)
+    {
+        return new InvalidBlockException(operation + ": address=0x" + Long.toHexString(address) + " in " + chunk +
+            " is not the start of a live block (already freed, or an address inside a block)");
+    }
+
+    public String toString()
+    {
+        return "OffHeapArena{id=" + arenaId + ", committed=" + committedBytes + ", live=" + liveBytes + ", blocks=" +
+            liveBlocks + ", closed=" + closed + '}';
+    }
+
+    /** Static figures on the arena's own cost. */
+    public static final class Overhead
+    {
+        public final long chunkSize;
+        public final int granule;
+        public final int smallestBlock;
+        public final long largestRegularBlock;
+        /** Java-heap bytes of metadata per regular chunk. */
+        public final long metadataBytesPerChunk;
+        /** Native header bytes per block (none: metadata is out of band). */
+        public final int headerBytesPerBlock;
+        /** Java-heap bytes per handle slot. */
+        public final int bytesPerHandleSlot;
+        public final int chunks;
+        /** Java-heap bytes the arena's metadata uses now (estimate). */
+        public final long heapBytes;
+
+        Overhead(final long chunkSize, final int granule, final int smallestBlock, final long largestRegularBlock,
+            final long metadataBytesPerChunk, final int headerBytesPerBlock, final int bytesPerHandleSlot,
+            final int chunks, final long heapBytes)
+        {
+            this.chunkSize = chunkSize;
+            this.granule = granule;
+            this.smallestBlock = smallestBlock;
+            this.largestRegularBlock = largestRegularBlock;
+            this.metadataBytesPerChunk = metadataBytesPerChunk;
+            this.headerBytesPerBlock = headerBytesPerBlock;
+            this.bytesPerHandleSlot = bytesPerHandleSlot;
+            this.chunks = chunks;
+            this.heapBytes = heapBytes;
+        }
+
+        public String toString()
+        {
+            return "Overhead{chunkSize=" + chunkSize + ", granule=" + granule + ", smallestBlock=" + smallestBlock +
+                ", largestRegularBlock=" + largestRegularBlock + ", metadataBytesPerChunk=" + metadataBytesPerChunk +
+                ", headerBytesPerBlock=" + headerBytesPerBlock + ", bytesPerHandleSlot=" + bytesPerHandleSlot +
+                ", chunks=" + chunks + ", heapBytes=" + heapBytes + '}';
+        }
     }
 }

@@ -1,0 +1,348 @@
+package io.arenaalloc.core;
+
+/**
+ * Validated, immutable configuration of an {@link OffHeapArena}.
+ *
+ * <p>Every option has a documented default ({@code DEFAULT_*}) and a system property
+ * ({@code PROP_*}) that overrides that default; an explicit builder call overrides both.
+ * The builder validates each value when it is set and names the parameter, the value and what
+ * was expected when it rejects one.
+ *
+ * <pre>
+ *   option                     default        property                          range
+ *   chunkSize                  4 MiB          arena.chunkSize                   power of two, 256 KiB .. 1 GiB
+ *   maxTotalBytes              unlimited      arena.maxTotalBytes               &gt;= chunkSize
+ *   spareChunks                1              arena.spareChunks                 0 .. 1024
+ *   memorySource               native malloc  -                                 any {@link MemorySource}
+ *   debug                      false          arena.debug                       guard bytes, poisoning, periodic validation
+ *   debugValidateEveryLog2     16             arena.debug.validateEveryLog2     0 .. 30 (full validate every 2^N ops)
+ *   fragmentationThreshold     0.20           arena.compact.threshold           0.0 .. 1.0
+ *   compactStepNanos           2000           arena.compact.stepNanos           &gt;= 0
+ *   compactStepBytes           256 KiB        arena.compact.stepBytes           &gt;= 0
+ *   compactOnAllocationFailure true           arena.compact.onAllocationFailure
+ *   arenaId                    auto           -                                 0 .. 32767
+ *   chunkListener              none           -                                 told of every chunk added/removed
+ * </pre>
+ */
+public final class ArenaConfig
+{
+    public static final String PROP_CHUNK_SIZE = "arena.chunkSize";
+    public static final String PROP_MAX_TOTAL_BYTES = "arena.maxTotalBytes";
+    public static final String PROP_SPARE_CHUNKS = "arena.spareChunks";
+    public static final String PROP_DEBUG = "arena.debug";
+    public static final String PROP_DEBUG_VALIDATE_EVERY_LOG2 = "arena.debug.validateEveryLog2";
+    public static final String PROP_FRAGMENTATION_THRESHOLD = "arena.compact.threshold";
+    public static final String PROP_COMPACT_STEP_NANOS = "arena.compact.stepNanos";
+    public static final String PROP_COMPACT_STEP_BYTES = "arena.compact.stepBytes";
+    public static final String PROP_COMPACT_ON_ALLOCATION_FAILURE = "arena.compact.onAllocationFailure";
+
+    public static final long DEFAULT_CHUNK_SIZE = 4L << 20;
+    public static final long MIN_CHUNK_SIZE = 256L << 10;
+    public static final long MAX_CHUNK_SIZE = 1L << 30;
+    public static final long DEFAULT_MAX_TOTAL_BYTES = Long.MAX_VALUE;
+    public static final int DEFAULT_SPARE_CHUNKS = 1;
+    public static final int MAX_SPARE_CHUNKS = 1024;
+    public static final boolean DEFAULT_DEBUG = false;
+    public static final int DEFAULT_DEBUG_VALIDATE_EVERY_LOG2 = 16;
+    public static final double DEFAULT_FRAGMENTATION_THRESHOLD = 0.20;
+    public static final long DEFAULT_COMPACT_STEP_NANOS = 2_000;
+    public static final long DEFAULT_COMPACT_STEP_BYTES = 256L << 10;
+    public static final boolean DEFAULT_COMPACT_ON_ALLOCATION_FAILURE = true;
+    /** Arena ids are {@link HandleTable#ARENA_ID_BITS} wide. */
+    public static final int MAX_ARENA_ID = (1 << HandleTable.ARENA_ID_BITS) - 1;
+    /** Marks "pick the next free arena id". */
+    public static final int AUTO_ARENA_ID = -1;
+
+    private final long chunkSize;
+    private final long maxTotalBytes;
+    private final int spareChunks;
+    private final MemorySource memorySource;
+    private final boolean debug;
+    private final int debugValidateEveryLog2;
+    private final double fragmentationThreshold;
+    private final long compactStepNanos;
+    private final long compactStepBytes;
+    private final boolean compactOnAllocationFailure;
+    private final int arenaId;
+    private final ChunkListener chunkListener;
+
+    private ArenaConfig(final Builder b)
+    {
+        chunkSize = b.chunkSize;
+        maxTotalBytes = b.maxTotalBytes;
+        spareChunks = b.spareChunks;
+        memorySource = b.memorySource;
+        debug = b.debug;
+        debugValidateEveryLog2 = b.debugValidateEveryLog2;
+        fragmentationThreshold = b.fragmentationThreshold;
+        compactStepNanos = b.compactStepNanos;
+        compactStepBytes = b.compactStepBytes;
+        compactOnAllocationFailure = b.compactOnAllocationFailure;
+        arenaId = b.arenaId;
+        chunkListener = b.chunkListener;
+    }
+
+    public static Builder builder()
+    {
+        return new Builder();
+    }
+
+    /** @return a builder that starts from this configuration. */
+    public Builder toBuilder()
+    {
+        final Builder b = new Builder();
+        b.chunkSize = chunkSize;
+        b.maxTotalBytes = maxTotalBytes;
+        b.spareChunks = spareChunks;
+        b.memorySource = memorySource;
+        b.debug = debug;
+        b.debugValidateEveryLog2 = debugValidateEveryLog2;
+        b.fragmentationThreshold = fragmentationThreshold;
+        b.compactStepNanos = compactStepNanos;
+        b.compactStepBytes = compactStepBytes;
+        b.compactOnAllocationFailure = compactOnAllocationFailure;
+        b.arenaId = arenaId;
+        b.chunkListener = chunkListener;
+        return b;
+    }
+
+    public static ArenaConfig defaults()
+    {
+        return builder().build();
+    }
+
+    public long chunkSize()
+    {
+        return chunkSize;
+    }
+
+    public long maxTotalBytes()
+    {
+        return maxTotalBytes;
+    }
+
+    public int spareChunks()
+    {
+        return spareChunks;
+    }
+
+    public MemorySource memorySource()
+    {
+        return memorySource;
+    }
+
+    public boolean debug()
+    {
+        return debug;
+    }
+
+    public int debugValidateEveryLog2()
+    {
+        return debugValidateEveryLog2;
+    }
+
+    public double fragmentationThreshold()
+    {
+        return fragmentationThreshold;
+    }
+
+    public long compactStepNanos()
+    {
+        return compactStepNanos;
+    }
+
+    public long compactStepBytes()
+    {
+        return compactStepBytes;
+    }
+
+    public boolean compactOnAllocationFailure()
+    {
+        return compactOnAllocationFailure;
+    }
+
+    /** @return the configured arena id, or {@link #AUTO_ARENA_ID}. */
+    public int arenaId()
+    {
+        return arenaId;
+    }
+
+    public ChunkListener chunkListener()
+    {
+        return chunkListener;
+    }
+
+    public String toString()
+    {
+        return "ArenaConfig{chunkSize=" + chunkSize + ", maxTotalBytes=" + maxTotalBytes +
+            ", spareChunks=" + spareChunks + ", memorySource=" + memorySource + ", debug=" + debug +
+            ", debugValidateEveryLog2=" + debugValidateEveryLog2 + ", fragmentationThreshold=" + fragmentationThreshold +
+            ", compactStepNanos=" + compactStepNanos + ", compactStepBytes=" + compactStepBytes +
+            ", compactOnAllocationFailure=" + compactOnAllocationFailure + ", arenaId=" + arenaId + '}';
+    }
+
+    /** Fluent, validating builder. Not thread safe. */
+    public static final class Builder
+    {
+        private long chunkSize = Long.getLong(PROP_CHUNK_SIZE, DEFAULT_CHUNK_SIZE);
+        private long maxTotalBytes = Long.getLong(PROP_MAX_TOTAL_BYTES, DEFAULT_MAX_TOTAL_BYTES);
+        private int spareChunks = Integer.getInteger(PROP_SPARE_CHUNKS, DEFAULT_SPARE_CHUNKS);
+        private MemorySource memorySource;
+        private boolean debug = Boolean.parseBoolean(System.getProperty(PROP_DEBUG, Boolean.toString(DEFAULT_DEBUG)));
+        private int debugValidateEveryLog2 =
+            Integer.getInteger(PROP_DEBUG_VALIDATE_EVERY_LOG2, DEFAULT_DEBUG_VALIDATE_EVERY_LOG2);
+        private double fragmentationThreshold = Double.parseDouble(
+            System.getProperty(PROP_FRAGMENTATION_THRESHOLD, Double.toString(DEFAULT_FRAGMENTATION_THRESHOLD)));
+        private long compactStepNanos = Long.getLong(PROP_COMPACT_STEP_NANOS, DEFAULT_COMPACT_STEP_NANOS);
+        private long compactStepBytes = Long.getLong(PROP_COMPACT_STEP_BYTES, DEFAULT_COMPACT_STEP_BYTES);
+        private boolean compactOnAllocationFailure = Boolean.parseBoolean(System.getProperty(
+            PROP_COMPACT_ON_ALLOCATION_FAILURE, Boolean.toString(DEFAULT_COMPACT_ON_ALLOCATION_FAILURE)));
+        private int arenaId = AUTO_ARENA_ID;
+        private ChunkListener chunkListener = ChunkListener.NONE;
+
+        private Builder()
+        {
+        }
+
+        /** Size of a regular chunk: a power of two from 256 KiB to 1 GiB. Default 4 MiB. */
+        public Builder chunkSize(final long chunkSize)
+        {
+            if (chunkSize < MIN_CHUNK_SIZE || chunkSize > MAX_CHUNK_SIZE || Long.bitCount(chunkSize) != 1)
+            {
+                throw new IllegalArgumentException("chunkSize=" + chunkSize + ", expected a power of two in [" +
+                    MIN_CHUNK_SIZE + ", " + MAX_CHUNK_SIZE + "]");
+            }
+            this.chunkSize = chunkSize;
+            return this;
+        }
+
+        /** Upper bound on the bytes the arena holds from its memory source (regular and huge chunks). */
+        public Builder maxTotalBytes(final long maxTotalBytes)
+        {
+            if (maxTotalBytes <= 0)
+            {
+                throw new IllegalArgumentException("maxTotalBytes=" + maxTotalBytes + ", expected > 0");
+            }
+            this.maxTotalBytes = maxTotalBytes;
+            return this;
+        }
+
+        /** Empty chunks kept for reuse instead of being returned to the source. Default 1. */
+        public Builder spareChunks(final int spareChunks)
+        {
+            if (spareChunks < 0 || spareChunks > MAX_SPARE_CHUNKS)
+            {
+                throw new IllegalArgumentException("spareChunks=" + spareChunks + ", expected 0.." + MAX_SPARE_CHUNKS);
+            }
+            this.spareChunks = spareChunks;
+            return this;
+        }
+
+        /** Where chunks come from. Default: a new {@link NativeMemorySource} per arena. */
+        public Builder memorySource(final MemorySource memorySource)
+        {
+            if (memorySource == null)
+            {
+                throw new IllegalArgumentException("memorySource=null, expected a MemorySource");
+            }
+            this.memorySource = memorySource;
+            return this;
+        }
+
+        /** Guard bytes, poisoning of freed memory and periodic full validation. Default false. */
+        public Builder debug(final boolean debug)
+        {
+            this.debug = debug;
+            return this;
+        }
+
+        /** In debug mode, run {@link OffHeapArena#validate()} every 2^N operations. Default 16. */
+        public Builder debugValidateEveryLog2(final int log2)
+        {
+            if (log2 < 0 || log2 > 30)
+            {
+                throw new IllegalArgumentException("debugValidateEveryLog2=" + log2 + ", expected 0..30");
+            }
+            this.debugValidateEveryLog2 = log2;
+            return this;
+        }
+
+        /** Fragmentation (1 - live/committed of movable chunks) above which a compaction step does work. */
+        public Builder fragmentationThreshold(final double threshold)
+        {
+            if (!(threshold >= 0.0 && threshold <= 1.0))
+            {
+                throw new IllegalArgumentException("fragmentationThreshold=" + threshold + ", expected 0.0..1.0");
+            }
+            this.fragmentationThreshold = threshold;
+            return this;
+        }
+
+        /** Default time budget of one {@link OffHeapArena#compact()} step. Default 2000 ns. */
+        public Builder compactStepNanos(final long nanos)
+        {
+            if (nanos < 0)
+            {
+                throw new IllegalArgumentException("compactStepNanos=" + nanos + ", expected >= 0");
+            }
+            this.compactStepNanos = nanos;
+            return this;
+        }
+
+        /** Default byte budget of one compaction step. Default 256 KiB. */
+        public Builder compactStepBytes(final long bytes)
+        {
+            if (bytes < 0)
+            {
+                throw new IllegalArgumentException("compactStepBytes=" + bytes + ", expected >= 0");
+            }
+            this.compactStepBytes = bytes;
+            return this;
+        }
+
+        /** Whether a movable allocation that finds no free run compacts before it takes a new chunk. */
+        public Builder compactOnAllocationFailure(final boolean compact)
+        {
+            this.compactOnAllocationFailure = compact;
+            return this;
+        }
+
+        /** Arena id encoded into every handle: 0..32767, or {@link #AUTO_ARENA_ID}. */
+        public Builder arenaId(final int arenaId)
+        {
+            if (arenaId != AUTO_ARENA_ID && (arenaId < 0 || arenaId > MAX_ARENA_ID))
+            {
+                throw new IllegalArgumentException("arenaId=" + arenaId + ", expected 0.." + MAX_ARENA_ID + " or -1");
+            }
+            this.arenaId = arenaId;
+            return this;
+        }
+
+        /** Told of every chunk the arena adds or removes (slow path, owner thread). Default: none. */
+        public Builder chunkListener(final ChunkListener listener)
+        {
+            if (listener == null)
+            {
+                throw new IllegalArgumentException("chunkListener=null, expected a ChunkListener (or ChunkListener.NONE)");
+            }
+            this.chunkListener = listener;
+            return this;
+        }
+
+        public ArenaConfig build()
+        {
+            chunkSize(chunkSize);
+            maxTotalBytes(maxTotalBytes);
+            if (maxTotalBytes < chunkSize)
+            {
+                throw new IllegalArgumentException("maxTotalBytes=" + maxTotalBytes + ", expected >= chunkSize=" + chunkSize);
+            }
+            spareChunks(spareChunks);
+            debugValidateEveryLog2(debugValidateEveryLog2);
+            fragmentationThreshold(fragmentationThreshold);
+            compactStepNanos(compactStepNanos);
+            compactStepBytes(compactStepBytes);
+            return new ArenaConfig(this);
+        }
+    }
+}

@@ -1,0 +1,415 @@
+package io.arenaalloc.core;
+
+import org.agrona.collections.IntHashSet;
+
+/**
+ * Checks every invariant of an arena and names the first one broken.
+ *
+ * <h2>Invariants checked, in order</h2>
+ * <ol>
+ *   <li>Chunks: registered in the {@link ChunkMap} under their own id; regular chunks belong to a heap.</li>
+ *   <li>Runs tile each regular chunk: walking from granule 0, every run starts with FREE_HEAD, BLOCK or
+ *   SLAB; its bits are all clear (free) or all set (used); granules inside a run carry no tag (slabs:
+ *   every granule tagged SLAB|id); a free run longer than one granule ends with a matching FREE_TAIL;
+ *   no two free runs are adjacent (coalescing is complete).</li>
+ *   <li>Counts: usedGranules equals the bits set; liveBytes equals the sum of live blocks.</li>
+ *   <li>Slabs: active, in this chunk at this granule; summary bit w set iff free bits in word w; free
+ *   count equals the free bits; no free bit beyond capacity; a partial-list slab has free blocks and is
+ *   not current; movable slabs name a live handle for every allocated block, and that handle's address
+ *   is the block.</li>
+ *   <li>Free-run index: every linked run is a FREE_HEAD of a non-evacuating chunk of that heap, in the
+ *   bin of its length, with consistent prev links; the non-empty bitmap matches; every free run of a
+ *   non-evacuating chunk is linked exactly once; the heap's free-granule count matches.</li>
+ *   <li>Medium movable blocks and huge movable chunks name a live handle that points back at them.</li>
+ *   <li>Totals: committed bytes equal the sum of regular and huge chunk sizes; the arena's live bytes
+ *   equal the sum over chunks; live handles equal the movable blocks found.</li>
+ *   <li>Debug mode: every live block's guard bytes are intact.</li>
+ * </ol>
+ */
+final class ArenaValidator
+{
+    private final OffHeapArena arena;
+    private final HandleTable handles;
+    private long movableBlocks;
+
+    ArenaValidator(final OffHeapArena arena)
+    {
+        this.arena = arena;
+        this.handles = arena.handles();
+    }
+
+    private static ArenaCorruptionException fail(final String message)
+    {
+        return new ArenaCorruptionException(message);
+    }
+
+    void validate()
+    {
+        final ChunkMap map = arena.chunkMap();
+        long committed = 0;
+        long live = 0;
+        final IntHashSet linkedFixed = new IntHashSet();
+        final IntHashSet linkedMovable = new IntHashSet();
+        checkIndex(arena.fixedHeap(), linkedFixed);
+        checkIndex(arena.movableHeap(), linkedMovable);
+        long freeFixed = 0;
+        long freeMovable = 0;
+        long heapLiveFixed = 0;
+        long heapLiveMovable = 0;
+        for (int id = 0; id < arena.chunkIdLimit(); id++)
+        {
+            final Chunk c = map.byId(id);
+            if (c == null)
+            {
+                continue;
+            }
+            if (c.id != id)
+            {
+                throw fail("chunk registered under id " + id + " has id " + c.id);
+            }
+            if (map.find(c.base) != c || map.find(c.base + c.size - 1) != c)
+            {
+                throw fail(c + " is not found by address in the chunk map");
+            }
+            if (c.isHuge())
+            {
+                committed += c.size;
+                final long size = c.size - (c.hugeBlockAddress - c.base);
+                live += size;
+                if (c.hugeHandleIndex >= 0)
+                {
+                    movableBlocks++;
+                    checkHandleBack(c.hugeHandleIndex, c.hugeBlockAddress, c);
+                }
+                checkGuard(c.hugeBlockAddress, size);
+                continue;
+            }
+            if (c.kind == Chunk.KIND_REGULAR)
+            {
+                committed += c.size;
+            }
+            final Heap heap = c.heap;
+            if (heap != arena.fixedHeap() && heap != arena.movableHeap())
+            {
+                throw fail(c + " belongs to no heap of this arena");
+            }
+            final long[] freeAndLive = checkRuns(c, heap == arena.fixedHeap() ? linkedFixed : linkedMovable);
+            if (!c.evacuating)
+            {
+                if (heap == arena.fixedHeap())
+                {
+                    freeFixed += freeAndLive[0];
+                }
+                else
+                {
+                    freeMovable += freeAndLive[0];
+                }
+            }
+            live += c.liveBytes;
+            if (heap == arena.fixedHeap())
+            {
+                heapLiveFixed += c.liveBytes;
+            }
+            else
+            {
+                heapLiveMovable += c.liveBytes;
+            }
+        }
+        if (!linkedFixed.isEmpty() || !linkedMovable.isEmpty())
+        {
+            throw fail("free-run index links runs that no chunk walk found: fixed=" + linkedFixed + " movable=" +
+                linkedMovable);
+        }
+        if (freeFixed != arena.fixedHeap().runs.freeGranules())
+        {
+            throw fail("fixed heap index counts freeGranules=" + arena.fixedHeap().runs.freeGranules() +
+                ", chunks hold " + freeFixed);
+        }
+        if (freeMovable != arena.movableHeap().runs.freeGranules())
+        {
+            throw fail("movable heap index counts freeGranules=" + arena.movableHeap().runs.freeGranules() +
+                ", chunks hold " + freeMovable);
+        }
+        if (heapLiveFixed != arena.fixedHeap().liveBytes || heapLiveMovable != arena.movableHeap().liveBytes)
+        {
+            throw fail("heap live bytes fixed=" + arena.fixedHeap().liveBytes + " movable=" +
+                arena.movableHeap().liveBytes + ", chunks hold fixed=" + heapLiveFixed + " movable=" + heapLiveMovable);
+        }
+        if (committed != arena.committedBytes())
+        {
+            throw fail("committedBytes=" + arena.committedBytes() + ", chunks add up to " + committed);
+        }
+        if (live != arena.sumLiveBytes())
+        {
+            throw fail("liveBytes=" + arena.sumLiveBytes() + ", chunks add up to " + live);
+        }
+        if (movableBlocks != handles.liveHandles())
+        {
+            throw fail("live handles=" + handles.liveHandles() + ", movable blocks found=" + movableBlocks);
+        }
+        checkSlabLists(arena.fixedHeap());
+        checkSlabLists(arena.movableHeap());
+    }
+
+    private void checkIndex(final Heap heap, final IntHashSet linked)
+    {
+        final FreeRunIndex runs = heap.runs;
+        final long[] free = {0};
+        runs.forEachRun((bin, prevRef, chunk, g) ->
+        {
+            if (chunk == null)
+            {
+                throw fail("free-run index bin " + bin + " links a run of a chunk that is gone");
+            }
+            if (chunk.heap != heap || chunk.evacuating)
+            {
+                throw fail("free-run index bin " + bin + " links granule " + g + " of " + chunk +
+                    (chunk.evacuating ? ", which is being evacuated" : ", which belongs to another heap"));
+            }
+            final int tag = chunk.tag[g];
+            if (Chunk.tagKind(tag) != Chunk.TAG_FREE_HEAD)
+            {
+                throw fail("free-run index bin " + bin + " links granule " + g + " of " + chunk +
+                    ", whose tag is 0x" + Integer.toHexString(tag) + ", expected FREE_HEAD");
+            }
+            final int len = Chunk.tagValue(tag);
+            if (FreeRunIndex.binOf(len) != bin)
+            {
+                throw fail("free run of length " + len + " at granule " + g + " of " + chunk + " is in bin " + bin +
+                    ", expected bin " + FreeRunIndex.binOf(len));
+            }
+            if (chunk.prev[g] != prevRef)
+            {
+                throw fail("free run at granule " + g + " of " + chunk + " has prev=" + chunk.prev[g] + ", expected " +
+                    prevRef);
+            }
+            if (!linked.add(runs.ref(chunk, g)))
+            {
+                throw fail("free run at granule " + g + " of " + chunk + " is linked twice");
+            }
+            free[0] += len;
+        });
+        for (int bin = 0; bin < runs.binCount(); bin++)
+        {
+            if (runs.binMarkedNonEmpty(bin) != (runs.binHead(bin) != -1))
+            {
+                throw fail("free-run index bin " + bin + " non-empty bit=" + runs.binMarkedNonEmpty(bin) +
+                    " but head=" + runs.binHead(bin));
+            }
+        }
+        if (free[0] != runs.freeGranules())
+        {
+            throw fail("free-run index counts freeGranules=" + runs.freeGranules() + ", its lists hold " + free[0]);
+        }
+    }
+
+    /** @return {free granules, live bytes}. */
+    private long[] checkRuns(final Chunk c, final IntHashSet linked)
+    {
+        int g = 0;
+        int usedBits = 0;
+        long liveBytes = 0;
+        long freeGranules = 0;
+        boolean previousFree = false;
+        while (g < c.granules)
+        {
+            final int tag = c.tag[g];
+            final int kind = Chunk.tagKind(tag);
+            final int value = Chunk.tagValue(tag);
+            if (kind == Chunk.TAG_FREE_HEAD)
+            {
+                final int len = value;
+                checkLength(c, g, len);
+                if (previousFree)
+                {
+                    throw fail("free runs adjacent at granule " + g + " of " + c + ": coalescing missed them");
+                }
+                if (!c.allEqual(g, len, false))
+                {
+                    throw fail("free run [" + g + ", " + (g + len) + ") of " + c + " has used bits");
+                }
+                checkInteriorUntagged(c, g, len, true);
+                if (len > 1 && c.tag[g + len - 1] != (Chunk.TAG_FREE_TAIL | len))
+                {
+                    throw fail("free run at granule " + g + " of " + c + " (length " + len + ") has tail tag 0x" +
+                        Integer.toHexString(c.tag[g + len - 1]) + ", expected FREE_TAIL|" + len);
+                }
+                if (!c.evacuating && !linked.remove(c.heap.runs.ref(c, g)))
+                {
+                    throw fail("free run at granule " + g + " (length " + len + ") of " + c +
+                        " is not linked in the free-run index");
+                }
+                freeGranules += len;
+                previousFree = true;
+                g += len;
+            }
+            else if (kind == Chunk.TAG_BLOCK)
+            {
+                final int len = value;
+                checkLength(c, g, len);
+                if (!c.allEqual(g, len, true))
+                {
+                    throw fail("block [" + g + ", " + (g + len) + ") of " + c + " has clear bits");
+                }
+                checkInteriorUntagged(c, g, len, false);
+                final long bytes = (long)len << SizeClasses.GRANULE_SHIFT;
+                liveBytes += bytes;
+                usedBits += len;
+                if (c.heap.movable)
+                {
+                    movableBlocks++;
+                    checkHandleBack(c.next[g], c.granuleAddress(g), c);
+                }
+                checkGuard(c.granuleAddress(g), bytes - arena.guardBytes());
+                previousFree = false;
+                g += len;
+            }
+            else if (kind == Chunk.TAG_SLAB)
+            {
+                final Slab s = arena.slab(value);
+                checkSlab(c, g, s);
+                liveBytes += (long)s.live() * s.classSize;
+                usedBits += s.granules;
+                previousFree = false;
+                g += s.granules;
+            }
+            else
+            {
+                throw fail("granule " + g + " of " + c + " starts no run: tag 0x" + Integer.toHexString(tag) +
+                    ", expected FREE_HEAD, BLOCK or SLAB");
+            }
+        }
+        int bits = 0;
+        for (final long w : c.used)
+        {
+            bits += Long.bitCount(w);
+        }
+        if (bits != c.usedGranules || usedBits != c.usedGranules)
+        {
+            throw fail(c + " counts usedGranules=" + c.usedGranules + ", bitmap has " + bits + ", runs add up to " +
+                usedBits);
+        }
+        if (liveBytes != c.liveBytes)
+        {
+            throw fail(c + " counts liveBytes=" + c.liveBytes + ", its blocks add up to " + liveBytes);
+        }
+        return new long[] {freeGranules, liveBytes};
+    }
+
+    private static void checkLength(final Chunk c, final int g, final int len)
+    {
+        if (len <= 0 || g + len > c.granules)
+        {
+            throw fail("run at granule " + g + " of " + c + " has length " + len + ", expected 1.." + (c.granules - g));
+        }
+    }
+
+    private static void checkInteriorUntagged(final Chunk c, final int g, final int len, final boolean free)
+    {
+        final int end = free && len > 1 ? g + len - 1 : g + len;
+        for (int i = g + 1; i < end; i++)
+        {
+            if (c.tag[i] != 0)
+            {
+                throw fail("granule " + i + " inside the " + (free ? "free run" : "block") + " [" + g + ", " + (g + len) +
+                    ") of " + c + " has stale tag 0x" + Integer.toHexString(c.tag[i]));
+            }
+        }
+    }
+
+    private void checkSlab(final Chunk c, final int g, final Slab s)
+    {
+        if (!s.active || s.chunk != c || s.startGranule != g || s.heap != c.heap)
+        {
+            throw fail("granule " + g + " of " + c + " is tagged for " + s + ", which is not active there");
+        }
+        for (int i = 0; i < s.granules; i++)
+        {
+            if (g + i >= c.granules || c.tag[g + i] != (Chunk.TAG_SLAB | s.id))
+            {
+                throw fail("granule " + (g + i) + " of " + s + " in " + c + " is not tagged SLAB|" + s.id);
+            }
+        }
+        if (!c.allEqual(g, s.granules, true))
+        {
+            throw fail(s + " in " + c + " has clear bits");
+        }
+        int free = 0;
+        for (int w = 0; w < s.bits.length; w++)
+        {
+            final long word = s.bits[w];
+            free += Long.bitCount(word);
+            if (((s.summary >>> w) & 1) != (word != 0 ? 1 : 0))
+            {
+                throw fail(s + " summary bit " + w + " disagrees with its free word 0x" + Long.toHexString(word));
+            }
+            final int firstBeyond = Math.max(0, s.capacity - (w << 6));
+            if (firstBeyond < 64 && (word >>> firstBeyond) != 0)
+            {
+                throw fail(s + " marks blocks beyond its capacity " + s.capacity + " free in word " + w);
+            }
+        }
+        if (free != s.free)
+        {
+            throw fail(s + " counts free=" + s.free + ", its bitmap has " + free);
+        }
+        for (int i = 0; i < s.capacity; i++)
+        {
+            if (s.isAllocated(i))
+            {
+                if (s.heap.movable)
+                {
+                    movableBlocks++;
+                    checkHandleBack(s.handles[i], s.addressOf(i), c);
+                }
+                checkGuard(s.addressOf(i), s.classSize - arena.guardBytes());
+            }
+        }
+    }
+
+    private void checkSlabLists(final Heap heap)
+    {
+        for (int cls = 0; cls < SizeClasses.CLASS_COUNT; cls++)
+        {
+            final Slab cur = heap.current[cls];
+            if (cur != null && (!cur.active || cur.cls != cls || cur.inPartialList || cur.heap != heap))
+            {
+                throw fail("current slab of class " + cls + " is " + cur + ", which is inactive, of another class or heap, " +
+                    "or in the partial list");
+            }
+            Slab prev = null;
+            for (Slab s = heap.partial[cls]; s != null; s = s.next)
+            {
+                if (!s.active || !s.inPartialList || s.cls != cls || s.prev != prev || s == cur || s.free == 0 ||
+                    s.chunk.evacuating)
+                {
+                    throw fail("partial list of class " + cls + " holds " + s + " (inList=" + s.inPartialList +
+                        ", current=" + (s == cur) + ", evacuating=" + s.chunk.evacuating + ")");
+                }
+                prev = s;
+            }
+        }
+    }
+
+    private void checkHandleBack(final int index, final long address, final Chunk c)
+    {
+        if (index < 0 || index >= handles.slotCount() || !handles.isLiveAt(index))
+        {
+            throw fail("movable block at 0x" + Long.toHexString(address) + " in " + c + " names handle slot " + index +
+                ", which is not live");
+        }
+        if (handles.addressAt(index) != address)
+        {
+            throw fail("handle slot " + index + " points at 0x" + Long.toHexString(handles.addressAt(index)) +
+                ", but its block is at 0x" + Long.toHexString(address));
+        }
+    }
+
+    private void checkGuard(final long address, final long usable)
+    {
+        if (arena.guardBytes() > 0)
+        {
+            arena.checkGuard(address, usable);
+        }
+    }
+}

@@ -1,0 +1,572 @@
+package io.arenaalloc.core;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
+/**
+ * Stable 64-bit handles for movable blocks, and the pin-versus-move protocol.
+ *
+ * <h2>Handle word</h2>
+ * <pre>
+ *   63  62 ............ 48 47 ............... 28 27 .................. 0
+ *   +---+-----------------+---------------------+----------------------+
+ *   | 1 |  arena id (15)  |  generation (20)    |  slot index (28)     |
+ *   +---+-----------------+---------------------+----------------------+
+ * </pre>
+ * Bit 63 is always set, so every handle is a negative long and can never equal a user-space address
+ * (x86-64 and AArch64 user addresses are below 2^48): {@code free(long)} tells the two apart by sign.
+ * Widths are derived from {@link #ARENA_ID_BITS}, {@link #GENERATION_BITS} and {@link #INDEX_BITS}.
+ *
+ * <h2>Slot state word (one per slot, the only word other threads write)</h2>
+ * <pre>
+ *   63 ........... 44 | 43   | 42     | 41 .. 20 | 19 ........... 0
+ *   generation (20)   | LIVE | MOVING | reserved | pin count (20)
+ * </pre>
+ * A handle is <b>current</b> iff its slot's state has LIVE set and the same generation. Checking that is
+ * one load and one compare: a stale or double-freed handle is detected in O(1).
+ *
+ * <h2>Generation wrap</h2>
+ * Freeing a slot increments its generation. A slot whose generation would wrap past 2^20 - 1 is
+ * <b>retired</b>: never reused, so an old handle can never become current again by wrap-around (ABA is
+ * impossible, at the cost of one dead 32-byte slot per 2^20 reuses of that slot).
+ *
+ * <h2>Slot storage</h2>
+ * <pre>
+ *   directory (long[][], replaced on growth, published with a release store)
+ *     -&gt; segment 0: long[4 * 4096]  | state | address | size | spare | state | address | ...
+ *     -&gt; segment 1: ...
+ * </pre>
+ * Growth adds a segment and publishes a longer copy of the directory; existing segments never move,
+ * so a reader on another thread holding an old directory still finds every slot it can name, and no
+ * reader ever blocks.
+ *
+ * <h2>Pin versus move (state machine per slot)</h2>
+ * <pre>
+ *               alloc (owner)             free (owner, CAS, pins == 0 only)
+ *   FREE(g) ----------------&gt; LIVE(g,0) -------------------------------&gt; FREE(g+1)
+ *                             |     ^  \
+ *                 pin (CAS +1)|     |   \ compactor: CAS LIVE(g,0) -&gt; LIVE(g,0)|MOVING
+ *               unpin (CAS -1)v     |    v
+ *                          LIVE(g,n&gt;0) LIVE(g,0)|MOVING --copy, write address, release-store--&gt; LIVE(g,0)
+ * </pre>
+ * <ol>
+ *   <li><b>pin</b> (any thread): read state (volatile). If not current: {@link StaleHandleException}.
+ *   If MOVING: spin ({@code onSpinWait}) until it clears (a move is one bounded copy). CAS state to
+ *   pins + 1. Then read the address: it happens-after the mover's release store, so it is the new one.</li>
+ *   <li><b>move</b> (owner's compactor): CAS state from LIVE(g, 0) to LIVE(g, 0)|MOVING. If the CAS fails
+ *   or pins != 0, skip the block: the compactor never waits for a pin. Copy the bytes, write the new
+ *   address, release-store LIVE(g, 0).</li>
+ *   <li>A pin thus sees the block either before the move (its CAS came first, so the mover's CAS fails
+ *   and nothing moves) or after it (it saw MOVING clear, ordered after the address write), never
+ *   during.</li>
+ *   <li><b>unpin</b> (any thread): CAS pins - 1; unpinning a handle with no pins throws.</li>
+ *   <li><b>free</b> (owner): CAS LIVE(g, 0) to FREE(g + 1); with pins &gt; 0 it throws and changes nothing.</li>
+ *   <li><b>resolve</b> (owner only): a plain read of the address after the currency check. It stays valid
+ *   until the owner's next compaction step, reallocation of the handle, or free; a pinned address
+ *   stays valid until the matching unpin, on any thread.</li>
+ * </ol>
+ * Owner-side fields (free slot stack, slot count) are confined to the owner thread.
+ */
+public final class HandleTable
+{
+    public static final int ARENA_ID_BITS = 15;
+    public static final int GENERATION_BITS = 20;
+    public static final int INDEX_BITS = 28;
+
+    static final int INDEX_SHIFT = 0;
+    static final int GENERATION_SHIFT = INDEX_SHIFT + INDEX_BITS;
+    static final int ARENA_ID_SHIFT = GENERATION_SHIFT + GENERATION_BITS;
+    static final long HANDLE_FLAG = 1L << (ARENA_ID_SHIFT + ARENA_ID_BITS);
+    static final long INDEX_MASK = (1L << INDEX_BITS) - 1;
+    static final long GENERATION_MASK = (1L << GENERATION_BITS) - 1;
+    static final long ARENA_ID_MASK = (1L << ARENA_ID_BITS) - 1;
+    public static final int MAX_GENERATION = (int)GENERATION_MASK;
+    public static final int MAX_SLOTS = 1 << INDEX_BITS;
+
+    static final int PINS_BITS = 20;
+    static final long PINS_MASK = (1L << PINS_BITS) - 1;
+    static final int MOVING_SHIFT = 42;
+    static final int LIVE_SHIFT = 43;
+    static final int STATE_GENERATION_SHIFT = 44;
+    static final long MOVING = 1L << MOVING_SHIFT;
+    static final long LIVE = 1L << LIVE_SHIFT;
+    public static final int MAX_PINS = (int)PINS_MASK;
+
+    static final int SEGMENT_SHIFT = 12;
+    static final int SEGMENT_SLOTS = 1 << SEGMENT_SHIFT;
+    static final int SEGMENT_MASK = SEGMENT_SLOTS - 1;
+    static final int STRIDE_SHIFT = 2;
+    static final int STATE = 0;
+    static final int ADDRESS = 1;
+    static final int SIZE = 2;
+
+    private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle DIRECTORY;
+
+    static
+    {
+        try
+        {
+            DIRECTORY = MethodHandles.lookup().findVarHandle(HandleTable.class, "directory", long[][].class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
+
+    private final int arenaId;
+    @SuppressWarnings("unused") // accessed through DIRECTORY
+    private long[][] directory = new long[0][];
+    // owner-confined
+    private int slotCount;
+    private int[] freeSlots = new int[64];
+    private int freeTop;
+    private int liveHandles;
+    private int retiredSlots;
+
+    HandleTable(final int arenaId)
+    {
+        this.arenaId = arenaId;
+    }
+
+    // ---- handle word -------------------------------------------------------------------------
+
+    public static long handle(final int arenaId, final int generation, final int index)
+    {
+        return HANDLE_FLAG | ((long)arenaId << ARENA_ID_SHIFT) | ((long)generation << GENERATION_SHIFT) |
+            ((long)index << INDEX_SHIFT);
+    }
+
+    public static boolean isHandle(final long word)
+    {
+        return word < 0;
+    }
+
+    public static int arenaIdOf(final long handle)
+    {
+        return (int)((handle >>> ARENA_ID_SHIFT) & ARENA_ID_MASK);
+    }
+
+    public static int generationOf(final long handle)
+    {
+        return (int)((handle >>> GENERATION_SHIFT) & GENERATION_MASK);
+    }
+
+    public static int indexOf(final long handle)
+    {
+        return (int)((handle >>> INDEX_SHIFT) & INDEX_MASK);
+    }
+
+    // ---- state word --------------------------------------------------------------------------
+
+    static long state(final int generation, final boolean live, final boolean moving, final int pins)
+    {
+        return ((long)generation << STATE_GENERATION_SHIFT) | (live ? LIVE : 0) | (moving ? MOVING : 0) | pins;
+    }
+
+    static int stateGeneration(final long state)
+    {
+        return (int)(state >>> STATE_GENERATION_SHIFT);
+    }
+
+    static int statePins(final long state)
+    {
+        return (int)(state & PINS_MASK);
+    }
+
+    static boolean stateLive(final long state)
+    {
+        return (state & LIVE) != 0;
+    }
+
+    static boolean stateMoving(final long state)
+    {
+        return (state & MOVING) != 0;
+    }
+
+    // ---- slots ---------------------------------------------------------------------------------
+
+    int arenaId()
+    {
+        return arenaId;
+    }
+
+    private long[] segmentAcquire(final int index)
+    {
+        final long[][] dir = (long[][])DIRECTORY.getAcquire(this);
+        final int s = index >>> SEGMENT_SHIFT;
+        return s < dir.length ? dir[s] : null;
+    }
+
+    private static int offset(final int index)
+    {
+        return (index & SEGMENT_MASK) << STRIDE_SHIFT;
+    }
+
+    /**
+     * Owner: takes a slot and makes it LIVE at its current generation.
+     * @return the new handle.
+     */
+    long allocate(final long address, final long size)
+    {
+        final int index;
+        if (freeTop > 0)
+        {
+            index = freeSlots[--freeTop];
+        }
+        else
+        {
+            if (slotCount == MAX_SLOTS)
+            {
+                throw new IllegalStateException("handle table full: slots=" + MAX_SLOTS);
+            }
+            index = slotCount++;
+            if ((index & SEGMENT_MASK) == 0)
+            {
+                grow(index >>> SEGMENT_SHIFT);
+            }
+        }
+        final long[] seg = segmentAcquire(index);
+        final int o = offset(index);
+        final int generation = stateGeneration((long)LONGS.getVolatile(seg, o + STATE));
+        seg[o + ADDRESS] = address;
+        seg[o + SIZE] = size;
+        LONGS.setRelease(seg, o + STATE, state(generation, true, false, 0));
+        liveHandles++;
+        return handle(arenaId, generation, index);
+    }
+
+    private void grow(final int segmentIndex)
+    {
+        final long[][] old = (long[][])DIRECTORY.getAcquire(this);
+        if (segmentIndex < old.length && old[segmentIndex] != null)
+        {
+            return;
+        }
+        final long[][] dir = java.util.Arrays.copyOf(old, Math.max(segmentIndex + 1, old.length * 2));
+        dir[segmentIndex] = new long[SEGMENT_SLOTS << STRIDE_SHIFT];
+        DIRECTORY.setRelease(this, dir);
+    }
+
+    /** @return the slot's segment if {@code handle} is current, else throws. Any thread. */
+    private long[] currentSegment(final long handle, final String operation)
+    {
+        if (handle >= 0)
+        {
+            throw new InvalidBlockException(operation + ": handle=0x" + Long.toHexString(handle) +
+                " is not a handle (handles are negative; this looks like an address)");
+        }
+        if (arenaIdOf(handle) != arenaId)
+        {
+            throw new InvalidBlockException(operation + ": handle=0x" + Long.toHexString(handle) + " belongs to arena " +
+                arenaIdOf(handle) + ", expected arena " + arenaId);
+        }
+        final int index = indexOf(handle);
+        final long[] seg = segmentAcquire(index);
+        if (seg == null)
+        {
+            throw new StaleHandleException(operation + ": handle=0x" + Long.toHexString(handle) + " names slot " + index +
+                ", which was never issued");
+        }
+        return seg;
+    }
+
+    private static StaleHandleException stale(final String operation, final long handle, final long state)
+    {
+        return new StaleHandleException(operation + ": handle=0x" + Long.toHexString(handle) + " is stale (generation " +
+            generationOf(handle) + ", slot is at generation " + stateGeneration(state) +
+            (stateLive(state) ? ", live" : ", free") + "): freed already, or a double free");
+    }
+
+    private static boolean isCurrent(final long handle, final long state)
+    {
+        return stateLive(state) && stateGeneration(state) == generationOf(handle);
+    }
+
+    /** Owner: the current address, after an O(1) currency check. */
+    long resolve(final long handle)
+    {
+        final long[] seg = currentSegment(handle, "resolve");
+        final int o = offset(indexOf(handle));
+        final long state = (long)LONGS.getOpaque(seg, o + STATE);
+        if (!isCurrent(handle, state))
+        {
+            throw stale("resolve", handle, state);
+        }
+        return seg[o + ADDRESS];
+    }
+
+    /** Owner: the requested size. */
+    long size(final long handle)
+    {
+        final long[] seg = currentSegment(handle, "sizeOf");
+        final int o = offset(indexOf(handle));
+        final long state = (long)LONGS.getOpaque(seg, o + STATE);
+        if (!isCurrent(handle, state))
+        {
+            throw stale("sizeOf", handle, state);
+        }
+        return seg[o + SIZE];
+    }
+
+    /** Any thread: pin and return the address, which stays valid until the matching unpin. */
+    long pin(final long handle)
+    {
+        final long[] seg = currentSegment(handle, "pin");
+        final int o = offset(indexOf(handle));
+        while (true)
+        {
+            final long state = (long)LONGS.getVolatile(seg, o + STATE);
+            if (!isCurrent(handle, state))
+            {
+                throw stale("pin", handle, state);
+            }
+            if (stateMoving(state))
+            {
+                Thread.onSpinWait();
+                continue;
+            }
+            if (statePins(state) == MAX_PINS)
+            {
+                throw new IllegalStateException("pin: handle=0x" + Long.toHexString(handle) + " has pins=" + MAX_PINS +
+                    ", the maximum");
+            }
+            if (LONGS.compareAndSet(seg, o + STATE, state, state + 1))
+            {
+                return seg[o + ADDRESS];
+            }
+        }
+    }
+
+    /** Any thread. */
+    void unpin(final long handle)
+    {
+        final long[] seg = currentSegment(handle, "unpin");
+        final int o = offset(indexOf(handle));
+        while (true)
+        {
+            final long state = (long)LONGS.getVolatile(seg, o + STATE);
+            if (!isCurrent(handle, state))
+            {
+                throw stale("unpin", handle, state);
+            }
+            if (statePins(state) == 0)
+            {
+                throw new IllegalStateException("unpin: handle=0x" + Long.toHexString(handle) +
+                    " is not pinned (pins=0), expected a matching pin");
+            }
+            if (LONGS.compareAndSet(seg, o + STATE, state, state - 1))
+            {
+                return;
+            }
+        }
+    }
+
+    /** Any thread: current pin count (0 when stale). */
+    int pins(final long handle)
+    {
+        final long[] seg = currentSegment(handle, "pins");
+        final long state = (long)LONGS.getVolatile(seg, offset(indexOf(handle)) + STATE);
+        return isCurrent(handle, state) ? statePins(state) : 0;
+    }
+
+    /** Owner: checks the handle is current and unpinned, without changing anything. */
+    void checkFreeable(final long handle, final String operation)
+    {
+        final long[] seg = currentSegment(handle, operation);
+        final long state = (long)LONGS.getVolatile(seg, offset(indexOf(handle)) + STATE);
+        if (!isCurrent(handle, state))
+        {
+            throw stale(operation, handle, state);
+        }
+        if (statePins(state) != 0)
+        {
+            throw new IllegalStateException(operation + ": handle=0x" + Long.toHexString(handle) + " is pinned (pins=" +
+                statePins(state) + "), expected pins=0");
+        }
+    }
+
+    /**
+     * Owner: ends the handle (generation + 1), if it is current and unpinned; else throws and changes
+     * nothing.
+     * @return the block address the handle held.
+     */
+    long release(final long handle, final String operation)
+    {
+        final int index = indexOf(handle);
+        final long[] seg = currentSegment(handle, operation);
+        final int o = offset(index);
+        while (true)
+        {
+            final long state = (long)LONGS.getVolatile(seg, o + STATE);
+            if (!isCurrent(handle, state))
+            {
+                throw stale(operation, handle, state);
+            }
+            if (statePins(state) != 0)
+            {
+                throw new IllegalStateException(operation + ": handle=0x" + Long.toHexString(handle) +
+                    " is pinned (pins=" + statePins(state) + "), expected pins=0");
+            }
+            final int generation = stateGeneration(state);
+            final boolean retire = generation == MAX_GENERATION;
+            final long next = state(retire ? generation : generation + 1, false, false, 0);
+            if (LONGS.compareAndSet(seg, o + STATE, state, next))
+            {
+                liveHandles--;
+                if (retire)
+                {
+                    retiredSlots++;
+                }
+                else
+                {
+                    if (freeTop == freeSlots.length)
+                    {
+                        freeSlots = java.util.Arrays.copyOf(freeSlots, freeSlots.length * 2);
+                    }
+                    freeSlots[freeTop++] = index;
+                }
+                return seg[o + ADDRESS];
+            }
+        }
+    }
+
+    /** Owner: address by slot index (compactor, walk). */
+    long addressAt(final int index)
+    {
+        return segmentAcquire(index)[offset(index) + ADDRESS];
+    }
+
+    long sizeAt(final int index)
+    {
+        return segmentAcquire(index)[offset(index) + SIZE];
+    }
+
+    /** Owner: updates address and size of a current handle (reallocation while unpinned). */
+    void update(final long handle, final long address, final long size)
+    {
+        final long[] seg = segmentAcquire(indexOf(handle));
+        final int o = offset(indexOf(handle));
+        seg[o + SIZE] = size;
+        LONGS.setRelease(seg, o + ADDRESS, address);
+    }
+
+    /** Owner, compactor step 1: try to claim slot {@code index} for a move. */
+    boolean tryBeginMove(final int index)
+    {
+        final long[] seg = segmentAcquire(index);
+        final int o = offset(index);
+        final long state = (long)LONGS.getVolatile(seg, o + STATE);
+        return stateLive(state) && !stateMoving(state) && statePins(state) == 0 &&
+            LONGS.compareAndSet(seg, o + STATE, state, state | MOVING);
+    }
+
+    /** Owner, compactor step 3: publish the new address and clear MOVING (release). */
+    void endMove(final int index, final long newAddress)
+    {
+        final long[] seg = segmentAcquire(index);
+        final int o = offset(index);
+        seg[o + ADDRESS] = newAddress;
+        final long state = (long)LONGS.getVolatile(seg, o + STATE);
+        LONGS.setRelease(seg, o + STATE, state & ~MOVING);
+    }
+
+    /** Owner: is the slot pinned right now (racy by nature; used only for reporting). */
+    boolean isPinnedAt(final int index)
+    {
+        final long[] seg = segmentAcquire(index);
+        return statePins((long)LONGS.getVolatile(seg, offset(index) + STATE)) != 0;
+    }
+
+    /** Owner: the handle word of a live slot. */
+    long handleAt(final int index)
+    {
+        final long[] seg = segmentAcquire(index);
+        final long state = (long)LONGS.getVolatile(seg, offset(index) + STATE);
+        return handle(arenaId, stateGeneration(state), index);
+    }
+
+    boolean isLiveAt(final int index)
+    {
+        final long[] seg = segmentAcquire(index);
+        return stateLive((long)LONGS.getVolatile(seg, offset(index) + STATE));
+    }
+
+    /** Owner: ends every live handle at once (reset): O(slots). Pinned handles make it throw first. */
+    void releaseAll()
+    {
+        for (int i = 0; i < slotCount; i++)
+        {
+            final long[] seg = segmentAcquire(i);
+            final int o = offset(i);
+            final long state = (long)LONGS.getVolatile(seg, o + STATE);
+            if (stateLive(state))
+            {
+                final int generation = stateGeneration(state);
+                final boolean retire = generation == MAX_GENERATION;
+                LONGS.setRelease(seg, o + STATE, state(retire ? generation : generation + 1, false, false, 0));
+                if (retire)
+                {
+                    retiredSlots++;
+                }
+                else
+                {
+                    if (freeTop == freeSlots.length)
+                    {
+                        freeSlots = java.util.Arrays.copyOf(freeSlots, freeSlots.length * 2);
+                    }
+                    freeSlots[freeTop++] = i;
+                }
+            }
+        }
+        liveHandles = 0;
+    }
+
+    /** @return index of a pinned live slot, or -1. */
+    int firstPinned()
+    {
+        for (int i = 0; i < slotCount; i++)
+        {
+            final long state = (long)LONGS.getVolatile(segmentAcquire(i), offset(i) + STATE);
+            if (stateLive(state) && statePins(state) != 0)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    int liveHandles()
+    {
+        return liveHandles;
+    }
+
+    int slotCount()
+    {
+        return slotCount;
+    }
+
+    int retiredSlots()
+    {
+        return retiredSlots;
+    }
+
+    /** Test hook: sets a free slot's generation, e.g. to exercise wrap-around. Owner only. */
+    void forceGenerationForTest(final int index, final int generation)
+    {
+        final long[] seg = segmentAcquire(index);
+        LONGS.setRelease(seg, offset(index) + STATE, state(generation, false, false, 0));
+    }
+
+    long heapBytes()
+    {
+        final long[][] dir = (long[][])DIRECTORY.getAcquire(this);
+        long segments = 0;
+        for (final long[] s : dir)
+        {
+            segments += s == null ? 0 : 1;
+        }
+        return segments * (SEGMENT_SLOTS << STRIDE_SHIFT) * 8L + 4L * freeSlots.length;
+    }
+}

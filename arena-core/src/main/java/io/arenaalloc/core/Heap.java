@@ -1,0 +1,333 @@
+package io.arenaalloc.core;
+
+/**
+ * One set of chunks of an arena and the blocks carved from them: size-class slabs for small blocks
+ * and best-fit runs of granules for medium ones. An arena has two heaps: <b>fixed</b> (blocks addressed
+ * by raw address, never moved) and <b>movable</b> (blocks behind handles), so a fixed block can never
+ * keep a movable chunk from being compacted and released.
+ *
+ * <h2>Small allocate (size &lt;= 4096)</h2>
+ * <ol>
+ *   <li>cls = classOf(size); s = current[cls]. If s has a free block, take it (two bit scans, see {@link Slab}).</li>
+ *   <li>Else pop the first partial slab of the class (a slab with free blocks that is not current).</li>
+ *   <li>Else cut a new slab: a run of slabGranules(cls) granules from the medium path below; tag each of
+ *   its granules SLAB|id.</li>
+ * </ol>
+ * <h2>Small free</h2>
+ * Clear the block (double free detected by its bit). A full slab that gains a free block joins the
+ * partial list; a non-current slab that becomes empty gives its run back (step "medium free").
+ *
+ * <h2>Medium allocate (4096 &lt; size &lt;= chunkSize / 2), n = ceil(size / 256) granules</h2>
+ * <ol>
+ *   <li>ref = {@link FreeRunIndex#find}(n): best fit among free runs of all chunks of this heap.</li>
+ *   <li>None: take a new chunk (or a spare), register its whole area as one free run, and find again.
+ *   The arena's limit may refuse the chunk: {@link ArenaLimitExceededException}.</li>
+ *   <li>Unlink the run; give back its tail (length - n) as a new free run; set n bits; tag BLOCK|n.</li>
+ * </ol>
+ * <h2>Medium free (coalescing with boundary tags, O(1))</h2>
+ * <ol>
+ *   <li>Clear the n bits and the head tag.</li>
+ *   <li>If granule g - 1 is free, its tag (FREE_TAIL|len, or FREE_HEAD|1) gives the left run: unlink it and merge.</li>
+ *   <li>If granule g + n is free, its FREE_HEAD|len gives the right run: unlink it and merge.</li>
+ *   <li>Insert the merged run. If it spans the whole chunk, the chunk is empty: keep it as a spare while
+ *   fewer than {@code spareChunks} are kept, else return it to the memory source.</li>
+ * </ol>
+ * Work per call, worst case: small allocate 2 bit scans (+ a slab refill: one medium allocate and up
+ * to 64 tag writes); medium allocate 8 list steps + 6 word scans + n/64 bitmap words; free is O(1)
+ * plus n/64 bitmap words.
+ */
+final class Heap
+{
+    final OffHeapArena arena;
+    final boolean movable;
+    final FreeRunIndex runs;
+    final Slab[] current = new Slab[SizeClasses.CLASS_COUNT];
+    final Slab[] partial = new Slab[SizeClasses.CLASS_COUNT];
+    /** Empty regular chunks kept as spares (in the index, whole). */
+    int emptyChunks;
+    /** Regular chunks held by this heap. */
+    int chunkCount;
+    /** Sum of the live bytes of this heap's chunks. */
+    long liveBytes;
+    /** While set (by the compactor), runs come only from free runs already in the index: no new chunk. */
+    boolean noGrow;
+    /** Changes with every allocation and free in this heap (the compactor's "anything new?" check). */
+    long modifications;
+
+    Heap(final OffHeapArena arena, final boolean movable, final ChunkMap chunks, final int granuleBits)
+    {
+        this.arena = arena;
+        this.movable = movable;
+        this.runs = new FreeRunIndex(chunks, granuleBits);
+    }
+
+    // ---- small -------------------------------------------------------------------------------
+
+    /** @return the slab to allocate from for class {@code cls}, or null when memory is exhausted. */
+    Slab slabFor(final int cls)
+    {
+        final Slab s = current[cls];
+        if (s != null && s.free != 0)
+        {
+            return s;
+        }
+        return refill(cls);
+    }
+
+    private Slab refill(final int cls)
+    {
+        Slab s = partial[cls];
+        if (s != null)
+        {
+            removePartial(s);
+            current[cls] = s;
+            return s;
+        }
+        final int granules = SizeClasses.slabGranules(cls);
+        final int ref = allocateRun(granules);
+        if (ref < 0)
+        {
+            return null;
+        }
+        final Chunk chunk = runs.chunkOf(ref);
+        final int g = runs.granuleOf(ref);
+        s = arena.takeSlab();
+        s.init(this, cls, chunk, g);
+        final int tag = Chunk.TAG_SLAB | s.id;
+        for (int i = 0; i < granules; i++)
+        {
+            chunk.tag[g + i] = tag;
+        }
+        current[cls] = s;
+        return s;
+    }
+
+    /** After a block of {@code s} was freed. */
+    void afterSmallFree(final Slab s)
+    {
+        modifications++;
+        if (s == current[s.cls])
+        {
+            return;
+        }
+        if (s.free == s.capacity)
+        {
+            if (s.inPartialList)
+            {
+                removePartial(s);
+            }
+            releaseSlab(s);
+        }
+        else if (!s.inPartialList && !s.chunk.evacuating)
+        {
+            addPartial(s);
+        }
+    }
+
+    void addPartial(final Slab s)
+    {
+        final Slab head = partial[s.cls];
+        s.prev = null;
+        s.next = head;
+        if (head != null)
+        {
+            head.prev = s;
+        }
+        partial[s.cls] = s;
+        s.inPartialList = true;
+    }
+
+    void removePartial(final Slab s)
+    {
+        if (s.prev != null)
+        {
+            s.prev.next = s.next;
+        }
+        else
+        {
+            partial[s.cls] = s.next;
+        }
+        if (s.next != null)
+        {
+            s.next.prev = s.prev;
+        }
+        s.next = null;
+        s.prev = null;
+        s.inPartialList = false;
+    }
+
+    /** Gives an empty slab's run back; the slab object goes back to the arena's pool. */
+    void releaseSlab(final Slab s)
+    {
+        if (current[s.cls] == s)
+        {
+            current[s.cls] = null;
+        }
+        if (s.inPartialList)
+        {
+            removePartial(s);
+        }
+        final Chunk chunk = s.chunk;
+        final int g = s.startGranule;
+        for (int i = 0; i < s.granules; i++)
+        {
+            chunk.tag[g + i] = 0;
+        }
+        s.active = false;
+        arena.recycleSlab(s);
+        freeRun(chunk, g, s.granules);
+    }
+
+    // ---- medium ------------------------------------------------------------------------------
+
+    /**
+     * Takes n granules from the best-fitting free run; a new chunk when none fits.
+     * @return the run ref, or -1 when the arena limit refuses a new chunk.
+     */
+    int allocateRun(final int n)
+    {
+        int ref = runs.find(n);
+        if (ref < 0)
+        {
+            if (noGrow || !arena.growHeap(this))
+            {
+                return -1;
+            }
+            ref = runs.find(n);
+        }
+        final Chunk chunk = runs.chunkOf(ref);
+        final int g = runs.granuleOf(ref);
+        final int len = Chunk.tagValue(chunk.tag[g]);
+        if (chunk.usedGranules == 0 && chunk.kind == Chunk.KIND_REGULAR)
+        {
+            emptyChunks--;
+        }
+        runs.remove(chunk, g, len);
+        if (len > n)
+        {
+            runs.insert(chunk, g + n, len - n);
+        }
+        chunk.markUsed(g, n);
+        return ref;
+    }
+
+    /** @return the address of a new medium block of n granules, or 0 when the limit refuses memory. */
+    long allocateMedium(final int n)
+    {
+        final int ref = allocateRun(n);
+        if (ref < 0)
+        {
+            return 0;
+        }
+        final Chunk chunk = runs.chunkOf(ref);
+        final int g = runs.granuleOf(ref);
+        chunk.tag[g] = Chunk.TAG_BLOCK | n;
+        chunk.addLive((long)n << SizeClasses.GRANULE_SHIFT);
+        modifications++;
+        return chunk.granuleAddress(g);
+    }
+
+    /** Frees the medium block whose head is granule g. */
+    void freeMedium(final Chunk chunk, final int g)
+    {
+        final int n = Chunk.tagValue(chunk.tag[g]);
+        chunk.tag[g] = 0;
+        chunk.addLive(-((long)n << SizeClasses.GRANULE_SHIFT));
+        modifications++;
+        freeRun(chunk, g, n);
+    }
+
+    /** Returns granules [g, g + n) (used, untagged) to the free runs, coalescing both sides. */
+    void freeRun(final Chunk chunk, final int g, final int n)
+    {
+        chunk.markFree(g, n);
+        int start = g;
+        int len = n;
+        if (g > 0 && !chunk.isUsed(g - 1))
+        {
+            final int left = Chunk.tagValue(chunk.tag[g - 1]);
+            runs.remove(chunk, g - left, left);
+            start -= left;
+            len += left;
+        }
+        final int right = g + n;
+        if (right < chunk.granules && !chunk.isUsed(right))
+        {
+            final int rlen = Chunk.tagValue(chunk.tag[right]);
+            runs.remove(chunk, right, rlen);
+            len += rlen;
+        }
+        runs.insert(chunk, start, len);
+        if (len == chunk.granules && chunk.kind == Chunk.KIND_REGULAR && !chunk.evacuating)
+        {
+            if (emptyChunks < arena.spareChunks())
+            {
+                emptyChunks++;
+            }
+            else
+            {
+                runs.remove(chunk, 0, len);
+                arena.releaseChunk(chunk);
+            }
+        }
+    }
+
+    /** Shrinks the medium block at g from its n granules to n2 &lt; n in place. */
+    void shrinkMedium(final Chunk chunk, final int g, final int n2)
+    {
+        final int n = Chunk.tagValue(chunk.tag[g]);
+        chunk.tag[g] = Chunk.TAG_BLOCK | n2;
+        chunk.addLive(-((long)(n - n2) << SizeClasses.GRANULE_SHIFT));
+        freeRun(chunk, g + n2, n - n2);
+    }
+
+    /** Grows the medium block at g to n2 granules in place if the run after it is free and long enough. */
+    boolean tryGrowMedium(final Chunk chunk, final int g, final int n2)
+    {
+        final int n = Chunk.tagValue(chunk.tag[g]);
+        final int right = g + n;
+        final int need = n2 - n;
+        if (right >= chunk.granules || chunk.isUsed(right))
+        {
+            return false;
+        }
+        final int rlen = Chunk.tagValue(chunk.tag[right]);
+        if (rlen < need)
+        {
+            return false;
+        }
+        runs.remove(chunk, right, rlen);
+        if (rlen > need)
+        {
+            runs.insert(chunk, right + need, rlen - need);
+        }
+        chunk.markUsed(right, need);
+        chunk.tag[g] = Chunk.TAG_BLOCK | n2;
+        chunk.addLive((long)need << SizeClasses.GRANULE_SHIFT);
+        return true;
+    }
+
+    /** Registers a new, empty chunk's area as one free run. */
+    void addChunk(final Chunk chunk)
+    {
+        runs.insert(chunk, 0, chunk.granules);
+        if (chunk.kind == Chunk.KIND_REGULAR)
+        {
+            chunkCount++;
+            emptyChunks++;
+        }
+    }
+
+    /** Forgets all slabs and runs (reset); chunks are re-added by the arena. */
+    void clear()
+    {
+        java.util.Arrays.fill(current, null);
+        java.util.Arrays.fill(partial, null);
+        runs.clear();
+        emptyChunks = 0;
+        chunkCount = 0;
+        liveBytes = 0;
+        noGrow = false;
+        modifications++;
+    }
+}
