@@ -2,6 +2,7 @@ package io.arenaalloc.bench.suite;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -64,6 +65,9 @@ public final class SuiteRunner
 
     private static final String FAILED = "failed: ";
 
+    /** A 1-minute load average above this many runnable threads per core at start draws a warning. */
+    private static final double BUSY_LOAD_PER_CORE = 0.5;
+
     private final Profile profile;
     private final Path outDir;
     private final List<WorkloadRun> runs;
@@ -72,6 +76,8 @@ public final class SuiteRunner
     private final Map<String, String> probeCache = new HashMap<>();
     private final List<ResultRow> rows = new ArrayList<>();
     private int failures;
+    private double loadAtStart = -1;
+    private double loadAtEnd = -1;
 
     /**
      * @param profile  forks and iterations.
@@ -106,6 +112,13 @@ public final class SuiteRunner
     {
         final int total = runs.size() * subjects.size();
         final long suiteStart = System.nanoTime();
+        loadAtStart = loadAverage();
+        final int cores = Runtime.getRuntime().availableProcessors();
+        if (loadAtStart >= BUSY_LOAD_PER_CORE * cores)
+        {
+            out.printf(Locale.ROOT, "WARNING: the machine is busy (1-minute load average %.2f on %d cores): " +
+                "other processes compete for the CPUs and the figures will be noisy%n", loadAtStart, cores);
+        }
         int index = 0;
         for (final WorkloadRun run : runs)
         {
@@ -145,6 +158,7 @@ public final class SuiteRunner
                 results().write(outDir.resolve(Results.FILE_NAME));
             }
         }
+        loadAtEnd = loadAverage();
         final Results results = results();
         results.write(outDir.resolve(Results.FILE_NAME));
         out.printf(Locale.ROOT, "suite finished in %.1f s%n", (System.nanoTime() - suiteStart) / 1e9);
@@ -155,7 +169,16 @@ public final class SuiteRunner
     {
         final Map<String, Object> settings = new LinkedHashMap<>(profile.describe());
         settings.put("jvmArgs", String.join(" ", FORK_JVM_ARGS) + " " + String.join(" ", ADD_EXPORTS));
-        return new Results(profile.label(), Results.thisMachine(), settings, List.copyOf(rows));
+        final Map<String, Object> machine = Results.thisMachine();
+        if (loadAtStart >= 0)
+        {
+            machine.put("loadAverageAtStart", Math.round(loadAtStart * 100) / 100.0);
+        }
+        if (loadAtEnd >= 0)
+        {
+            machine.put("loadAverageAtEnd", Math.round(loadAtEnd * 100) / 100.0);
+        }
+        return new Results(profile.label(), machine, settings, List.copyOf(rows));
     }
 
     private String skipReason(final String subject, final boolean multiThreaded)
@@ -170,6 +193,11 @@ public final class SuiteRunner
             probeCache.put(subject, Subjects.probe(subject));
         }
         return probeCache.get(subject);
+    }
+
+    private static double loadAverage()
+    {
+        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     private Path logFile(final WorkloadRun run, final String subject)
