@@ -71,6 +71,9 @@ public final class BenchMain implements Callable<Integer>
     @Option(names = "--dry-run", description = "print the plan and exit")
     boolean dryRun;
 
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     private final PrintStream console = System.out;
 
     /** Entry point. */
@@ -90,8 +93,17 @@ public final class BenchMain implements Callable<Integer>
         }
         final Profile profile = Profile.valueOf(mode.name());
         final int scaling = cores != null ? cores : Runtime.getRuntime().availableProcessors();
-        final List<WorkloadRun> runs = WorkloadRun.select(WorkloadRun.suite(scaling), workloads);
-        final List<String> chosen = chooseSubjects(subjects);
+        final List<WorkloadRun> runs;
+        final List<String> chosen;
+        try
+        {
+            runs = WorkloadRun.select(WorkloadRun.suite(scaling), workloads);
+            chosen = chooseSubjects(subjects);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new CommandLine.ParameterException(spec.commandLine(), ex.getMessage());
+        }
         console.printf(Locale.ROOT, "arena-bench %s: %d workload runs x %d subjects, %d fork(s), %s (single-thread), %s (multi-thread)%n",
             profile.label(), runs.size(), chosen.size(), profile.forks(), profile.timing(false), profile.timing(true));
         console.println("workloads: " + describe(runs));
@@ -145,8 +157,7 @@ public final class BenchMain implements Callable<Integer>
         {
             if (!Subjects.ALL.contains(subject))
             {
-                throw new CommandLine.ParameterException(new CommandLine(new BenchMain()),
-                    "unknown subject '" + subject + "'; known: " + Subjects.ALL);
+                throw new IllegalArgumentException("unknown subject '" + subject + "'; known: " + Subjects.ALL);
             }
         }
         return chosen;
