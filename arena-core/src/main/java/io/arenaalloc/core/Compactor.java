@@ -107,6 +107,10 @@ final class Compactor
             counters.addOpaque(ArenaCounters.COMPACT_NANOS, System.nanoTime() - start);
             return 0;
         }
+        if (victim == null)
+        {
+            return finish(start, 0); // the chosen chunk emptied when its empty slabs were given back
+        }
         long moved = 0;
         int blocks = 0;
         heap.noGrow = true;

@@ -43,6 +43,9 @@ final class Heap
     final FreeRunIndex runs;
     final Slab[] current = new Slab[SizeClasses.CLASS_COUNT];
     final Slab[] partial = new Slab[SizeClasses.CLASS_COUNT];
+    /** Released Slab objects of this heap, reused (a movable slab carries a handle array, a fixed one not). */
+    private Slab[] slabPool = new Slab[16];
+    private int slabPoolSize;
     /** Empty regular chunks kept as spares (in the index, whole). */
     int emptyChunks;
     /** Regular chunks held by this heap. */
@@ -91,7 +94,7 @@ final class Heap
         }
         final Chunk chunk = runs.chunkOf(ref);
         final int g = runs.granuleOf(ref);
-        s = arena.takeSlab();
+        s = slabPoolSize > 0 ? slabPool[--slabPoolSize] : arena.newSlab();
         s.init(this, cls, chunk, g);
         final int tag = Chunk.TAG_SLAB | s.id;
         for (int i = 0; i < granules; i++)
@@ -174,8 +177,17 @@ final class Heap
             chunk.tag[g + i] = 0;
         }
         s.active = false;
-        arena.recycleSlab(s);
+        recycleSlab(s);
         freeRun(chunk, g, s.granules);
+    }
+
+    void recycleSlab(final Slab s)
+    {
+        if (slabPoolSize == slabPool.length)
+        {
+            slabPool = java.util.Arrays.copyOf(slabPool, slabPool.length * 2);
+        }
+        slabPool[slabPoolSize++] = s;
     }
 
     // ---- medium ------------------------------------------------------------------------------
