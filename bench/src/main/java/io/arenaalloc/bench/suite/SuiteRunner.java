@@ -323,6 +323,7 @@ public final class SuiteRunner
         return rows;
     }
 
+    @SuppressWarnings("rawtypes") // JMH's IterationResult.getSecondaryResults() is a raw Map<String, Result>
     private static void collect(final WorkloadKind kind, final IterationResult iteration, final Map<Metric, List<Double>> samples)
     {
         final Result<?> primary = iteration.getPrimaryResult();
@@ -369,6 +370,7 @@ public final class SuiteRunner
         }
     }
 
+    @SuppressWarnings("rawtypes")
     private static void addAlloc(final Map<String, Result> secondary, final double scale, final Map<Metric, List<Double>> samples)
     {
         for (final Map.Entry<String, Result> entry : secondary.entrySet())

@@ -28,7 +28,8 @@ class SubjectsTest
     {
         final String reason = Subjects.probe(name);
         assumeTrue(reason == null, name + " cannot run here: " + reason);
-        try (Subject subject = Subjects.create(name, 64))
+        final Subject subject = Subjects.create(name, 64);
+        try
         {
             subject.attachThread();
             assertEquals(name, subject.name());
@@ -52,7 +53,11 @@ class SubjectsTest
             {
                 UnsafeApi.putLong(subject.allocate(slot, 24), slot);
             }
+        }
+        finally
+        {
             // close() frees the live blocks; a second close is harmless
+            subject.close();
             subject.close();
         }
     }
