@@ -1024,33 +1024,13 @@ public final class OffHeapArena implements AutoCloseable
         chunk = chunkMap.find(address);
         while (chunk != null && chunk.kind == Chunk.KIND_REGION && chunk.base == a)
         {
-            releaseEmptySlabs(chunk);
+            chunk.heap.releaseEmptySlabs(chunk);
             final Chunk next = chunkMap.find(a + chunk.size);
             fixed.runs.remove(chunk, 0, chunk.granules);
             removeChunk(chunk);
             recycleChunkId(chunk.id);
             a += chunk.size;
             chunk = next;
-        }
-    }
-
-    /** Gives back the runs of empty slabs still held (as current) in a chunk with no live block. */
-    private void releaseEmptySlabs(final Chunk chunk)
-    {
-        int g = 0;
-        while (g < chunk.granules)
-        {
-            final int tag = chunk.tag[g];
-            if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
-            {
-                final Slab slab = slabs[Chunk.tagValue(tag)];
-                g += slab.granules;
-                slab.heap.releaseSlab(slab);
-            }
-            else
-            {
-                g += Math.max(1, Chunk.tagValue(tag));
-            }
         }
     }
 
@@ -1269,8 +1249,10 @@ public final class OffHeapArena implements AutoCloseable
     }
 
     /**
-     * Visits every block and free run: regular chunks in id order and address order within, then huge
-     * chunks. Owner thread only; the visitor must not call back into the arena.
+     * Visits every block and free run: chunks in id order (regular, region and huge), and address order
+     * within a chunk; each chunk is announced by {@link BlockVisitor#beginChunk} and each block or free run
+     * goes to {@link BlockVisitor#visitBlock}. A slab's tail waste (less than one block) is not visited.
+     * Owner thread only; the visitor must not call back into the arena. Allocates nothing.
      */
     public void walk(final BlockVisitor visitor)
     {
@@ -1284,11 +1266,14 @@ public final class OffHeapArena implements AutoCloseable
             }
             if (c.isHuge())
             {
-                visitor.visit(c.hugeBlockAddress, c.size - (c.hugeBlockAddress - c.base) - guard, true,
-                    c.hugeHandleIndex >= 0);
+                final boolean handled = c.hugeHandleIndex >= 0;
+                visitor.beginChunk(c.base, c.size, true, handled);
+                visitor.visitBlock(c.hugeBlockAddress, c.size - (c.hugeBlockAddress - c.base) - guard, true,
+                    handled, handled && handles.isPinnedAt(c.hugeHandleIndex), BlockVisitor.NO_SIZE_CLASS);
                 continue;
             }
             final boolean isMovable = c.heap == movable;
+            visitor.beginChunk(c.base, c.size, false, isMovable);
             int g = 0;
             while (g < c.granules)
             {
@@ -1299,8 +1284,9 @@ public final class OffHeapArena implements AutoCloseable
                     final Slab slab = slabs[Chunk.tagValue(tag)];
                     for (int i = 0; i < slab.capacity; i++)
                     {
-                        visitor.visit(slab.addressOf(i), slab.classSize - (slab.isAllocated(i) ? guard : 0),
-                            slab.isAllocated(i), isMovable);
+                        final boolean used = slab.isAllocated(i);
+                        visitor.visitBlock(slab.addressOf(i), slab.classSize - (used ? guard : 0), used, isMovable,
+                            used && isMovable && handles.isPinnedAt(slab.handles[i]), slab.cls);
                     }
                     g += slab.granules;
                 }
@@ -1308,8 +1294,8 @@ public final class OffHeapArena implements AutoCloseable
                 {
                     final int len = Math.max(1, Chunk.tagValue(tag));
                     final boolean used = kind == Chunk.TAG_BLOCK;
-                    visitor.visit(c.granuleAddress(g), ((long)len << SizeClasses.GRANULE_SHIFT) - (used ? guard : 0),
-                        used, isMovable);
+                    visitor.visitBlock(c.granuleAddress(g), ((long)len << SizeClasses.GRANULE_SHIFT) - (used ? guard : 0),
+                        used, isMovable, used && isMovable && handles.isPinnedAt(c.next[g]), BlockVisitor.NO_SIZE_CLASS);
                     g += len;
                 }
             }
@@ -1413,6 +1399,7 @@ public final class OffHeapArena implements AutoCloseable
     {
         liveBytes += bytes;
         counters.setOpaque(ArenaCounters.LIVE_BYTES, liveBytes);
+        counters.maxOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, liveBytes);
     }
 
     private void afterAllocate(final long address, final long requested)
@@ -1421,7 +1408,6 @@ public final class OffHeapArena implements AutoCloseable
         counters.addOpaque(ArenaCounters.ALLOCATIONS, 1);
         counters.setOpaque(ArenaCounters.LIVE_BLOCKS, liveBlocks);
         counters.addOpaque(ArenaCounters.REQUESTED_BYTES, requested);
-        counters.maxOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, liveBytes);
         if (debug)
         {
             debugAfterAllocate(address);
