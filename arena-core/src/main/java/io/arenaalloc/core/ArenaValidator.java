@@ -81,7 +81,7 @@ final class ArenaValidator
                     movableBlocks++;
                     checkHandleBack(c.hugeHandleIndex, c.hugeBlockAddress, c);
                 }
-                checkGuard(c.hugeBlockAddress, size);
+                checkGuard(c.hugeBlockAddress, size - arena.guardBytes());
                 continue;
             }
             if (c.kind == Chunk.KIND_REGULAR)

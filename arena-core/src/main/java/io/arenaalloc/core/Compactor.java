@@ -23,7 +23,8 @@ import org.agrona.UnsafeApi;
  * <h2>A step</h2>
  * <ol>
  *   <li>No victim: choose the regular movable chunk with the fewest live bytes whose live bytes fit in the
- *   free space of the other chunks (one pass over the chunks). Unlink its free runs, detach its slabs.</li>
+ *   free space of the other chunks (one pass over the chunks). Give back its empty slabs (which may empty
+ *   it: then it is released and the step ends). Unlink its free runs, detach its slabs.</li>
  *   <li>From the cursor, find the next used granule (bit scan). A medium block: its handle index is in
  *   {@code chunk.next[g]}. A slab: walk its allocated blocks; each one's handle index is in
  *   {@code slab.handles}.</li>
@@ -105,6 +106,10 @@ final class Compactor
             idleModifications = heap.modifications;
             counters.addOpaque(ArenaCounters.COMPACT_NANOS, System.nanoTime() - start);
             return 0;
+        }
+        if (victim == null)
+        {
+            return finish(start, 0); // the chosen chunk emptied when its empty slabs were given back
         }
         long moved = 0;
         int blocks = 0;
@@ -309,7 +314,10 @@ final class Compactor
         {
             return false;
         }
-        detach(best);
+        if (!detach(best))
+        {
+            return true; // releasing its empty slabs emptied the chunk: it went back (or became a spare)
+        }
         victim = best;
         cursor = 0;
         slabCursor = 0;
@@ -317,9 +325,18 @@ final class Compactor
         return true;
     }
 
-    /** Takes the victim's free runs out of the index and its slabs out of the allocation lists. */
-    private void detach(final Chunk c)
+    /**
+     * Gives back the victim's empty slabs (an empty current slab would otherwise pin it), then takes its free
+     * runs out of the index and its slabs out of the allocation lists.
+     * @return false when releasing the empty slabs emptied the chunk (it is released or a spare now).
+     */
+    private boolean detach(final Chunk c)
     {
+        heap.releaseEmptySlabs(c);
+        if (c.usedGranules == 0)
+        {
+            return false;
+        }
         int g = 0;
         while (g < c.granules)
         {
@@ -349,6 +366,7 @@ final class Compactor
             }
         }
         c.evacuating = true;
+        return true;
     }
 
     /** Puts an abandoned or blocked victim back: free runs into the index, partial slabs into their lists. */

@@ -65,6 +65,8 @@ public final class OffHeapArena implements AutoCloseable
     public static final long MAX_REQUEST = 1L << 46;
     /** Guard bytes after each block in debug mode. */
     public static final int GUARD_BYTES = 16;
+    /** Chunk metadata objects kept for reuse, per kind (regular, huge). */
+    static final int CHUNK_POOL_SIZE = 8;
     static final byte GUARD_BYTE = (byte)0xAB;
     static final byte POISON_BYTE = (byte)0xDD;
 
@@ -95,10 +97,13 @@ public final class OffHeapArena implements AutoCloseable
     private final Compactor compactor;
     private final ChunkListener chunkListener;
 
+    /** Chunk objects of released regular and huge chunks, reused so steady state allocates nothing. */
+    private final Chunk[] regularPool = new Chunk[CHUNK_POOL_SIZE];
+    private int regularPoolSize;
+    private final Chunk[] hugePool = new Chunk[CHUNK_POOL_SIZE];
+    private int hugePoolSize;
     private Slab[] slabs = new Slab[64];
     private int slabCount;
-    private int[] freeSlabIds = new int[64];
-    private int freeSlabTop;
     private int[] freeChunkIds = new int[16];
     private int freeChunkTop;
     private int nextChunkId;
@@ -249,7 +254,11 @@ public final class OffHeapArena implements AutoCloseable
     {
         final int n = (int)SizeClasses.granulesFor(Math.max(internal, SizeClasses.SMALL_MAX + 1));
         final int extra = alignment <= SizeClasses.GRANULE ? 0 : (int)(alignment >>> SizeClasses.GRANULE_SHIFT) - 1;
-        final int ref = fixed.allocateRun(n + extra);
+        int ref = fixed.allocateRun(n + extra);
+        if (ref < 0 && compactForSpace())
+        {
+            ref = fixed.allocateRun(n + extra);
+        }
         if (ref < 0)
         {
             throw limitExceeded(requested);
@@ -746,13 +755,31 @@ public final class OffHeapArena implements AutoCloseable
         return !closed && compactor.worthIt();
     }
 
+    /**
+     * Called when an allocation found no space within the limit: compacts the movable heap in steps until a
+     * chunk comes free (released to the source, so the limit has room again, or kept as a spare), or until
+     * compaction has nothing left to gain or 1000 default step budgets have passed.
+     * @return true when a retry of the allocation may succeed.
+     */
     private boolean compactForSpace()
     {
         if (!config.compactOnAllocationFailure() || !compactor.worthIt())
         {
             return false;
         }
-        return compactor.step(config.compactStepNanos() * 100, Long.MAX_VALUE) > 0;
+        final long releasedBefore = counters.getOpaque(ArenaCounters.CHUNKS_RELEASED);
+        final int sparesBefore = movable.emptyChunks;
+        final long stepNanos = Math.max(1000, config.compactStepNanos());
+        final long deadline = System.nanoTime() + 1000 * stepNanos;
+        while (compactor.worthIt() && System.nanoTime() < deadline)
+        {
+            compactor.step(10 * stepNanos, Long.MAX_VALUE);
+            if (counters.getOpaque(ArenaCounters.CHUNKS_RELEASED) > releasedBefore || movable.emptyChunks > sparesBefore)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     // =========================================================================================
@@ -768,7 +795,11 @@ public final class OffHeapArena implements AutoCloseable
         if (internal <= mediumMax)
         {
             final int n = (int)SizeClasses.granulesFor(internal);
-            final long address = heap.allocateMedium(n);
+            long address = heap.allocateMedium(n);
+            if (address == 0 && compactForSpace())
+            {
+                address = heap.allocateMedium(n);
+            }
             if (address == 0)
             {
                 throw limitExceeded(requested);
@@ -781,7 +812,11 @@ public final class OffHeapArena implements AutoCloseable
 
     private long allocateSmall(final Heap heap, final int cls, final long requested)
     {
-        final Slab slab = heap.slabFor(cls);
+        Slab slab = heap.slabFor(cls);
+        if (slab == null && compactForSpace())
+        {
+            slab = heap.slabFor(cls);
+        }
         if (slab == null)
         {
             throw limitExceeded(requested);
@@ -798,12 +833,14 @@ public final class OffHeapArena implements AutoCloseable
         final long pad = alignment > MemorySource.ALIGNMENT ? alignment : 0;
         final long bytes = Math.max(ChunkMap.MIN_CHUNK_BYTES,
             (internal + pad + MemorySource.ALIGNMENT - 1) & -MemorySource.ALIGNMENT);
-        if (committedBytes + bytes > maxTotalBytes || bytes > maxTotalBytes)
+        if (bytes > maxTotalBytes || (committedBytes + bytes > maxTotalBytes &&
+            !(compactForSpace() && committedBytes + bytes <= maxTotalBytes)))
         {
             throw limitExceeded(requested);
         }
         final long base = source.reserve(bytes);
-        final Chunk chunk = new Chunk(takeChunkId(), Chunk.KIND_HUGE, base, bytes, null);
+        final Chunk chunk = hugePoolSize > 0 ? hugePool[--hugePoolSize].reuse(takeChunkId(), base, bytes, null) :
+            new Chunk(takeChunkId(), Chunk.KIND_HUGE, base, bytes, null);
         chunk.hugeBlockAddress = (base + alignment - 1) & -alignment;
         chunk.hugeHandleIndex = -1;
         addChunk(chunk);
@@ -819,6 +856,10 @@ public final class OffHeapArena implements AutoCloseable
         removeChunk(chunk);
         source.release(chunk.base, chunk.size);
         recycleChunkId(chunk.id);
+        if (hugePoolSize < CHUNK_POOL_SIZE)
+        {
+            hugePool[hugePoolSize++] = chunk;
+        }
         commit(-chunk.size);
         counters.addOpaque(ArenaCounters.HUGE_CHUNKS, -1);
         counters.addOpaque(ArenaCounters.CHUNKS_RELEASED, 1);
@@ -832,7 +873,9 @@ public final class OffHeapArena implements AutoCloseable
             return false;
         }
         final long base = source.reserve(chunkSize);
-        final Chunk chunk = new Chunk(takeChunkId(), Chunk.KIND_REGULAR, base, chunkSize, heap);
+        final Chunk chunk = regularPoolSize > 0 ?
+            regularPool[--regularPoolSize].reuse(takeChunkId(), base, chunkSize, heap) :
+            new Chunk(takeChunkId(), Chunk.KIND_REGULAR, base, chunkSize, heap);
         addChunk(chunk);
         commit(chunkSize);
         counters.addOpaque(ArenaCounters.CHUNKS, 1);
@@ -848,6 +891,10 @@ public final class OffHeapArena implements AutoCloseable
         removeChunk(chunk);
         source.release(chunk.base, chunk.size);
         recycleChunkId(chunk.id);
+        if (regularPoolSize < CHUNK_POOL_SIZE)
+        {
+            regularPool[regularPoolSize++] = chunk;
+        }
         commit(-chunk.size);
         counters.addOpaque(ArenaCounters.CHUNKS, -1);
         counters.addOpaque(ArenaCounters.CHUNKS_RELEASED, 1);
@@ -886,12 +933,9 @@ public final class OffHeapArena implements AutoCloseable
         freeChunkIds[freeChunkTop++] = id;
     }
 
-    Slab takeSlab()
+    /** A new Slab object with the next id; heaps pool their released slabs themselves. */
+    Slab newSlab()
     {
-        if (freeSlabTop > 0)
-        {
-            return slabs[freeSlabIds[--freeSlabTop]];
-        }
         if (slabCount == slabs.length)
         {
             slabs = java.util.Arrays.copyOf(slabs, slabs.length * 2);
@@ -899,15 +943,6 @@ public final class OffHeapArena implements AutoCloseable
         final Slab slab = new Slab(slabCount);
         slabs[slabCount++] = slab;
         return slab;
-    }
-
-    void recycleSlab(final Slab slab)
-    {
-        if (freeSlabTop == freeSlabIds.length)
-        {
-            freeSlabIds = java.util.Arrays.copyOf(freeSlabIds, freeSlabIds.length * 2);
-        }
-        freeSlabIds[freeSlabTop++] = slab.id;
     }
 
     // =========================================================================================
@@ -976,7 +1011,7 @@ public final class OffHeapArena implements AutoCloseable
         long a = address;
         while (chunk != null && chunk.kind == Chunk.KIND_REGION && chunk.base == a)
         {
-            if (chunk.usedGranules != 0)
+            if (chunk.liveBytes != 0)
             {
                 throw new IllegalStateException("removeRegion: region at address=0x" + Long.toHexString(address) +
                     " still has live blocks in piece 0x" + Long.toHexString(chunk.base) + " (" + chunk.usedGranules +
@@ -989,6 +1024,7 @@ public final class OffHeapArena implements AutoCloseable
         chunk = chunkMap.find(address);
         while (chunk != null && chunk.kind == Chunk.KIND_REGION && chunk.base == a)
         {
+            chunk.heap.releaseEmptySlabs(chunk);
             final Chunk next = chunkMap.find(a + chunk.size);
             fixed.runs.remove(chunk, 0, chunk.granules);
             removeChunk(chunk);
@@ -1023,7 +1059,7 @@ public final class OffHeapArena implements AutoCloseable
             if (slabs[s].active)
             {
                 slabs[s].active = false;
-                recycleSlab(slabs[s]);
+                slabs[s].heap.recycleSlab(slabs[s]);
             }
         }
         fixed.clear();
@@ -1213,8 +1249,10 @@ public final class OffHeapArena implements AutoCloseable
     }
 
     /**
-     * Visits every block and free run: regular chunks in id order and address order within, then huge
-     * chunks. Owner thread only; the visitor must not call back into the arena.
+     * Visits every block and free run: chunks in id order (regular, region and huge), and address order
+     * within a chunk; each chunk is announced by {@link BlockVisitor#beginChunk} and each block or free run
+     * goes to {@link BlockVisitor#visitBlock}. A slab's tail waste (less than one block) is not visited.
+     * Owner thread only; the visitor must not call back into the arena. Allocates nothing.
      */
     public void walk(final BlockVisitor visitor)
     {
@@ -1228,11 +1266,14 @@ public final class OffHeapArena implements AutoCloseable
             }
             if (c.isHuge())
             {
-                visitor.visit(c.hugeBlockAddress, c.size - (c.hugeBlockAddress - c.base) - guard, true,
-                    c.hugeHandleIndex >= 0);
+                final boolean handled = c.hugeHandleIndex >= 0;
+                visitor.beginChunk(c.base, c.size, true, handled);
+                visitor.visitBlock(c.hugeBlockAddress, c.size - (c.hugeBlockAddress - c.base) - guard, true,
+                    handled, handled && handles.isPinnedAt(c.hugeHandleIndex), BlockVisitor.NO_SIZE_CLASS);
                 continue;
             }
             final boolean isMovable = c.heap == movable;
+            visitor.beginChunk(c.base, c.size, false, isMovable);
             int g = 0;
             while (g < c.granules)
             {
@@ -1243,8 +1284,9 @@ public final class OffHeapArena implements AutoCloseable
                     final Slab slab = slabs[Chunk.tagValue(tag)];
                     for (int i = 0; i < slab.capacity; i++)
                     {
-                        visitor.visit(slab.addressOf(i), slab.classSize - (slab.isAllocated(i) ? guard : 0),
-                            slab.isAllocated(i), isMovable);
+                        final boolean used = slab.isAllocated(i);
+                        visitor.visitBlock(slab.addressOf(i), slab.classSize - (used ? guard : 0), used, isMovable,
+                            used && isMovable && handles.isPinnedAt(slab.handles[i]), slab.cls);
                     }
                     g += slab.granules;
                 }
@@ -1252,8 +1294,8 @@ public final class OffHeapArena implements AutoCloseable
                 {
                     final int len = Math.max(1, Chunk.tagValue(tag));
                     final boolean used = kind == Chunk.TAG_BLOCK;
-                    visitor.visit(c.granuleAddress(g), ((long)len << SizeClasses.GRANULE_SHIFT) - (used ? guard : 0),
-                        used, isMovable);
+                    visitor.visitBlock(c.granuleAddress(g), ((long)len << SizeClasses.GRANULE_SHIFT) - (used ? guard : 0),
+                        used, isMovable, used && isMovable && handles.isPinnedAt(c.next[g]), BlockVisitor.NO_SIZE_CLASS);
                     g += len;
                 }
             }
@@ -1357,6 +1399,7 @@ public final class OffHeapArena implements AutoCloseable
     {
         liveBytes += bytes;
         counters.setOpaque(ArenaCounters.LIVE_BYTES, liveBytes);
+        counters.maxOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, liveBytes);
     }
 
     private void afterAllocate(final long address, final long requested)
@@ -1365,7 +1408,6 @@ public final class OffHeapArena implements AutoCloseable
         counters.addOpaque(ArenaCounters.ALLOCATIONS, 1);
         counters.setOpaque(ArenaCounters.LIVE_BLOCKS, liveBlocks);
         counters.addOpaque(ArenaCounters.REQUESTED_BYTES, requested);
-        counters.maxOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, liveBytes);
         if (debug)
         {
             debugAfterAllocate(address);

@@ -1,0 +1,370 @@
+package io.arenaalloc.core;
+
+import org.agrona.concurrent.UnsafeBuffer;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+class HandlesAndCompactionTest
+{
+    private static ArenaConfig.Builder config(final NativeMemorySource source)
+    {
+        return ArenaConfig.builder().chunkSize(1 << 20).memorySource(source).spareChunks(0);
+    }
+
+    /** Fills the movable heap with interleaved blocks, then frees most of them: a sparse heap. */
+    private static List<long[]> sparseHeap(final OffHeapArena arena, final int count, final SplittableRandom rnd,
+        final int keepOneIn)
+    {
+        final List<long[]> all = new ArrayList<>();
+        for (int i = 0; i < count; i++)
+        {
+            final long size = rnd.nextInt(10) < 7 ? 16 + rnd.nextInt(2000) : 4097 + rnd.nextInt(60_000);
+            final long h = arena.allocateHandle(size);
+            Patterns.fill(arena.resolve(h), size, i);
+            all.add(new long[] {h, size, i});
+        }
+        final List<long[]> kept = new ArrayList<>();
+        for (final long[] b : all)
+        {
+            if (rnd.nextInt(keepOneIn) == 0)
+            {
+                kept.add(b);
+            }
+            else
+            {
+                arena.free(b[0]);
+            }
+        }
+        return kept;
+    }
+
+    private static void checkAll(final OffHeapArena arena, final List<long[]> blocks, final String when)
+    {
+        for (final long[] b : blocks)
+        {
+            Patterns.check(arena.resolve(b[0]), b[1], b[2], when);
+            assertEquals(b[1], arena.sizeOf(b[0]));
+        }
+    }
+
+    @Test
+    void shouldMoveBlocksKeepTheirBytesAndReleaseEmptiedChunks()
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        try (OffHeapArena arena = OffHeapArena.create(config(source).build()))
+        {
+            final List<long[]> kept = sparseHeap(arena, 20_000, new SplittableRandom(1), 8);
+            final long committedBefore = arena.committedBytes();
+            final long live = arena.movableLiveBytes();
+            assertThat(arena.compactionWorthIt()).isTrue();
+            final long[] addresses = new long[kept.size()];
+            for (int i = 0; i < kept.size(); i++)
+            {
+                addresses[i] = arena.resolve(kept.get(i)[0]);
+            }
+            int steps = 0;
+            while (arena.compactionWorthIt() && steps < 1_000_000)
+            {
+                arena.compact();
+                steps++;
+                if (steps % 97 == 0)
+                {
+                    arena.validate();
+                    checkAll(arena, kept, "after step " + steps);
+                }
+            }
+            arena.validate();
+            checkAll(arena, kept, "after compaction");
+            int moved = 0;
+            for (int i = 0; i < kept.size(); i++)
+            {
+                moved += arena.resolve(kept.get(i)[0]) != addresses[i] ? 1 : 0;
+            }
+            final ArenaCounters c = arena.counters();
+            assertThat(moved).isGreaterThan(0);
+            assertThat(c.getOpaque(ArenaCounters.BLOCKS_MOVED)).isGreaterThanOrEqualTo(moved);
+            assertThat(c.getOpaque(ArenaCounters.CHUNKS_RELEASED)).isGreaterThan(0);
+            assertThat(arena.committedBytes()).isLessThan(committedBefore);
+            final long movableCommitted = arena.committedBytes() - (1 << 20); // minus the fixed heap's chunks: none here
+            assertThat((double)movableCommitted / live).as("committed/live after compaction").isLessThan(1.6);
+            assertThat(arena.compact()).isZero();
+            for (final long[] b : kept)
+            {
+                arena.free(b[0]);
+            }
+            arena.validate();
+        }
+        assertEquals(0, source.reservedBytes());
+    }
+
+    @Test
+    void shouldNeverMovePinnedBlocksAndReportBlockedRelease()
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        try (OffHeapArena arena = OffHeapArena.create(config(source).build()))
+        {
+            final List<long[]> kept = sparseHeap(arena, 10_000, new SplittableRandom(2), 10);
+            final List<long[]> pinned = new ArrayList<>();
+            for (int i = 0; i < kept.size(); i += 5)
+            {
+                final long h = kept.get(i)[0];
+                pinned.add(new long[] {h, arena.pin(h)});
+            }
+            arena.compactFully(5_000_000_000L);
+            arena.validate();
+            for (final long[] p : pinned)
+            {
+                assertEquals(p[1], arena.resolve(p[0]), "a pinned block moved");
+                assertEquals(1, arena.pinned(p[0]));
+            }
+            checkAll(arena, kept, "after compaction with pins");
+            assertThat(arena.counters().getOpaque(ArenaCounters.MOVES_SKIPPED_PINNED)).isGreaterThan(0);
+            assertThat(arena.counters().getOpaque(ArenaCounters.RELEASE_BLOCKED)).isGreaterThan(0);
+            for (final long[] p : pinned)
+            {
+                arena.unpin(p[0]);
+            }
+            final long before = arena.committedBytes();
+            arena.compactFully(5_000_000_000L);
+            arena.validate();
+            checkAll(arena, kept, "after unpinned compaction");
+            assertThat(arena.committedBytes()).isLessThanOrEqualTo(before);
+        }
+        assertEquals(0, source.reservedBytes());
+    }
+
+    @Test
+    void shouldResolveToTheNewAddressAfterAMove()
+    {
+        try (OffHeapArena arena = OffHeapArena.create(config(new NativeMemorySource()).build()))
+        {
+            final List<long[]> kept = sparseHeap(arena, 5000, new SplittableRandom(3), 20);
+            final long[] before = new long[kept.size()];
+            for (int i = 0; i < before.length; i++)
+            {
+                before[i] = arena.resolve(kept.get(i)[0]);
+            }
+            arena.compactFully(5_000_000_000L);
+            int moved = 0;
+            for (int i = 0; i < before.length; i++)
+            {
+                final long after = arena.resolve(kept.get(i)[0]);
+                if (after != before[i])
+                {
+                    moved++;
+                    Patterns.check(after, kept.get(i)[1], kept.get(i)[2], "moved block");
+                }
+            }
+            assertThat(moved).isGreaterThan(0);
+            assertEquals(arena.counters().getOpaque(ArenaCounters.BLOCKS_MOVED) >= moved, true);
+        }
+    }
+
+    @Test
+    void shouldRetireASlotWhoseGenerationWouldWrap()
+    {
+        try (OffHeapArena arena = OffHeapArena.create())
+        {
+            final long h = arena.allocateHandle(32);
+            final int index = HandleTable.indexOf(h);
+            arena.free(h);
+            arena.handles().forceGenerationForTest(index, HandleTable.MAX_GENERATION);
+            final long last = arena.allocateHandle(32);
+            assertEquals(index, HandleTable.indexOf(last));
+            assertEquals(HandleTable.MAX_GENERATION, HandleTable.generationOf(last));
+            arena.free(last);
+            assertEquals(1, arena.handles().retiredSlots());
+            final long next = arena.allocateHandle(32);
+            assertNotEquals(index, HandleTable.indexOf(next), "a retired slot is never reused");
+            assertThrows(StaleHandleException.class, () -> arena.resolve(last));
+            assertThrows(StaleHandleException.class, () -> arena.resolve(h));
+        }
+    }
+
+    @Test
+    void shouldReallocateHandlesKeepingTheHandleAndTheBytes()
+    {
+        try (OffHeapArena arena = OffHeapArena.create())
+        {
+            final long h = arena.allocateHandle(100);
+            Patterns.fill(arena.resolve(h), 100, 5);
+            assertEquals(h, arena.reallocate(h, 50_000));
+            Patterns.check(arena.resolve(h), 100, 5, "grown");
+            assertEquals(50_000, arena.sizeOf(h));
+            Patterns.fill(arena.resolve(h), 50_000, 6);
+            assertEquals(h, arena.reallocate(h, 3000));
+            Patterns.check(arena.resolve(h), 3000, 6, "shrunk");
+            assertEquals(h, arena.reallocate(h, 2_000_000));
+            Patterns.check(arena.resolve(h), 3000, 6, "huge");
+            arena.validate();
+            assertEquals(1, arena.liveBlocks());
+        }
+    }
+
+    @Test
+    void shouldZeroAllocateHandleZeroedAndViewPinnedBlock()
+    {
+        try (OffHeapArena arena = OffHeapArena.create())
+        {
+            final long dirty = arena.allocateHandle(300);
+            org.agrona.UnsafeApi.setMemory(arena.resolve(dirty), 300, (byte)1);
+            arena.free(dirty);
+            final long h = arena.allocateHandleZeroed(300);
+            for (int i = 0; i < 300; i++)
+            {
+                assertEquals(0, org.agrona.UnsafeApi.getByte(arena.resolve(h) + i));
+            }
+            final UnsafeBuffer view = new UnsafeBuffer(0, 0);
+            arena.pinAndWrap(h, view).putInt(0, 77);
+            assertEquals(300, view.capacity());
+            assertEquals(1, arena.pinned(h));
+            arena.unpin(h);
+            assertEquals(77, org.agrona.UnsafeApi.getInt(arena.resolve(h)));
+        }
+    }
+
+    @Test
+    void shouldCompactBeforeTakingANewChunkWhenAllocationFails()
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        try (OffHeapArena arena = OffHeapArena.create(config(source).maxTotalBytes(8 << 20).build()))
+        {
+            final List<long[]> all = new ArrayList<>();
+            try
+            {
+                for (int i = 0; ; i++)
+                {
+                    final long h = arena.allocateHandle(8192);
+                    Patterns.fill(arena.resolve(h), 8192, i);
+                    all.add(new long[] {h, 8192, i});
+                }
+            }
+            catch (final ArenaLimitExceededException expected)
+            {
+                assertThat(expected.limitBytes()).isEqualTo(8 << 20);
+            }
+            final List<long[]> kept = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++)
+            {
+                if (i % 2 == 0)
+                {
+                    arena.free(all.get(i)[0]);
+                }
+                else
+                {
+                    kept.add(all.get(i));
+                }
+            }
+            // every hole is 8 KiB now: 16 KiB blocks fit only after compaction makes room
+            final List<Long> more = new ArrayList<>();
+            for (int i = 0; i < all.size() / 8; i++)
+            {
+                more.add(arena.allocateHandle(16_384));
+            }
+            assertThat(arena.committedBytes()).isLessThanOrEqualTo(8 << 20);
+            assertThat(arena.counters().getOpaque(ArenaCounters.COMPACT_STEPS)).isGreaterThan(0);
+            assertThat(arena.counters().getOpaque(ArenaCounters.BLOCKS_MOVED)).isGreaterThan(0);
+            checkAll(arena, kept, "after compact-on-failure");
+            arena.validate();
+        }
+        assertEquals(0, source.reservedBytes());
+    }
+
+    @Test
+    void shouldReturnQuicklyWhenThereIsNothingToGain()
+    {
+        try (OffHeapArena arena = OffHeapArena.create())
+        {
+            final long h = arena.allocateHandle(100);
+            assertThat(arena.compactionWorthIt()).isFalse();
+            assertEquals(0, arena.compact());
+            assertEquals(0, arena.counters().getOpaque(ArenaCounters.COMPACT_STEPS));
+            arena.free(h);
+        }
+    }
+
+    /** A reader thread pins, checks and unpins while the owner compacts: pinned blocks never move or tear. */
+    @Test
+    void shouldKeepPinnedBlocksStillWhileTheOwnerCompacts() throws Exception
+    {
+        try (OffHeapArena arena = OffHeapArena.create(config(new NativeMemorySource()).build()))
+        {
+            final SplittableRandom rnd = new SplittableRandom(4);
+            final List<long[]> kept = sparseHeap(arena, 20_000, rnd, 6);
+            final long[] handles = kept.stream().mapToLong(b -> b[0]).toArray();
+            final long[] sizes = kept.stream().mapToLong(b -> b[1]).toArray();
+            final long[] seeds = kept.stream().mapToLong(b -> b[2]).toArray();
+            final AtomicBoolean stop = new AtomicBoolean();
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final AtomicLong pins = new AtomicLong();
+            final Thread reader = new Thread(() ->
+            {
+                final SplittableRandom r = new SplittableRandom(5);
+                try
+                {
+                    while (!stop.get())
+                    {
+                        final int i = r.nextInt(handles.length);
+                        final long address = arena.pin(handles[i]);
+                        Patterns.check(address, sizes[i], seeds[i], "pinned read");
+                        Thread.onSpinWait();
+                        Patterns.check(address, Math.min(64, sizes[i]), seeds[i], "pinned re-read");
+                        arena.unpin(handles[i]);
+                        pins.incrementAndGet();
+                    }
+                }
+                catch (final Throwable t)
+                {
+                    failure.set(t);
+                }
+            });
+            reader.start();
+            final long deadline = System.nanoTime() + 1_500_000_000L;
+            int rounds = 0;
+            while (System.nanoTime() < deadline && failure.get() == null)
+            {
+                // churn the heap a little so there is always something to compact
+                for (int k = 0; k < 200; k++)
+                {
+                    final long h = arena.allocateHandle(16 + rnd.nextInt(3000));
+                    arena.free(h);
+                }
+                if (!arena.compactionWorthIt())
+                {
+                    final List<Long> tmp = new ArrayList<>();
+                    for (int k = 0; k < 2000; k++)
+                    {
+                        tmp.add(arena.allocateHandle(16 + rnd.nextInt(3000)));
+                    }
+                    for (int k = 0; k < tmp.size(); k += 1)
+                    {
+                        arena.free(tmp.get(k));
+                    }
+                }
+                arena.compact(20_000, Long.MAX_VALUE);
+                rounds++;
+            }
+            stop.set(true);
+            reader.join();
+            if (failure.get() != null)
+            {
+                throw new AssertionError("reader failed after " + pins.get() + " pins", failure.get());
+            }
+            arena.validate();
+            checkAll(arena, kept, "after stress");
+            assertThat(pins.get()).isGreaterThan(100);
+            assertThat(rounds).isGreaterThan(10);
+        }
+    }
+}
