@@ -110,6 +110,11 @@ public final class OffHeapArena implements AutoCloseable
     private long committedBytes;
     private long liveBytes;
     private long liveBlocks;
+    // owner-confined running totals; each change is published with one opaque store (no read-back)
+    private long allocationCount;
+    private long freeCount;
+    private long requestedBytes;
+    private long liveHighWater;
     private long opCount;
     private boolean closed;
 
@@ -1397,17 +1402,22 @@ public final class OffHeapArena implements AutoCloseable
 
     private void addLive(final long bytes)
     {
-        liveBytes += bytes;
-        counters.setOpaque(ArenaCounters.LIVE_BYTES, liveBytes);
-        counters.maxOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, liveBytes);
+        final long live = liveBytes + bytes;
+        liveBytes = live;
+        counters.putOpaque(ArenaCounters.LIVE_BYTES, live);
+        if (live > liveHighWater)
+        {
+            liveHighWater = live;
+            counters.putOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, live);
+        }
     }
 
     private void afterAllocate(final long address, final long requested)
     {
-        liveBlocks++;
-        counters.addOpaque(ArenaCounters.ALLOCATIONS, 1);
-        counters.setOpaque(ArenaCounters.LIVE_BLOCKS, liveBlocks);
-        counters.addOpaque(ArenaCounters.REQUESTED_BYTES, requested);
+        final ArenaCounters c = counters;
+        c.putOpaque(ArenaCounters.ALLOCATIONS, ++allocationCount);
+        c.putOpaque(ArenaCounters.LIVE_BLOCKS, ++liveBlocks);
+        c.putOpaque(ArenaCounters.REQUESTED_BYTES, requestedBytes += requested);
         if (debug)
         {
             debugAfterAllocate(address);
@@ -1416,11 +1426,12 @@ public final class OffHeapArena implements AutoCloseable
 
     private void afterFree(final long rawSize)
     {
-        liveBlocks--;
-        liveBytes -= rawSize;
-        counters.addOpaque(ArenaCounters.FREES, 1);
-        counters.setOpaque(ArenaCounters.LIVE_BLOCKS, liveBlocks);
-        counters.setOpaque(ArenaCounters.LIVE_BYTES, liveBytes);
+        final ArenaCounters c = counters;
+        final long live = liveBytes - rawSize;
+        liveBytes = live;
+        c.putOpaque(ArenaCounters.FREES, ++freeCount);
+        c.putOpaque(ArenaCounters.LIVE_BLOCKS, --liveBlocks);
+        c.putOpaque(ArenaCounters.LIVE_BYTES, live);
         if (debug)
         {
             debugTick();
