@@ -307,6 +307,39 @@ public final class OffHeapArena implements AutoCloseable
         {
             throw foreign("free", address);
         }
+        if (chunk.heap == fixed)
+        {
+            final int g = (int)((address - chunk.base) >>> SizeClasses.GRANULE_SHIFT);
+            final int tag = chunk.tag[g];
+            if ((tag & Chunk.TAG_KIND_MASK) == Chunk.TAG_SLAB)
+            {
+                final Slab slab = slabs[tag & Chunk.TAG_VALUE_MASK];
+                final int index = slab.indexOf(address);
+                if (index < 0 || !slab.isAllocated(index))
+                {
+                    throw notABlock("free", address, chunk);
+                }
+                final int cs = slab.classSize;
+                if (debug)
+                {
+                    beforeFree(address, cs - guard);
+                }
+                slab.freeIndex(index);
+                chunk.liveBytes -= cs;
+                fixed.afterSmallFree(slab);
+                afterFree(cs);
+                return;
+            }
+            if (Chunk.tagKind(tag) == Chunk.TAG_BLOCK && (address & (SizeClasses.GRANULE - 1)) == 0 && chunk.isUsed(g))
+            {
+                final long size = (long)Chunk.tagValue(tag) << SizeClasses.GRANULE_SHIFT;
+                beforeFree(address, size - guard);
+                fixed.freeMedium(chunk, g);
+                afterFree(size);
+                return;
+            }
+            throw notABlock("free", address, chunk);
+        }
         if (chunk.isHuge())
         {
             if (chunk.hugeHandleIndex >= 0 || address != chunk.hugeBlockAddress)
@@ -319,39 +352,8 @@ public final class OffHeapArena implements AutoCloseable
             afterFree(size);
             return;
         }
-        if (chunk.heap != fixed)
-        {
-            throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) +
-                " is inside a movable chunk; movable blocks are freed through their handle");
-        }
-        final int g = chunk.granuleOf(address);
-        final int tag = chunk.tag[g];
-        if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
-        {
-            final Slab slab = slabs[Chunk.tagValue(tag)];
-            final int index = slab.indexOf(address);
-            if (index < 0 || !slab.isAllocated(index))
-            {
-                throw notABlock("free", address, chunk);
-            }
-            final int cs = slab.classSize;
-            beforeFree(address, cs - guard);
-            slab.freeIndex(index);
-            chunk.addLive(-cs);
-            fixed.afterSmallFree(slab);
-            afterFree(cs);
-        }
-        else if (Chunk.tagKind(tag) == Chunk.TAG_BLOCK && (address & (SizeClasses.GRANULE - 1)) == 0 && chunk.isUsed(g))
-        {
-            final long size = (long)Chunk.tagValue(tag) << SizeClasses.GRANULE_SHIFT;
-            beforeFree(address, size - guard);
-            fixed.freeMedium(chunk, g);
-            afterFree(size);
-        }
-        else
-        {
-            throw notABlock("free", address, chunk);
-        }
+        throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) +
+            " is inside a movable chunk; movable blocks are freed through their handle");
     }
 
     /**
