@@ -817,6 +817,7 @@ public final class OffHeapArena implements AutoCloseable
         return allocateHuge(heap, internal, SizeClasses.QUANTUM, requested);
     }
 
+    /** Small fixed block (movable small blocks are allocated in {@link #allocateHandle}). */
     private long allocateSmall(final Heap heap, final int cls, final long requested)
     {
         Slab slab = heap.slabFor(cls);
@@ -830,7 +831,7 @@ public final class OffHeapArena implements AutoCloseable
         }
         final int index = slab.allocateIndex();
         final int cs = slab.classSize;
-        slab.chunk.addLive(cs);
+        slab.chunk.liveBytes += cs; // fixed heap (the only caller): no heap total to keep
         addLive(cs);
         return slab.addressOf(index);
     }
