@@ -54,13 +54,14 @@ final class Chunk
     static final int TAG_SLAB = 4 << TAG_KIND_SHIFT;
     static final int TAG_KIND_MASK = ~TAG_VALUE_MASK;
 
-    final int id;
+    // identity: reassigned when a pooled Chunk object is reused for a new region (zero garbage)
+    int id;
     final int kind;
-    final long base;
-    final long size;
+    long base;
+    long size;
     final int granules;
     /** The heap whose runs live here; null for huge chunks. */
-    final Heap heap;
+    Heap heap;
     final long[] used;
     final int[] tag;
     final int[] next;
@@ -106,10 +107,32 @@ final class Chunk
     void addLive(final long delta)
     {
         liveBytes += delta;
-        if (heap != null)
+        final Heap h = heap;
+        if (h != null && h.movable)
         {
-            heap.liveBytes += delta;
+            h.liveBytes += delta; // only the movable heap's total is needed (compaction's O(1) check)
         }
+    }
+
+    /**
+     * Reuses this (pooled, empty) Chunk object for a new region of the same kind and size: metadata arrays
+     * are kept, so taking a chunk in steady state allocates nothing on the Java heap.
+     */
+    Chunk reuse(final int id, final long base, final long size, final Heap heap)
+    {
+        this.id = id;
+        this.base = base;
+        this.size = size;
+        this.heap = heap;
+        if (kind != KIND_HUGE)
+        {
+            clear();
+        }
+        liveBytes = 0;
+        evacuating = false;
+        hugeBlockAddress = 0;
+        hugeHandleIndex = -1;
+        return this;
     }
 
     boolean isHuge()

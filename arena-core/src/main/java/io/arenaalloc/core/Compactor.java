@@ -107,6 +107,10 @@ final class Compactor
             counters.addOpaque(ArenaCounters.COMPACT_NANOS, System.nanoTime() - start);
             return 0;
         }
+        if (victim == null)
+        {
+            return finish(start, 0); // the chosen chunk emptied when its empty slabs were given back
+        }
         long moved = 0;
         int blocks = 0;
         heap.noGrow = true;
@@ -328,29 +332,12 @@ final class Compactor
      */
     private boolean detach(final Chunk c)
     {
-        int g = 0;
-        while (g < c.granules)
-        {
-            final int tag = c.tag[g];
-            if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
-            {
-                final Slab s = arena.slab(Chunk.tagValue(tag));
-                g += s.granules;
-                if (s.free == s.capacity)
-                {
-                    heap.releaseSlab(s);
-                }
-            }
-            else
-            {
-                g += Math.max(1, Chunk.tagValue(tag));
-            }
-        }
+        heap.releaseEmptySlabs(c);
         if (c.usedGranules == 0)
         {
             return false;
         }
-        g = 0;
+        int g = 0;
         while (g < c.granules)
         {
             final int tag = c.tag[g];

@@ -15,7 +15,9 @@ package io.arenaalloc.core;
  * </ol>
  * <h2>Small free</h2>
  * Clear the block (double free detected by its bit). A full slab that gains a free block joins the
- * partial list; a non-current slab that becomes empty gives its run back (step "medium free").
+ * partial list; a non-current slab that becomes empty gives its run back (step "medium free"). When a
+ * chunk is left with no live block at all, its empty current slabs give their runs back too, so that the
+ * chunk becomes a spare or returns to the source (one pass over its runs, only at that moment).
  *
  * <h2>Medium allocate (4096 &lt; size &lt;= chunkSize / 2), n = ceil(size / 256) granules</h2>
  * <ol>
@@ -43,11 +45,14 @@ final class Heap
     final FreeRunIndex runs;
     final Slab[] current = new Slab[SizeClasses.CLASS_COUNT];
     final Slab[] partial = new Slab[SizeClasses.CLASS_COUNT];
+    /** Released Slab objects of this heap, reused (a movable slab carries a handle array, a fixed one not). */
+    private Slab[] slabPool = new Slab[16];
+    private int slabPoolSize;
     /** Empty regular chunks kept as spares (in the index, whole). */
     int emptyChunks;
     /** Regular chunks held by this heap. */
     int chunkCount;
-    /** Sum of the live bytes of this heap's chunks. */
+    /** Movable heap only: sum of the live bytes of this heap's chunks (the fixed heap leaves it 0). */
     long liveBytes;
     /** While set (by the compactor), runs come only from free runs already in the index: no new chunk. */
     boolean noGrow;
@@ -91,7 +96,7 @@ final class Heap
         }
         final Chunk chunk = runs.chunkOf(ref);
         final int g = runs.granuleOf(ref);
-        s = arena.takeSlab();
+        s = slabPoolSize > 0 ? slabPool[--slabPoolSize] : arena.newSlab();
         s.init(this, cls, chunk, g);
         final int tag = Chunk.TAG_SLAB | s.id;
         for (int i = 0; i < granules; i++)
@@ -105,22 +110,51 @@ final class Heap
     /** After a block of {@code s} was freed. */
     void afterSmallFree(final Slab s)
     {
-        modifications++;
-        if (s == current[s.cls])
+        if (movable)
         {
-            return;
+            modifications++;
+        }
+        final int free = s.free;
+        if (free == 1 || free == s.capacity)
+        {
+            afterSmallFreeSlow(s); // the slab was full, or is empty now: list changes
+        }
+    }
+
+    private void afterSmallFreeSlow(final Slab s)
+    {
+        final Chunk chunk = s.chunk;
+        if (s != current[s.cls])
+        {
+            if (s.free == s.capacity)
+            {
+                if (s.inPartialList)
+                {
+                    removePartial(s);
+                }
+                releaseSlab(s);
+            }
+            else if (!s.inPartialList && !chunk.evacuating)
+            {
+                addPartial(s);
+            }
         }
         if (s.free == s.capacity)
         {
-            if (s.inPartialList)
-            {
-                removePartial(s);
-            }
-            releaseSlab(s);
+            releaseIfNothingLive(chunk);
         }
-        else if (!s.inPartialList && !s.chunk.evacuating)
+    }
+
+    /**
+     * A chunk with no live block but empty current slabs would never become empty: give those slabs back so
+     * the chunk turns into a spare or goes back to its source. O(1) unless the chunk just lost its last block.
+     */
+    private void releaseIfNothingLive(final Chunk chunk)
+    {
+        if (chunk.liveBytes == 0 && chunk.usedGranules != 0 && !chunk.evacuating && chunk.heap == this &&
+            chunk.kind == Chunk.KIND_REGULAR)
         {
-            addPartial(s);
+            releaseEmptySlabs(chunk);
         }
     }
 
@@ -174,8 +208,46 @@ final class Heap
             chunk.tag[g + i] = 0;
         }
         s.active = false;
-        arena.recycleSlab(s);
+        recycleSlab(s);
         freeRun(chunk, g, s.granules);
+    }
+
+    /**
+     * Gives back the runs of the empty slabs a chunk still holds (current slabs stay when they empty). Called
+     * when the chunk has no live block left, so that it can become a spare or go back to its source, and
+     * before a caller-owned region is removed. Cost: one pass over the chunk's runs.
+     */
+    void releaseEmptySlabs(final Chunk chunk)
+    {
+        int g = 0;
+        while (g < chunk.granules)
+        {
+            final int tag = chunk.tag[g];
+            if (Chunk.tagKind(tag) == Chunk.TAG_SLAB && arena.slab(Chunk.tagValue(tag)).free ==
+                arena.slab(Chunk.tagValue(tag)).capacity)
+            {
+                releaseSlab(arena.slab(Chunk.tagValue(tag))); // may release the chunk once its last run is free
+                if (chunk.usedGranules == 0 || chunk.heap != this)
+                {
+                    return;
+                }
+                g = 0; // coalescing rewrote the tags around the slab: walk again from the start
+            }
+            else
+            {
+                g += Chunk.tagKind(tag) == Chunk.TAG_SLAB ? arena.slab(Chunk.tagValue(tag)).granules :
+                    Math.max(1, Chunk.tagValue(tag));
+            }
+        }
+    }
+
+    void recycleSlab(final Slab s)
+    {
+        if (slabPoolSize == slabPool.length)
+        {
+            slabPool = java.util.Arrays.copyOf(slabPool, slabPool.length * 2);
+        }
+        slabPool[slabPoolSize++] = s;
     }
 
     // ---- medium ------------------------------------------------------------------------------
@@ -235,6 +307,7 @@ final class Heap
         chunk.addLive(-((long)n << SizeClasses.GRANULE_SHIFT));
         modifications++;
         freeRun(chunk, g, n);
+        releaseIfNothingLive(chunk);
     }
 
     /** Returns granules [g, g + n) (used, untagged) to the free runs, coalescing both sides. */

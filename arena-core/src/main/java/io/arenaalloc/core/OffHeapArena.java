@@ -65,6 +65,8 @@ public final class OffHeapArena implements AutoCloseable
     public static final long MAX_REQUEST = 1L << 46;
     /** Guard bytes after each block in debug mode. */
     public static final int GUARD_BYTES = 16;
+    /** Chunk metadata objects kept for reuse, per kind (regular, huge). */
+    static final int CHUNK_POOL_SIZE = 8;
     static final byte GUARD_BYTE = (byte)0xAB;
     static final byte POISON_BYTE = (byte)0xDD;
 
@@ -95,16 +97,24 @@ public final class OffHeapArena implements AutoCloseable
     private final Compactor compactor;
     private final ChunkListener chunkListener;
 
+    /** Chunk objects of released regular and huge chunks, reused so steady state allocates nothing. */
+    private final Chunk[] regularPool = new Chunk[CHUNK_POOL_SIZE];
+    private int regularPoolSize;
+    private final Chunk[] hugePool = new Chunk[CHUNK_POOL_SIZE];
+    private int hugePoolSize;
     private Slab[] slabs = new Slab[64];
     private int slabCount;
-    private int[] freeSlabIds = new int[64];
-    private int freeSlabTop;
     private int[] freeChunkIds = new int[16];
     private int freeChunkTop;
     private int nextChunkId;
     private long committedBytes;
     private long liveBytes;
     private long liveBlocks;
+    // owner-confined running totals; each change is published with one opaque store (no read-back)
+    private long allocationCount;
+    private long freeCount;
+    private long requestedBytes;
+    private long liveHighWater;
     private long opCount;
     private boolean closed;
 
@@ -249,7 +259,11 @@ public final class OffHeapArena implements AutoCloseable
     {
         final int n = (int)SizeClasses.granulesFor(Math.max(internal, SizeClasses.SMALL_MAX + 1));
         final int extra = alignment <= SizeClasses.GRANULE ? 0 : (int)(alignment >>> SizeClasses.GRANULE_SHIFT) - 1;
-        final int ref = fixed.allocateRun(n + extra);
+        int ref = fixed.allocateRun(n + extra);
+        if (ref < 0 && compactForSpace())
+        {
+            ref = fixed.allocateRun(n + extra);
+        }
         if (ref < 0)
         {
             throw limitExceeded(requested);
@@ -293,6 +307,39 @@ public final class OffHeapArena implements AutoCloseable
         {
             throw foreign("free", address);
         }
+        if (chunk.heap == fixed)
+        {
+            final int g = (int)((address - chunk.base) >>> SizeClasses.GRANULE_SHIFT);
+            final int tag = chunk.tag[g];
+            if ((tag & Chunk.TAG_KIND_MASK) == Chunk.TAG_SLAB)
+            {
+                final Slab slab = slabs[tag & Chunk.TAG_VALUE_MASK];
+                final int index = slab.indexOf(address);
+                if (index < 0 || !slab.isAllocated(index))
+                {
+                    throw notABlock("free", address, chunk);
+                }
+                final int cs = slab.classSize;
+                if (debug)
+                {
+                    beforeFree(address, cs - guard);
+                }
+                slab.freeIndex(index);
+                chunk.liveBytes -= cs;
+                fixed.afterSmallFree(slab);
+                afterFree(cs);
+                return;
+            }
+            if (Chunk.tagKind(tag) == Chunk.TAG_BLOCK && (address & (SizeClasses.GRANULE - 1)) == 0 && chunk.isUsed(g))
+            {
+                final long size = (long)Chunk.tagValue(tag) << SizeClasses.GRANULE_SHIFT;
+                beforeFree(address, size - guard);
+                fixed.freeMedium(chunk, g);
+                afterFree(size);
+                return;
+            }
+            throw notABlock("free", address, chunk);
+        }
         if (chunk.isHuge())
         {
             if (chunk.hugeHandleIndex >= 0 || address != chunk.hugeBlockAddress)
@@ -305,39 +352,8 @@ public final class OffHeapArena implements AutoCloseable
             afterFree(size);
             return;
         }
-        if (chunk.heap != fixed)
-        {
-            throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) +
-                " is inside a movable chunk; movable blocks are freed through their handle");
-        }
-        final int g = chunk.granuleOf(address);
-        final int tag = chunk.tag[g];
-        if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
-        {
-            final Slab slab = slabs[Chunk.tagValue(tag)];
-            final int index = slab.indexOf(address);
-            if (index < 0 || !slab.isAllocated(index))
-            {
-                throw notABlock("free", address, chunk);
-            }
-            final int cs = slab.classSize;
-            beforeFree(address, cs - guard);
-            slab.freeIndex(index);
-            chunk.addLive(-cs);
-            fixed.afterSmallFree(slab);
-            afterFree(cs);
-        }
-        else if (Chunk.tagKind(tag) == Chunk.TAG_BLOCK && (address & (SizeClasses.GRANULE - 1)) == 0 && chunk.isUsed(g))
-        {
-            final long size = (long)Chunk.tagValue(tag) << SizeClasses.GRANULE_SHIFT;
-            beforeFree(address, size - guard);
-            fixed.freeMedium(chunk, g);
-            afterFree(size);
-        }
-        else
-        {
-            throw notABlock("free", address, chunk);
-        }
+        throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) +
+            " is inside a movable chunk; movable blocks are freed through their handle");
     }
 
     /**
@@ -746,13 +762,31 @@ public final class OffHeapArena implements AutoCloseable
         return !closed && compactor.worthIt();
     }
 
+    /**
+     * Called when an allocation found no space within the limit: compacts the movable heap in steps until a
+     * chunk comes free (released to the source, so the limit has room again, or kept as a spare), or until
+     * compaction has nothing left to gain or 1000 default step budgets have passed.
+     * @return true when a retry of the allocation may succeed.
+     */
     private boolean compactForSpace()
     {
         if (!config.compactOnAllocationFailure() || !compactor.worthIt())
         {
             return false;
         }
-        return compactor.step(config.compactStepNanos() * 100, Long.MAX_VALUE) > 0;
+        final long releasedBefore = counters.getOpaque(ArenaCounters.CHUNKS_RELEASED);
+        final int sparesBefore = movable.emptyChunks;
+        final long stepNanos = Math.max(1000, config.compactStepNanos());
+        final long deadline = System.nanoTime() + 1000 * stepNanos;
+        while (compactor.worthIt() && System.nanoTime() < deadline)
+        {
+            compactor.step(10 * stepNanos, Long.MAX_VALUE);
+            if (counters.getOpaque(ArenaCounters.CHUNKS_RELEASED) > releasedBefore || movable.emptyChunks > sparesBefore)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     // =========================================================================================
@@ -768,7 +802,11 @@ public final class OffHeapArena implements AutoCloseable
         if (internal <= mediumMax)
         {
             final int n = (int)SizeClasses.granulesFor(internal);
-            final long address = heap.allocateMedium(n);
+            long address = heap.allocateMedium(n);
+            if (address == 0 && compactForSpace())
+            {
+                address = heap.allocateMedium(n);
+            }
             if (address == 0)
             {
                 throw limitExceeded(requested);
@@ -779,16 +817,21 @@ public final class OffHeapArena implements AutoCloseable
         return allocateHuge(heap, internal, SizeClasses.QUANTUM, requested);
     }
 
+    /** Small fixed block (movable small blocks are allocated in {@link #allocateHandle}). */
     private long allocateSmall(final Heap heap, final int cls, final long requested)
     {
-        final Slab slab = heap.slabFor(cls);
+        Slab slab = heap.slabFor(cls);
+        if (slab == null && compactForSpace())
+        {
+            slab = heap.slabFor(cls);
+        }
         if (slab == null)
         {
             throw limitExceeded(requested);
         }
         final int index = slab.allocateIndex();
         final int cs = slab.classSize;
-        slab.chunk.addLive(cs);
+        slab.chunk.liveBytes += cs; // fixed heap (the only caller): no heap total to keep
         addLive(cs);
         return slab.addressOf(index);
     }
@@ -798,12 +841,14 @@ public final class OffHeapArena implements AutoCloseable
         final long pad = alignment > MemorySource.ALIGNMENT ? alignment : 0;
         final long bytes = Math.max(ChunkMap.MIN_CHUNK_BYTES,
             (internal + pad + MemorySource.ALIGNMENT - 1) & -MemorySource.ALIGNMENT);
-        if (committedBytes + bytes > maxTotalBytes || bytes > maxTotalBytes)
+        if (bytes > maxTotalBytes || (committedBytes + bytes > maxTotalBytes &&
+            !(compactForSpace() && committedBytes + bytes <= maxTotalBytes)))
         {
             throw limitExceeded(requested);
         }
         final long base = source.reserve(bytes);
-        final Chunk chunk = new Chunk(takeChunkId(), Chunk.KIND_HUGE, base, bytes, null);
+        final Chunk chunk = hugePoolSize > 0 ? hugePool[--hugePoolSize].reuse(takeChunkId(), base, bytes, null) :
+            new Chunk(takeChunkId(), Chunk.KIND_HUGE, base, bytes, null);
         chunk.hugeBlockAddress = (base + alignment - 1) & -alignment;
         chunk.hugeHandleIndex = -1;
         addChunk(chunk);
@@ -819,6 +864,10 @@ public final class OffHeapArena implements AutoCloseable
         removeChunk(chunk);
         source.release(chunk.base, chunk.size);
         recycleChunkId(chunk.id);
+        if (hugePoolSize < CHUNK_POOL_SIZE)
+        {
+            hugePool[hugePoolSize++] = chunk;
+        }
         commit(-chunk.size);
         counters.addOpaque(ArenaCounters.HUGE_CHUNKS, -1);
         counters.addOpaque(ArenaCounters.CHUNKS_RELEASED, 1);
@@ -832,7 +881,9 @@ public final class OffHeapArena implements AutoCloseable
             return false;
         }
         final long base = source.reserve(chunkSize);
-        final Chunk chunk = new Chunk(takeChunkId(), Chunk.KIND_REGULAR, base, chunkSize, heap);
+        final Chunk chunk = regularPoolSize > 0 ?
+            regularPool[--regularPoolSize].reuse(takeChunkId(), base, chunkSize, heap) :
+            new Chunk(takeChunkId(), Chunk.KIND_REGULAR, base, chunkSize, heap);
         addChunk(chunk);
         commit(chunkSize);
         counters.addOpaque(ArenaCounters.CHUNKS, 1);
@@ -848,6 +899,10 @@ public final class OffHeapArena implements AutoCloseable
         removeChunk(chunk);
         source.release(chunk.base, chunk.size);
         recycleChunkId(chunk.id);
+        if (regularPoolSize < CHUNK_POOL_SIZE)
+        {
+            regularPool[regularPoolSize++] = chunk;
+        }
         commit(-chunk.size);
         counters.addOpaque(ArenaCounters.CHUNKS, -1);
         counters.addOpaque(ArenaCounters.CHUNKS_RELEASED, 1);
@@ -886,12 +941,9 @@ public final class OffHeapArena implements AutoCloseable
         freeChunkIds[freeChunkTop++] = id;
     }
 
-    Slab takeSlab()
+    /** A new Slab object with the next id; heaps pool their released slabs themselves. */
+    Slab newSlab()
     {
-        if (freeSlabTop > 0)
-        {
-            return slabs[freeSlabIds[--freeSlabTop]];
-        }
         if (slabCount == slabs.length)
         {
             slabs = java.util.Arrays.copyOf(slabs, slabs.length * 2);
@@ -899,15 +951,6 @@ public final class OffHeapArena implements AutoCloseable
         final Slab slab = new Slab(slabCount);
         slabs[slabCount++] = slab;
         return slab;
-    }
-
-    void recycleSlab(final Slab slab)
-    {
-        if (freeSlabTop == freeSlabIds.length)
-        {
-            freeSlabIds = java.util.Arrays.copyOf(freeSlabIds, freeSlabIds.length * 2);
-        }
-        freeSlabIds[freeSlabTop++] = slab.id;
     }
 
     // =========================================================================================
@@ -989,33 +1032,13 @@ public final class OffHeapArena implements AutoCloseable
         chunk = chunkMap.find(address);
         while (chunk != null && chunk.kind == Chunk.KIND_REGION && chunk.base == a)
         {
-            releaseEmptySlabs(chunk);
+            chunk.heap.releaseEmptySlabs(chunk);
             final Chunk next = chunkMap.find(a + chunk.size);
             fixed.runs.remove(chunk, 0, chunk.granules);
             removeChunk(chunk);
             recycleChunkId(chunk.id);
             a += chunk.size;
             chunk = next;
-        }
-    }
-
-    /** Gives back the runs of empty slabs still held (as current) in a chunk with no live block. */
-    private void releaseEmptySlabs(final Chunk chunk)
-    {
-        int g = 0;
-        while (g < chunk.granules)
-        {
-            final int tag = chunk.tag[g];
-            if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
-            {
-                final Slab slab = slabs[Chunk.tagValue(tag)];
-                g += slab.granules;
-                slab.heap.releaseSlab(slab);
-            }
-            else
-            {
-                g += Math.max(1, Chunk.tagValue(tag));
-            }
         }
     }
 
@@ -1044,7 +1067,7 @@ public final class OffHeapArena implements AutoCloseable
             if (slabs[s].active)
             {
                 slabs[s].active = false;
-                recycleSlab(slabs[s]);
+                slabs[s].heap.recycleSlab(slabs[s]);
             }
         }
         fixed.clear();
@@ -1234,8 +1257,10 @@ public final class OffHeapArena implements AutoCloseable
     }
 
     /**
-     * Visits every block and free run: regular chunks in id order and address order within, then huge
-     * chunks. Owner thread only; the visitor must not call back into the arena.
+     * Visits every block and free run: chunks in id order (regular, region and huge), and address order
+     * within a chunk; each chunk is announced by {@link BlockVisitor#beginChunk} and each block or free run
+     * goes to {@link BlockVisitor#visitBlock}. A slab's tail waste (less than one block) is not visited.
+     * Owner thread only; the visitor must not call back into the arena. Allocates nothing.
      */
     public void walk(final BlockVisitor visitor)
     {
@@ -1249,11 +1274,14 @@ public final class OffHeapArena implements AutoCloseable
             }
             if (c.isHuge())
             {
-                visitor.visit(c.hugeBlockAddress, c.size - (c.hugeBlockAddress - c.base) - guard, true,
-                    c.hugeHandleIndex >= 0);
+                final boolean handled = c.hugeHandleIndex >= 0;
+                visitor.beginChunk(c.base, c.size, true, handled);
+                visitor.visitBlock(c.hugeBlockAddress, c.size - (c.hugeBlockAddress - c.base) - guard, true,
+                    handled, handled && handles.isPinnedAt(c.hugeHandleIndex), BlockVisitor.NO_SIZE_CLASS);
                 continue;
             }
             final boolean isMovable = c.heap == movable;
+            visitor.beginChunk(c.base, c.size, false, isMovable);
             int g = 0;
             while (g < c.granules)
             {
@@ -1264,8 +1292,9 @@ public final class OffHeapArena implements AutoCloseable
                     final Slab slab = slabs[Chunk.tagValue(tag)];
                     for (int i = 0; i < slab.capacity; i++)
                     {
-                        visitor.visit(slab.addressOf(i), slab.classSize - (slab.isAllocated(i) ? guard : 0),
-                            slab.isAllocated(i), isMovable);
+                        final boolean used = slab.isAllocated(i);
+                        visitor.visitBlock(slab.addressOf(i), slab.classSize - (used ? guard : 0), used, isMovable,
+                            used && isMovable && handles.isPinnedAt(slab.handles[i]), slab.cls);
                     }
                     g += slab.granules;
                 }
@@ -1273,8 +1302,8 @@ public final class OffHeapArena implements AutoCloseable
                 {
                     final int len = Math.max(1, Chunk.tagValue(tag));
                     final boolean used = kind == Chunk.TAG_BLOCK;
-                    visitor.visit(c.granuleAddress(g), ((long)len << SizeClasses.GRANULE_SHIFT) - (used ? guard : 0),
-                        used, isMovable);
+                    visitor.visitBlock(c.granuleAddress(g), ((long)len << SizeClasses.GRANULE_SHIFT) - (used ? guard : 0),
+                        used, isMovable, used && isMovable && handles.isPinnedAt(c.next[g]), BlockVisitor.NO_SIZE_CLASS);
                     g += len;
                 }
             }
@@ -1376,17 +1405,22 @@ public final class OffHeapArena implements AutoCloseable
 
     private void addLive(final long bytes)
     {
-        liveBytes += bytes;
-        counters.setOpaque(ArenaCounters.LIVE_BYTES, liveBytes);
+        final long live = liveBytes + bytes;
+        liveBytes = live;
+        counters.putOpaque(ArenaCounters.LIVE_BYTES, live);
+        if (live > liveHighWater)
+        {
+            liveHighWater = live;
+            counters.putOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, live);
+        }
     }
 
     private void afterAllocate(final long address, final long requested)
     {
-        liveBlocks++;
-        counters.addOpaque(ArenaCounters.ALLOCATIONS, 1);
-        counters.setOpaque(ArenaCounters.LIVE_BLOCKS, liveBlocks);
-        counters.addOpaque(ArenaCounters.REQUESTED_BYTES, requested);
-        counters.maxOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, liveBytes);
+        final ArenaCounters c = counters;
+        c.putOpaque(ArenaCounters.ALLOCATIONS, ++allocationCount);
+        c.putOpaque(ArenaCounters.LIVE_BLOCKS, ++liveBlocks);
+        c.putOpaque(ArenaCounters.REQUESTED_BYTES, requestedBytes += requested);
         if (debug)
         {
             debugAfterAllocate(address);
@@ -1395,11 +1429,12 @@ public final class OffHeapArena implements AutoCloseable
 
     private void afterFree(final long rawSize)
     {
-        liveBlocks--;
-        liveBytes -= rawSize;
-        counters.addOpaque(ArenaCounters.FREES, 1);
-        counters.setOpaque(ArenaCounters.LIVE_BLOCKS, liveBlocks);
-        counters.setOpaque(ArenaCounters.LIVE_BYTES, liveBytes);
+        final ArenaCounters c = counters;
+        final long live = liveBytes - rawSize;
+        liveBytes = live;
+        c.putOpaque(ArenaCounters.FREES, ++freeCount);
+        c.putOpaque(ArenaCounters.LIVE_BLOCKS, --liveBlocks);
+        c.putOpaque(ArenaCounters.LIVE_BYTES, live);
         if (debug)
         {
             debugTick();

@@ -251,4 +251,37 @@ class FixedBlocksTest
         assertEquals(0, source.reservedBytes());
         assertEquals(0, arena.committedBytes());
     }
+
+    @Test
+    void shouldKeepNoMoreThanTheSpareChunksOnceEveryBlockIsFreed()
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        try (OffHeapArena arena = OffHeapArena.create(
+            ArenaConfig.builder().chunkSize(256 << 10).memorySource(source).spareChunks(1).build()))
+        {
+            final long[] blocks = new long[40_000];
+            final long[] handles = new long[20_000];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = arena.allocate(1 + (i * 53) % 4096); // every size class, many chunks
+            }
+            for (int i = 0; i < handles.length; i++)
+            {
+                handles[i] = arena.allocateHandle(1 + (i * 31) % 4096);
+            }
+            assertThat(arena.committedBytes()).isGreaterThan(40L << 20);
+            for (final long b : blocks)
+            {
+                arena.free(b);
+            }
+            for (final long h : handles)
+            {
+                arena.free(h);
+            }
+            arena.validate();
+            assertEquals(0, arena.liveBytes());
+            assertThat(arena.committedBytes()).as("one spare per heap at most").isLessThanOrEqualTo(2L * (256 << 10));
+        }
+        assertEquals(0, source.reservedBytes());
+    }
 }

@@ -1,1 +1,0 @@
-package io.arenaalloc.stats; final class Placeholder { }

@@ -1,0 +1,60 @@
+package io.arenaalloc.stats;
+
+import io.arenaalloc.core.ArenaConfig;
+import io.arenaalloc.core.OffHeapArena;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * The writing side allocates nothing in steady state: the owner's publish (walk included), the exporter's publish
+ * into the mapped file, and copying figures. Measured with the thread's allocated-bytes counter.
+ */
+class ZeroGarbageTest
+{
+    @Test
+    void publishingAllocatesNothing(@TempDir final Path dir)
+    {
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        try (OffHeapArena arena = OffHeapArena.create(ArenaConfig.builder().chunkSize(256 << 10).build());
+            ArenaStatsExporter exporter = ArenaStatsExporter.builder().file(dir.resolve("zero.dat")).intervalMillis(0)
+                .maxCounters(128).build())
+        {
+            for (int i = 0; i < 200; i++)
+            {
+                arena.allocate(16 + i * 7);
+                arena.allocateHandle(5000 + i);
+            }
+            final long pinned = arena.allocateHandle(100);
+            arena.pin(pinned);
+            final ArenaStatsPublisher publisher = ArenaStatsPublisher.builder(arena).intervalMillis(0).build();
+            exporter.register(publisher);
+            final long[] figures = new long[ArenaFigures.COUNT];
+            final Runnable work = () ->
+            {
+                publisher.publishIfDue(System.nanoTime());
+                exporter.publish();
+                publisher.copyFigures(figures);
+            };
+            for (int i = 0; i < 20_000; i++)
+            {
+                work.run();
+            }
+            final long baselineStart = threads.getCurrentThreadAllocatedBytes();
+            final long baseline = threads.getCurrentThreadAllocatedBytes() - baselineStart;
+            final long start = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 10_000; i++)
+            {
+                work.run();
+            }
+            final long allocated = threads.getCurrentThreadAllocatedBytes() - start - baseline;
+            assertEquals(0, allocated, "bytes allocated by 10,000 publishes");
+            assertEquals(1, figures[ArenaFigures.PINNED_BLOCKS]);
+            arena.unpin(pinned);
+        }
+    }
+}
