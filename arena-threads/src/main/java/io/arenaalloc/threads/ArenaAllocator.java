@@ -831,6 +831,8 @@ public final class ArenaAllocator implements AutoCloseable
     /**
      * Stops the background thread and closes every arena (their memory goes back to its sources; arenas
      * with live blocks log a warning). Idempotent. Must happen-after every other call on this allocator.
+     * Threads that used the allocator keep a {@code ThreadLocal} entry until they end, but it is detached
+     * from the allocator, so the closed allocator itself can be garbage collected.
      */
     public void close()
     {
@@ -854,6 +856,8 @@ public final class ArenaAllocator implements AutoCloseable
                 closeArena(m);
             }
         }
+        registry.closeAll();
+        contexts.remove();
     }
 
     public String toString()

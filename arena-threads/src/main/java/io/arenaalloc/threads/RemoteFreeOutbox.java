@@ -156,6 +156,15 @@ final class RemoteFreeOutbox
         }
     }
 
+    /** At allocator close: forgets every batch (and so every arena). */
+    void clear()
+    {
+        java.util.Arrays.fill(open, null);
+        java.util.Arrays.fill(pool, null);
+        poolSize = 0;
+        poolCursor = 0;
+    }
+
     int poolSize()
     {
         return poolSize;
