@@ -193,37 +193,70 @@ public final class ArenaAllocator implements AutoCloseable
     /** A fixed block of at least {@code size} bytes, aligned to 16. @return its address, never 0. */
     public long allocate(final long size)
     {
-        return allocate(OP_ALLOCATE, size, 0);
+        checkOpen();
+        final ThreadContext c = context();
+        final ManagedArena m;
+        if (c != null && (m = c.arena) != null)
+        {
+            // the PER_THREAD owner's fast path, kept small so it inlines
+            m.beforeCall(drainInterval);
+            try
+            {
+                return m.arena.allocate(size);
+            }
+            catch (final ArenaLimitExceededException ex)
+            {
+                return retryAfterLimit(m, c, OP_ALLOCATE, size, 0, ex);
+            }
+        }
+        return allocate(c, OP_ALLOCATE, size, 0);
     }
 
     /** As {@link #allocate}, the first {@code size} bytes zeroed. */
     public long allocateZeroed(final long size)
     {
-        return allocate(OP_ALLOCATE_ZEROED, size, 0);
+        checkOpen();
+        return allocate(context(), OP_ALLOCATE_ZEROED, size, 0);
     }
 
     /** A fixed block whose address is a multiple of {@code alignment} (a power of two up to chunkSize). */
     public long allocateAligned(final long size, final long alignment)
     {
-        return allocate(OP_ALLOCATE_ALIGNED, size, alignment);
+        checkOpen();
+        return allocate(context(), OP_ALLOCATE_ALIGNED, size, alignment);
     }
 
     /** A movable block. @return its handle (a negative long), valid until freed while the block may move. */
     public long allocateHandle(final long size)
     {
-        return allocate(OP_ALLOCATE_HANDLE, size, 0);
+        checkOpen();
+        final ThreadContext c = context();
+        final ManagedArena m;
+        if (c != null && (m = c.arena) != null)
+        {
+            m.beforeCall(drainInterval);
+            try
+            {
+                return m.arena.allocateHandle(size);
+            }
+            catch (final ArenaLimitExceededException ex)
+            {
+                return retryAfterLimit(m, c, OP_ALLOCATE_HANDLE, size, 0, ex);
+            }
+        }
+        return allocate(c, OP_ALLOCATE_HANDLE, size, 0);
     }
 
     /** As {@link #allocateHandle}, the first {@code size} bytes zeroed. */
     public long allocateHandleZeroed(final long size)
     {
-        return allocate(OP_ALLOCATE_HANDLE_ZEROED, size, 0);
+        checkOpen();
+        return allocate(context(), OP_ALLOCATE_HANDLE_ZEROED, size, 0);
     }
 
-    private long allocate(final int op, final long size, final long arg)
+    /** Every allocation but the owner's fast paths above: first arena of a thread, stripes, zeroed, aligned. */
+    private long allocate(final ThreadContext c, final int op, final long size, final long arg)
     {
-        checkOpen();
-        final ThreadContext c = context();
         if (c != null)
         {
             ManagedArena m = c.arena;

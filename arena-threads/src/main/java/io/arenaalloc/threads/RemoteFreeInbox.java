@@ -157,6 +157,8 @@ final class RemoteFreeInbox
     private RemoteFreeBatch openTail;
     private long[] deferred = new long[8];
     private int deferredCount;
+    /** Set while a drain runs: an error handler that calls back into the allocator must not nest a drain. */
+    private boolean draining;
 
     RemoteFreeInbox(final ManagedArena owner, final int queueCapacity, final int ringCapacity)
     {
@@ -229,6 +231,23 @@ final class RemoteFreeInbox
      * @return the number of values taken (applied, deferred or rejected).
      */
     int drain()
+    {
+        if (draining)
+        {
+            return 0;
+        }
+        draining = true;
+        try
+        {
+            return drainOnce();
+        }
+        finally
+        {
+            draining = false;
+        }
+    }
+
+    private int drainOnce()
     {
         final OffHeapArena arena = owner.arena;
         int taken = 0;
