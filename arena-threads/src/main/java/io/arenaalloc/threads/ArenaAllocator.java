@@ -322,10 +322,10 @@ public final class ArenaAllocator implements AutoCloseable
 
     /**
      * Frees a fixed block by address or a movable block by handle, from any thread.
-     * @throws InvalidBlockException for a foreign address or handle, and at once for a double free the
-     * caller can see (its own arena, a stripe, a handle no longer current for a remote owner is reported
-     * later, see {@link RemoteFreeInbox}).
-     * @throws IllegalStateException for a pinned handle, or after {@link #close()}.
+     * @throws InvalidBlockException at once for a foreign address or handle, and for a double free into the
+     * caller's own arena or into a stripe whose lock it takes; a double free queued for another thread's
+     * arena is found when that owner applies it and reported to the error handler ({@link RemoteFreeInbox}).
+     * @throws IllegalStateException for a handle pinned at that moment, or after {@link #close()}.
      */
     public void free(final long addressOrHandle)
     {

@@ -69,7 +69,7 @@ import java.util.Arrays;
  *   {@code batchSize} frees for the publication. A batch whose last slot is written leaves the table.</li>
  *   <li><b>Single free</b> (no outbox, or a busy stripe): {@code ring.offer(value)}, one CAS. Ring full:
  *   for a stripe, take its lock (waiting) and free directly; for a per-thread arena, wrap the value in a
- *   new sealed batch of one and push it on the overflow stack (the only path that allocates; counted).</li>
+ *   new, full batch of one and push it on the overflow stack (the only path that allocates; counted).</li>
  *   <li><b>Drain</b> (owner): move the queue and the overflow stack into the open list; poll the ring
  *   until empty; for every open batch read slots from its read index with acquire loads and free each
  *   value, stopping at EMPTY (the freer has not written it yet: read again at the next drain). At SEAL or
