@@ -8,11 +8,12 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code remote-frees-applied} those it freed).
  *
  * <h2>Threading</h2>
- * Any thread increments (a {@link LongAdder}: no garbage once its cells exist, which happens only under
- * contention) or reads. The outbox-derived counters ({@link #REMOTE_FREES_BATCHED},
- * {@link #BATCHES_PUBLISHED}, {@link #BATCHES_OVERFLOWED}) are kept by each freer in plain fields and
- * summed at read time, so the remote-free path increments nothing shared; a reader sees them slightly
- * stale.
+ * Rare events are counted in {@link LongAdder}s by any thread. Counters of hot paths are never a shared
+ * word: {@link #REMOTE_FREES_BATCHED}, {@link #BATCHES_PUBLISHED} and {@link #BATCHES_OVERFLOWED} are kept
+ * by each freer in plain fields, {@link #SINGLE_FREES} and {@link #STRIPE_REHASHES} by each arena's holder
+ * beside its state word; they are summed at read time (and folded in when a thread ends or an arena
+ * closes), so a reader sees them slightly stale and the counted paths allocate nothing and contend on
+ * nothing.
  */
 public final class AllocatorCounters
 {
@@ -27,7 +28,7 @@ public final class AllocatorCounters
     public static final int BATCHES_PUBLISHED = 7;
     /** Batches that found the batch queue full and went on the overflow stack. */
     public static final int BATCHES_OVERFLOWED = 8;
-    /** Remote frees queued one by one in a ring (virtual threads, busy stripes). */
+    /** Remote frees that came one by one through a ring (virtual threads, busy stripes), counted when drained. */
     public static final int SINGLE_FREES = 9;
     /** Single frees that found a per-thread arena's ring full (went on the overflow stack in a batch of one). */
     public static final int SINGLE_FREES_OVERFLOWED = 10;
@@ -49,7 +50,7 @@ public final class AllocatorCounters
     };
 
     private final LongAdder[] adders = new LongAdder[COUNT];
-    private ThreadRegistry registry;
+    private ArenaAllocator allocator;
 
     AllocatorCounters()
     {
@@ -59,9 +60,9 @@ public final class AllocatorCounters
         }
     }
 
-    void attach(final ThreadRegistry registry)
+    void attach(final ArenaAllocator allocator)
     {
-        this.registry = registry;
+        this.allocator = allocator;
     }
 
     void increment(final int id)
@@ -82,7 +83,7 @@ public final class AllocatorCounters
             throw new IllegalArgumentException("id=" + id + ", expected 0.." + (COUNT - 1));
         }
         final long v = adders[id].sum();
-        return registry == null ? v : v + registry.liveOutboxSum(id);
+        return allocator == null ? v : v + allocator.liveCounterSum(id);
     }
 
     public String toString()

@@ -147,7 +147,7 @@ public final class ArenaAllocator implements AutoCloseable
         this.budget = new GlobalBudget(config.maxTotalBytes());
         this.errorHandler = config.errorHandler();
         this.registry = new ThreadRegistry(this, counters, config.maxThreadArenas(), config.livenessScanNanos());
-        this.counters.attach(registry);
+        this.counters.attach(this);
         this.name = "arena-allocator-" + INSTANCES.incrementAndGet();
         this.nextStripeMaintenanceNanos = System.nanoTime();
         if (policy == Policy.STRIPED)
@@ -193,37 +193,70 @@ public final class ArenaAllocator implements AutoCloseable
     /** A fixed block of at least {@code size} bytes, aligned to 16. @return its address, never 0. */
     public long allocate(final long size)
     {
-        return allocate(OP_ALLOCATE, size, 0);
+        checkOpen();
+        final ThreadContext c = context();
+        final ManagedArena m;
+        if (c != null && (m = c.arena) != null)
+        {
+            // the PER_THREAD owner's fast path, kept small so it inlines
+            m.beforeCall(drainInterval);
+            try
+            {
+                return m.arena.allocate(size);
+            }
+            catch (final ArenaLimitExceededException ex)
+            {
+                return retryAfterLimit(m, c, OP_ALLOCATE, size, 0, ex);
+            }
+        }
+        return allocate(c, OP_ALLOCATE, size, 0);
     }
 
     /** As {@link #allocate}, the first {@code size} bytes zeroed. */
     public long allocateZeroed(final long size)
     {
-        return allocate(OP_ALLOCATE_ZEROED, size, 0);
+        checkOpen();
+        return allocate(context(), OP_ALLOCATE_ZEROED, size, 0);
     }
 
     /** A fixed block whose address is a multiple of {@code alignment} (a power of two up to chunkSize). */
     public long allocateAligned(final long size, final long alignment)
     {
-        return allocate(OP_ALLOCATE_ALIGNED, size, alignment);
+        checkOpen();
+        return allocate(context(), OP_ALLOCATE_ALIGNED, size, alignment);
     }
 
     /** A movable block. @return its handle (a negative long), valid until freed while the block may move. */
     public long allocateHandle(final long size)
     {
-        return allocate(OP_ALLOCATE_HANDLE, size, 0);
+        checkOpen();
+        final ThreadContext c = context();
+        final ManagedArena m;
+        if (c != null && (m = c.arena) != null)
+        {
+            m.beforeCall(drainInterval);
+            try
+            {
+                return m.arena.allocateHandle(size);
+            }
+            catch (final ArenaLimitExceededException ex)
+            {
+                return retryAfterLimit(m, c, OP_ALLOCATE_HANDLE, size, 0, ex);
+            }
+        }
+        return allocate(c, OP_ALLOCATE_HANDLE, size, 0);
     }
 
     /** As {@link #allocateHandle}, the first {@code size} bytes zeroed. */
     public long allocateHandleZeroed(final long size)
     {
-        return allocate(OP_ALLOCATE_HANDLE_ZEROED, size, 0);
+        checkOpen();
+        return allocate(context(), OP_ALLOCATE_HANDLE_ZEROED, size, 0);
     }
 
-    private long allocate(final int op, final long size, final long arg)
+    /** Every allocation but the owner's fast paths above: first arena of a thread, stripes, zeroed, aligned. */
+    private long allocate(final ThreadContext c, final int op, final long size, final long arg)
     {
-        checkOpen();
-        final ThreadContext c = context();
         if (c != null)
         {
             ManagedArena m = c.arena;
@@ -289,10 +322,10 @@ public final class ArenaAllocator implements AutoCloseable
 
     /**
      * Frees a fixed block by address or a movable block by handle, from any thread.
-     * @throws InvalidBlockException for a foreign address or handle, and at once for a double free the
-     * caller can see (its own arena, a stripe, a handle no longer current for a remote owner is reported
-     * later, see {@link RemoteFreeInbox}).
-     * @throws IllegalStateException for a pinned handle, or after {@link #close()}.
+     * @throws InvalidBlockException at once for a foreign address or handle, and for a double free into the
+     * caller's own arena or into a stripe whose lock it takes; a double free queued for another thread's
+     * arena is found when that owner applies it and reported to the error handler ({@link RemoteFreeInbox}).
+     * @throws IllegalStateException for a handle pinned at that moment, or after {@link #close()}.
      */
     public void free(final long addressOrHandle)
     {
@@ -323,11 +356,7 @@ public final class ArenaAllocator implements AutoCloseable
         {
             c.outbox.free(m, addressOrHandle);
         }
-        else if (m.inbox.offerSingle(addressOrHandle))
-        {
-            counters.increment(AllocatorCounters.SINGLE_FREES);
-        }
-        else
+        else if (!m.inbox.offerSingle(addressOrHandle))
         {
             m.inbox.pushOverflowSingle(addressOrHandle);
             counters.increment(AllocatorCounters.SINGLE_FREES_OVERFLOWED);
@@ -351,7 +380,6 @@ public final class ArenaAllocator implements AutoCloseable
         }
         if (m.inbox.offerSingle(value))
         {
-            counters.increment(AllocatorCounters.SINGLE_FREES);
             return;
         }
         counters.increment(AllocatorCounters.RING_FULL_LOCKED_FREES);
@@ -836,6 +864,8 @@ public final class ArenaAllocator implements AutoCloseable
     /**
      * Stops the background thread and closes every arena (their memory goes back to its sources; arenas
      * with live blocks log a warning). Idempotent. Must happen-after every other call on this allocator.
+     * Threads that used the allocator keep a {@code ThreadLocal} entry until they end, but it is detached
+     * from the allocator, so the closed allocator itself can be garbage collected.
      */
     public void close()
     {
@@ -859,6 +889,8 @@ public final class ArenaAllocator implements AutoCloseable
                 closeArena(m);
             }
         }
+        registry.closeAll();
+        contexts.remove();
     }
 
     public String toString()
@@ -879,6 +911,25 @@ public final class ArenaAllocator implements AutoCloseable
     ThreadRegistry registry()
     {
         return registry;
+    }
+
+    /** Racy sum of the hot-path counters kept by threads and arenas (see {@link AllocatorCounters}). */
+    long liveCounterSum(final int id)
+    {
+        if (id == AllocatorCounters.SINGLE_FREES || id == AllocatorCounters.STRIPE_REHASHES)
+        {
+            long sum = 0;
+            for (int i = 0; i < arenas.length(); i++)
+            {
+                final ManagedArena m = arenas.get(i);
+                if (m != null)
+                {
+                    sum += id == AllocatorCounters.SINGLE_FREES ? m.singleFreesReceived : m.rehashesHere;
+                }
+            }
+            return sum;
+        }
+        return registry.liveOutboxSum(id);
     }
 
     /** The managed arena of an address or handle, or null (tests, diagnostics). */
@@ -903,6 +954,8 @@ public final class ArenaAllocator implements AutoCloseable
     /** Closes an arena held exclusively (reclaimer) or at allocator close. */
     void closeArena(final ManagedArena m)
     {
+        counters.add(AllocatorCounters.SINGLE_FREES, m.singleFreesReceived);
+        counters.add(AllocatorCounters.STRIPE_REHASHES, m.rehashesHere);
         m.stateRelease(ManagedArena.CLOSED);
         m.arena.close();
         arenas.compareAndSet(m.id, m, null);
@@ -1059,13 +1112,14 @@ public final class ArenaAllocator implements AutoCloseable
             final ManagedArena m = s[probe & mask];
             if (m.tryLock())
             {
+                m.rehashesHere += i;
                 return m;
             }
             probe = Threads.advanceProbe(probe);
-            counters.increment(AllocatorCounters.STRIPE_REHASHES);
         }
         final ManagedArena m = s[probe & mask];
         m.lock();
+        m.rehashesHere += s.length;
         return m;
     }
 

@@ -285,4 +285,8 @@ abstract class ManagedArenaState extends ManagedArenaPad0
     private volatile int state;
     /** Calls since the last drain: written only by whoever holds the arena, beside the state it writes anyway. */
     int opsSinceDrain;
+    /** Statistics written by whoever holds the arena, read racily: values drained from the ring. */
+    long singleFreesReceived;
+    /** Statistics written by whoever holds the arena, read racily: re-hashes that ended at this stripe. */
+    long rehashesHere;
 }

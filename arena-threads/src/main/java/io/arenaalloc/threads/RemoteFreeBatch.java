@@ -118,10 +118,16 @@ final class RemoteFreeBatch
         }
     }
 
-    /** Freer, debug check: is {@code value} already in this batch? O(batchSize). */
-    boolean containsPlain(final long value)
+    /**
+     * Freer, debug check: is {@code value} in this batch and not yet applied by the owner? O(batchSize).
+     * Slots below the owner's read index were applied; the block may since have been allocated again and
+     * handed to this freer, which frees it legitimately. The racy read of the read index is sound: if the
+     * owner applied the slot and then allocated that address again, its read-index store happened-before the
+     * allocation, and so before this freer received the block.
+     */
+    boolean containsUnappliedPlain(final long value)
     {
-        for (int i = 0; i < writeIndex; i++)
+        for (int i = Math.max(0, readIndex); i < writeIndex; i++)
         {
             if (slots[i] == value)
             {

@@ -69,7 +69,7 @@ import java.util.Arrays;
  *   {@code batchSize} frees for the publication. A batch whose last slot is written leaves the table.</li>
  *   <li><b>Single free</b> (no outbox, or a busy stripe): {@code ring.offer(value)}, one CAS. Ring full:
  *   for a stripe, take its lock (waiting) and free directly; for a per-thread arena, wrap the value in a
- *   new sealed batch of one and push it on the overflow stack (the only path that allocates; counted).</li>
+ *   new, full batch of one and push it on the overflow stack (the only path that allocates; counted).</li>
  *   <li><b>Drain</b> (owner): move the queue and the overflow stack into the open list; poll the ring
  *   until empty; for every open batch read slots from its read index with acquire loads and free each
  *   value, stopping at EMPTY (the freer has not written it yet: read again at the next drain). At SEAL or
@@ -157,6 +157,8 @@ final class RemoteFreeInbox
     private RemoteFreeBatch openTail;
     private long[] deferred = new long[8];
     private int deferredCount;
+    /** Set while a drain runs: an error handler that calls back into the allocator must not nest a drain. */
+    private boolean draining;
 
     RemoteFreeInbox(final ManagedArena owner, final int queueCapacity, final int ringCapacity)
     {
@@ -230,6 +232,23 @@ final class RemoteFreeInbox
      */
     int drain()
     {
+        if (draining)
+        {
+            return 0;
+        }
+        draining = true;
+        try
+        {
+            return drainOnce();
+        }
+        finally
+        {
+            draining = false;
+        }
+    }
+
+    private int drainOnce()
+    {
         final OffHeapArena arena = owner.arena;
         int taken = 0;
 
@@ -251,10 +270,16 @@ final class RemoteFreeInbox
         }
 
         long value;
+        int single = 0;
         while ((value = ring.poll()) != 0)
         {
             apply(arena, value);
-            taken++;
+            single++;
+        }
+        if (single != 0)
+        {
+            owner.singleFreesReceived += single;
+            taken += single;
         }
 
         RemoteFreeBatch prev = null;

@@ -69,7 +69,7 @@ final class RemoteFreeOutbox
         {
             b = openBatch(slot, destination, b);
         }
-        else if (debug && b.containsPlain(value))
+        else if (debug && b.containsUnappliedPlain(value))
         {
             throw new InvalidBlockException("free: " + describe(value) + " is already queued for a remote free to arena " +
                 destination.id + " by this thread (double free)");
@@ -154,6 +154,15 @@ final class RemoteFreeOutbox
                 open[i] = null;
             }
         }
+    }
+
+    /** At allocator close: forgets every batch (and so every arena). */
+    void clear()
+    {
+        java.util.Arrays.fill(open, null);
+        java.util.Arrays.fill(pool, null);
+        poolSize = 0;
+        poolCursor = 0;
     }
 
     int poolSize()

@@ -24,6 +24,18 @@ final class ThreadContext
         this.outbox = new RemoteFreeOutbox(batchSize, debug);
     }
 
+    /**
+     * At allocator close: drops every reference from this context to the allocator's objects, so the
+     * {@code ThreadLocal} entry that a still-living thread keeps no longer holds the closed allocator (and
+     * through it the {@code ThreadLocal} key itself) strongly: the entry is then expunged as a stale one.
+     */
+    void detach()
+    {
+        arena = null;
+        useStripes = true;
+        outbox.clear();
+    }
+
     public String toString()
     {
         return "ThreadContext{thread=" + thread.getName() + ", arena=" + (arena == null ? "-" : Integer.toString(arena.id)) +

@@ -203,10 +203,15 @@ final class ThreadRegistry
             orphans = next;
             counters.increment(AllocatorCounters.ARENAS_ORPHANED);
         }
+        foldCounters(c);
+        counters.increment(AllocatorCounters.THREADS_ENDED);
+    }
+
+    private void foldCounters(final ThreadContext c)
+    {
         counters.add(AllocatorCounters.REMOTE_FREES_BATCHED, c.outbox.remoteFrees);
         counters.add(AllocatorCounters.BATCHES_PUBLISHED, c.outbox.batchesPublished);
         counters.add(AllocatorCounters.BATCHES_OVERFLOWED, c.outbox.batchesOverflowed);
-        counters.increment(AllocatorCounters.THREADS_ENDED);
     }
 
     /**
@@ -269,6 +274,19 @@ final class ThreadRegistry
                 return;
             }
         }
+    }
+
+    /** At allocator close: detaches every context (see {@link ThreadContext#detach()}) and forgets them all. */
+    synchronized void closeAll()
+    {
+        for (final ThreadContext c : contexts)
+        {
+            foldCounters(c);
+            c.detach();
+        }
+        contexts = NO_CONTEXTS;
+        orphans = NO_ARENAS;
+        ownedArenas = 0;
     }
 
     /** Racy sum over living threads' outboxes, for {@link AllocatorCounters}. */

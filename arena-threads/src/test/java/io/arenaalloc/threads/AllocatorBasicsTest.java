@@ -189,6 +189,48 @@ class AllocatorBasicsTest
     }
 
     @Test
+    void shouldLetAClosedAllocatorBeCollectedWhileItsThreadsLiveOn() throws Exception
+    {
+        ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD);
+        final java.util.concurrent.CountDownLatch used = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        final java.util.concurrent.atomic.AtomicReference<ArenaAllocator> box = new java.util.concurrent.atomic.AtomicReference<>(alloc);
+        final Thread worker = new Thread(() ->
+        {
+            useOnce(box); // in its own frame: no local variable of this one keeps the allocator
+            used.countDown();
+            try
+            {
+                release.await(); // stays alive, with the allocator's ThreadLocal entry
+            }
+            catch (final InterruptedException ignore)
+            {
+                Thread.currentThread().interrupt();
+            }
+        }, "long-lived-worker");
+        worker.start();
+        TestAllocators.await(used);
+        alloc.free(alloc.allocate(64)); // this thread too
+        final java.lang.ref.WeakReference<ArenaAllocator> ref = new java.lang.ref.WeakReference<>(alloc);
+        alloc.close();
+        alloc = null;
+        for (int i = 0; i < 50 && ref.get() != null; i++)
+        {
+            System.gc();
+            Thread.sleep(10);
+        }
+        release.countDown();
+        worker.join();
+        assertNull(ref.get(), "living threads' ThreadLocal entries no longer hold the closed allocator");
+    }
+
+    private static void useOnce(final java.util.concurrent.atomic.AtomicReference<ArenaAllocator> box)
+    {
+        final ArenaAllocator alloc = box.getAndSet(null);
+        alloc.free(alloc.allocate(64));
+    }
+
+    @Test
     void shouldTellForeignAddressesOfAnotherAllocatorApart()
     {
         try (ArenaAllocator one = TestAllocators.create(Policy.PER_THREAD);

@@ -226,12 +226,39 @@ class RemoteFreeTest
             {
                 Thread.sleep(1);
             }
-            assertEquals(2, alloc.counters().get(AllocatorCounters.SINGLE_FREES), "two frees wait in the ring");
             assertTrue(freer.isAlive(), "the third waits for the lock: the ring is full");
             m.unlockRelease();
             freer.join();
             alloc.maintain(0);
             assertEquals(0, m.arena.liveBlocks());
+            assertEquals(2, alloc.counters().get(AllocatorCounters.SINGLE_FREES), "two frees went through the ring");
+        }
+    }
+
+    @Test
+    void shouldApplyAFreeQueuedInABusyStripeWithinTheMaintenancePeriod() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.STRIPED)
+            .backgroundMaintenance(true)
+            .maintenancePeriodNanos(TimeUnit.MILLISECONDS.toNanos(1))
+            .build())
+        {
+            final long block = alloc.allocate(100);
+            final ManagedArena m = alloc.managedArenaOf(block);
+            while (!m.tryLock())
+            {
+                Thread.onSpinWait(); // the background thread may hold it for a moment
+            }
+            TestAllocators.onOtherThread("freer", () -> alloc.free(block)); // busy stripe: into its ring
+            m.unlockRelease();
+            assertEquals(1, m.arena.counters().getOpaque(ArenaCounters.LIVE_BLOCKS), "queued, not applied");
+            final long start = System.nanoTime();
+            while (m.arena.counters().getOpaque(ArenaCounters.LIVE_BLOCKS) != 0 &&
+                System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10))
+            {
+                Thread.sleep(1); // nobody calls the allocator: only the background thread can apply it
+            }
+            assertEquals(0, m.arena.counters().getOpaque(ArenaCounters.LIVE_BLOCKS));
         }
     }
 
@@ -264,6 +291,32 @@ class RemoteFreeTest
             assertEquals(2, errors.size());
             assertTrue(errors.get(1).getMessage().contains("stale"), errors.get(1).getMessage());
             assertEquals(0, alloc.arenaOf(a).liveBlocks());
+        }
+    }
+
+    @Test
+    void shouldSurviveAnErrorHandlerThatCallsBackIntoTheAllocator() throws Exception
+    {
+        final ArenaAllocator[] self = new ArenaAllocator[1];
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).drainInterval(1).errorHandler((ex) ->
+        {
+            errors.add(ex);
+            self[0].free(self[0].allocate(32)); // re-enters the owner's arena in the middle of its drain
+        }).build())
+        {
+            self[0] = alloc;
+            final long[] blocks = {alloc.allocate(64), alloc.allocate(64), alloc.allocate(64)};
+            TestAllocators.onOtherThread("freer", () ->
+            {
+                alloc.free(blocks[0]);
+                alloc.free(blocks[0]); // rejected later: the handler runs inside the drain
+                alloc.free(blocks[1]);
+                alloc.free(blocks[2]);
+            });
+            alloc.maintain(0);
+            assertEquals(1, errors.size());
+            assertEquals(0, alloc.arenaOf(blocks[0]).liveBlocks(), "the drain finished every other free");
         }
     }
 

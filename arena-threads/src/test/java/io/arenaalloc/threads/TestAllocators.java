@@ -60,6 +60,22 @@ final class TestAllocators
         }
     }
 
+    /**
+     * Runs maintenance until no live bytes remain or 10 s passed (a stripe busy with another thread's
+     * maintenance is skipped by one maintain call, so one call is not always enough).
+     * @return the live bytes left.
+     */
+    static long settle(final ArenaAllocator alloc) throws InterruptedException
+    {
+        final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (alloc.liveBytes() != 0 && System.nanoTime() < deadline)
+        {
+            alloc.maintain(100_000);
+            Thread.sleep(1);
+        }
+        return alloc.liveBytes();
+    }
+
     static void await(final CountDownLatch latch) throws InterruptedException
     {
         if (!latch.await(30, TimeUnit.SECONDS))

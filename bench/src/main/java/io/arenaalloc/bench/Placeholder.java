@@ -1,1 +1,0 @@
-package io.arenaalloc.bench; final class Placeholder { }

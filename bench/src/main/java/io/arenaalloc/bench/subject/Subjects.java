@@ -1,0 +1,151 @@
+package io.arenaalloc.bench.subject;
+
+import java.util.List;
+
+import org.agrona.UnsafeApi;
+
+/**
+ * Names, construction and availability of every benchmark subject (GUIDE section 2).
+ *
+ * <p>A subject that cannot run here is never dropped: {@link #skipReason(String, boolean)} names the
+ * reason, and the suite writes a {@code "skipped"} row in place of the figures. Reasons are either
+ * static (the JDK is too old, the thread-safe arena facade does not exist yet) or found by
+ * {@link #probe(String)}, which builds the subject in the launching JVM, allocates, writes, reads
+ * and frees one block, and closes it (natives that fail to load, an arena that throws, ...).
+ */
+public final class Subjects
+{
+    public static final String ARENA = "arena";
+    public static final String ARENA_STRIPED = "arena-striped";
+    public static final String NETTY_POOLED = "netty-pooled";
+    public static final String NETTY_ADAPTIVE = "netty-adaptive";
+    public static final String MALLOC = "malloc";
+    public static final String ALLOCATE_DIRECT = "allocate-direct";
+    public static final String JEMALLOC = "jemalloc";
+    public static final String RPMALLOC = "rpmalloc";
+    public static final String FFM = "ffm";
+
+    /** Every subject of the allocation workloads, this library first, in report order. */
+    public static final List<String> ALL = List.of(
+        ARENA, ARENA_STRIPED, NETTY_POOLED, NETTY_ADAPTIVE, MALLOC, ALLOCATE_DIRECT, JEMALLOC, RPMALLOC, FFM);
+
+    /** Skip reason for this library's subjects in workloads that need a thread-safe facade. */
+    public static final String THREADS_FACADE_MISSING = "arena-threads facade not implemented yet";
+
+    private static final int FFM_MIN_FEATURE = 22;
+
+    private Subjects()
+    {
+    }
+
+    /**
+     * Build a subject.
+     *
+     * @param name  a name from {@link #ALL}.
+     * @param slots size of its slot table.
+     * @return a new subject; the caller closes it.
+     * @throws UnsupportedOperationException for a subject that has no implementation here.
+     * @throws IllegalArgumentException      for an unknown name.
+     */
+    public static Subject create(final String name, final int slots)
+    {
+        switch (name)
+        {
+            case ARENA:
+                return new ArenaSubject(slots);
+            case NETTY_POOLED:
+                return NettySubject.pooled(slots);
+            case NETTY_ADAPTIVE:
+                return NettySubject.adaptive(slots);
+            case MALLOC:
+                return new MallocSubject(slots);
+            case ALLOCATE_DIRECT:
+                return new AllocateDirectSubject(slots);
+            case JEMALLOC:
+                return new JemallocSubject(slots);
+            case RPMALLOC:
+                return new RpmallocSubject(slots);
+            case ARENA_STRIPED:
+                throw new UnsupportedOperationException(THREADS_FACADE_MISSING);
+            case FFM:
+                throw new UnsupportedOperationException(ffmReason());
+            default:
+                throw new IllegalArgumentException("unknown subject '" + name + "', known: " + ALL);
+        }
+    }
+
+    /**
+     * Why a subject cannot run a workload here, or null when it can.
+     *
+     * @param name          subject name.
+     * @param multiThreaded whether the workload allocates and frees from more than one thread.
+     * @return a reason for a {@code "skipped"} row, or null.
+     */
+    public static String skipReason(final String name, final boolean multiThreaded)
+    {
+        if (ARENA_STRIPED.equals(name) || (ARENA.equals(name) && multiThreaded))
+        {
+            return THREADS_FACADE_MISSING;
+        }
+        if (FFM.equals(name))
+        {
+            return ffmReason();
+        }
+        return probe(name);
+    }
+
+    /**
+     * Build the subject in this JVM, allocate, write, read back and free one 64-byte block, close.
+     *
+     * @param name subject name.
+     * @return null when that worked, otherwise a one-line reason.
+     */
+    public static String probe(final String name)
+    {
+        try (Subject subject = create(name, 1))
+        {
+            subject.attachThread();
+            final long address = subject.allocate(0, 64);
+            if (address == 0)
+            {
+                return "probe failed: allocate(64) returned address 0";
+            }
+            UnsafeApi.putLong(address, 0x0123456789ABCDEFL);
+            final long readBack = UnsafeApi.getLong(address);
+            subject.free(0);
+            return readBack == 0x0123456789ABCDEFL ? null : "probe failed: a written value did not read back";
+        }
+        catch (final Throwable ex)
+        {
+            return "probe failed: " + describe(ex);
+        }
+    }
+
+    /** One line naming an exception and its root cause. */
+    public static String describe(final Throwable ex)
+    {
+        Throwable root = ex;
+        while (root.getCause() != null && root.getCause() != root)
+        {
+            root = root.getCause();
+        }
+        String text = ex.getClass().getSimpleName() + ": " + ex.getMessage();
+        if (root != ex)
+        {
+            text += " (cause " + root.getClass().getSimpleName() + ": " + root.getMessage() + ")";
+        }
+        text = text.replace('\n', ' ').replace('\r', ' ');
+        return text.length() > 300 ? text.substring(0, 300) + "..." : text;
+    }
+
+    private static String ffmReason()
+    {
+        final int feature = Runtime.version().feature();
+        if (feature < FFM_MIN_FEATURE)
+        {
+            return "java.lang.foreign needs JDK " + FFM_MIN_FEATURE + "+, this JVM is " +
+                System.getProperty("java.version");
+        }
+        return "ffm subject not implemented yet (bench is compiled for Java 17)";
+    }
+}

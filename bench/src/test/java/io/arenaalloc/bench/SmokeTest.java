@@ -1,0 +1,104 @@
+package io.arenaalloc.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+import io.arenaalloc.bench.report.ReportGenerator;
+import io.arenaalloc.bench.report.ResultRow;
+import io.arenaalloc.bench.report.Results;
+import io.arenaalloc.bench.subject.Subjects;
+import io.arenaalloc.bench.suite.Profile;
+import io.arenaalloc.bench.suite.SuiteRunner;
+import io.arenaalloc.bench.suite.WorkloadRun;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Runs one tiny in-process JMH iteration of every workload for {@code malloc} and {@code arena}
+ * through the same {@link SuiteRunner} path the jar uses, so a broken benchmark fails the build.
+ */
+class SmokeTest
+{
+    private static final Set<String> FAMILIES = Set.of("churn-small", "churn-mixed", "latency", "handoff", "larson");
+
+    /** Contract metric -> unit (GUIDE section 2; throughput's unit is ours). */
+    private static final Map<String, String> UNITS = Map.of(
+        "time", "ns/op", "throughput", "Mops/s", "alloc", "B/op", "p50", "ns", "p99", "ns", "p999", "ns", "max", "ns");
+
+    @TempDir
+    Path out;
+
+    @Test
+    void everyWorkloadRunsForMallocAndArena() throws Exception
+    {
+        final List<WorkloadRun> runs = WorkloadRun.suite(2).stream()
+            .filter(r -> FAMILIES.contains(r.name()))
+            .collect(Collectors.toList());
+        assertEquals(5, runs.size());
+        final ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        final SuiteRunner runner = new SuiteRunner(Profile.SMOKE, out, runs,
+            List.of(Subjects.ARENA, Subjects.MALLOC), new PrintStream(progress, true, StandardCharsets.UTF_8));
+        final Results results = runner.run();
+        final String log = progress.toString(StandardCharsets.UTF_8);
+        assertEquals(0, runner.failures(), log);
+
+        final Results written = Results.read(out.resolve("results.json"));
+        assertEquals(Results.parse(results.toJson()).rows(), written.rows(), "results.json is the last state");
+        assertEquals("smoke", written.mode());
+        assertTrue(written.machine().containsKey("cores") && written.machine().containsKey("java") &&
+            written.machine().containsKey("os"));
+
+        final boolean arenaRuns = Subjects.probe(Subjects.ARENA) == null;
+        for (final ResultRow row : written.rows())
+        {
+            assertEquals(UNITS.get(row.metric()), row.unit(), row.toString());
+            if (row.subject().equals(Subjects.MALLOC) || (arenaRuns && row.workload().startsWith("churn")) ||
+                (arenaRuns && row.workload().equals("latency")))
+            {
+                assertFalse(row.isSkipped(), row.toString() + "\n" + log);
+                assertTrue(row.min() <= row.median() && row.median() <= row.max(), row.toString());
+                assertEquals(1, row.samples(), row.toString());
+                if (!row.metric().equals("alloc"))
+                {
+                    assertTrue(row.median() > 0, row.toString());
+                }
+            }
+            else
+            {
+                assertTrue(row.isSkipped(), row.toString());
+            }
+            if (row.subject().equals(Subjects.ARENA) && (row.workload().startsWith("handoff") ||
+                row.workload().startsWith("larson")))
+            {
+                assertEquals(Subjects.THREADS_FACADE_MISSING, row.skipped());
+            }
+        }
+        // 2 churn x 2 metrics + latency 4 metrics + handoff/handoff@1 and larson/larson@2 x 2 metrics, per subject
+        assertEquals(2 * (2 * 2 + 4 + 2 * 2 + 2 * 2), written.rows().size());
+        final Set<String> workloads = written.rows().stream().map(ResultRow::workload).collect(Collectors.toSet());
+        assertEquals(Set.of("churn-small", "churn-mixed", "latency", "handoff", "handoff@1", "larson", "larson@2"), workloads);
+
+        // alloc is present and sane; that the harness makes no garbage is proven exactly by HarnessGarbageTest
+        // (in-process, over 100 ms, the GC profiler also counts JMH's and surefire's own threads, so a
+        // threshold here would be flaky on a busy machine)
+        final ResultRow mallocAlloc = written.rows().stream()
+            .filter(r -> r.workload().equals("churn-small") && r.subject().equals("malloc") && r.metric().equals("alloc"))
+            .findFirst().orElseThrow();
+        assertTrue(mallocAlloc.median() >= 0, mallocAlloc.toString());
+
+        ReportGenerator.write(written, out);
+        assertTrue(Files.size(out.resolve("report.md")) > 0);
+        assertTrue(Files.size(out.resolve("report.html")) > 0);
+    }
+}
