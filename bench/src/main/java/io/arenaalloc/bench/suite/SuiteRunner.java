@@ -39,8 +39,14 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * <p>Every (workload run, subject) is one {@link Runner#run()} with its own fork(s), so subjects never
  * share a JVM, JIT profile or native heap. Every fork gets exactly {@link #FORK_JVM_ARGS} followed by
  * {@link #ADD_EXPORTS} (set explicitly, so nothing is inherited from the launching JVM, in particular
- * no {@code -ea}), the same for every subject. JMH's {@link GCProfiler} runs for the throughput and
- * time workloads; its {@code gc.alloc.rate.norm} becomes the {@code alloc} metric.
+ * no {@code -ea}), the same for every subject. JMH's {@link GCProfiler} runs for the workloads with
+ * an {@code alloc} metric (churn, access, handoff, larson); its {@code gc.alloc.rate.norm} becomes it.
+ *
+ * <p>The single-shot kinds report their figures as JMH secondary results ({@code @AuxCounters}):
+ * {@code frag} one {@code footprint} per fork ({@link Profile#forks(WorkloadKind)} forks, sizes from
+ * the profile, arena's heap maps into {@code OUT/charts/}); {@code compact} step percentiles and
+ * move throughputs per session, {@code memcpy}'s row coming from arena's run. {@code access} runs
+ * one benchmark method per subject. Which subjects a run has is {@link WorkloadKind#subjects(List)}.
  *
  * <p>Each figure is summarised as the median, min and max over the measurement iterations of all
  * forks ({@code samples} = iterations x forks). A subject that cannot run (see
