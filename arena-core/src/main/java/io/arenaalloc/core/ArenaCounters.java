@@ -53,19 +53,40 @@ public final class ArenaCounters
     };
 
     private static final VarHandle VALUES = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final long BASE = org.agrona.UnsafeApi.arrayBaseOffset(long[].class);
+    private static final int SHIFT = 3;
 
     private final long[] values = new long[COUNT];
+
+    private static void checkId(final int id)
+    {
+        if (id < 0 || id >= COUNT)
+        {
+            throw new IllegalArgumentException("id=" + id + ", expected 0.." + (COUNT - 1));
+        }
+    }
 
     /** Owner thread only. */
     public void addOpaque(final int id, final long delta)
     {
-        VALUES.setOpaque(values, id, (long)VALUES.getOpaque(values, id) + delta);
+        checkId(id);
+        putOpaque(id, org.agrona.UnsafeApi.getLongOpaque(values, BASE + ((long)id << SHIFT)) + delta);
     }
 
     /** Owner thread only. */
     public void setOpaque(final int id, final long value)
     {
-        VALUES.setOpaque(values, id, value);
+        checkId(id);
+        putOpaque(id, value);
+    }
+
+    /**
+     * Owner thread, hot path: one opaque store (a plain move on x86 and AArch64), no bounds or type check;
+     * {@code id} must be one of the constants above.
+     */
+    void putOpaque(final int id, final long value)
+    {
+        org.agrona.UnsafeApi.putLongOpaque(values, BASE + ((long)id << SHIFT), value);
     }
 
     /** Any thread. */

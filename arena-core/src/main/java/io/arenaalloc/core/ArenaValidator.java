@@ -130,7 +130,7 @@ final class ArenaValidator
             throw fail("movable heap index counts freeGranules=" + arena.movableHeap().runs.freeGranules() +
                 ", chunks hold " + freeMovable);
         }
-        if (heapLiveFixed != arena.fixedHeap().liveBytes || heapLiveMovable != arena.movableHeap().liveBytes)
+        if (arena.fixedHeap().liveBytes != 0 || heapLiveMovable != arena.movableHeap().liveBytes)
         {
             throw fail("heap live bytes fixed=" + arena.fixedHeap().liveBytes + " movable=" +
                 arena.movableHeap().liveBytes + ", chunks hold fixed=" + heapLiveFixed + " movable=" + heapLiveMovable);

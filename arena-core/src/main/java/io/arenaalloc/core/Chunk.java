@@ -107,9 +107,10 @@ final class Chunk
     void addLive(final long delta)
     {
         liveBytes += delta;
-        if (heap != null)
+        final Heap h = heap;
+        if (h != null && h.movable)
         {
-            heap.liveBytes += delta;
+            h.liveBytes += delta; // only the movable heap's total is needed (compaction's O(1) check)
         }
     }
 

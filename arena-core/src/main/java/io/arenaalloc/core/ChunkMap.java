@@ -25,8 +25,9 @@ import java.util.Arrays;
  *
  * <h2>Table</h2>
  * Open addressing with linear probing over two parallel {@code long[]}s, load factor at most 1/2,
- * deletion by backward shift (no tombstones). A lookup is one multiply, usually one probe, and at
- * most two range checks. Registering a chunk costs size / 128 KiB inserts (32 for a 4 MiB chunk).
+ * deletion by backward shift (no tombstones). A lookup first checks the chunk of the previous lookup
+ * (one range check; consecutive frees mostly land in the same chunk), else costs one multiply, usually
+ * one probe, and at most two range checks. Registering a chunk costs size / 128 KiB inserts (32 for a 4 MiB chunk).
  * Owner-thread only: not thread safe.
  */
 final class ChunkMap
@@ -42,6 +43,8 @@ final class ChunkMap
     private int mask;
     private int size;
     private Chunk[] chunks;
+    /** The chunk of the last successful lookup: consecutive frees mostly hit the same chunk. */
+    private Chunk last;
 
     ChunkMap(final int initialCapacity)
     {
@@ -61,6 +64,21 @@ final class ChunkMap
 
     /** @return the chunk that contains {@code address}, or null. */
     Chunk find(final long address)
+    {
+        final Chunk last = this.last;
+        if (last != null && address - last.base >= 0 && address - last.base < last.size)
+        {
+            return last;
+        }
+        final Chunk found = probe(address);
+        if (found != null)
+        {
+            this.last = found;
+        }
+        return found;
+    }
+
+    private Chunk probe(final long address)
     {
         final long key = address >>> WINDOW_SHIFT;
         final long[] keys = this.keys;
@@ -126,6 +144,10 @@ final class ChunkMap
             removeId(key, chunk.id + 1L);
         }
         chunks[chunk.id] = null;
+        if (this.last == chunk)
+        {
+            this.last = null;
+        }
     }
 
     private void add(final long key, final long idPlusOne)

@@ -52,7 +52,7 @@ final class Heap
     int emptyChunks;
     /** Regular chunks held by this heap. */
     int chunkCount;
-    /** Sum of the live bytes of this heap's chunks. */
+    /** Movable heap only: sum of the live bytes of this heap's chunks (the fixed heap leaves it 0). */
     long liveBytes;
     /** While set (by the compactor), runs come only from free runs already in the index: no new chunk. */
     boolean noGrow;
@@ -110,7 +110,19 @@ final class Heap
     /** After a block of {@code s} was freed. */
     void afterSmallFree(final Slab s)
     {
-        modifications++;
+        if (movable)
+        {
+            modifications++;
+        }
+        final int free = s.free;
+        if (free == 1 || free == s.capacity)
+        {
+            afterSmallFreeSlow(s); // the slab was full, or is empty now: list changes
+        }
+    }
+
+    private void afterSmallFreeSlow(final Slab s)
+    {
         final Chunk chunk = s.chunk;
         if (s != current[s.cls])
         {
@@ -127,7 +139,10 @@ final class Heap
                 addPartial(s);
             }
         }
-        releaseIfNothingLive(chunk);
+        if (s.free == s.capacity)
+        {
+            releaseIfNothingLive(chunk);
+        }
     }
 
     /**

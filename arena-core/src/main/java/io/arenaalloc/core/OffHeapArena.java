@@ -110,6 +110,11 @@ public final class OffHeapArena implements AutoCloseable
     private long committedBytes;
     private long liveBytes;
     private long liveBlocks;
+    // owner-confined running totals; each change is published with one opaque store (no read-back)
+    private long allocationCount;
+    private long freeCount;
+    private long requestedBytes;
+    private long liveHighWater;
     private long opCount;
     private boolean closed;
 
@@ -302,6 +307,39 @@ public final class OffHeapArena implements AutoCloseable
         {
             throw foreign("free", address);
         }
+        if (chunk.heap == fixed)
+        {
+            final int g = (int)((address - chunk.base) >>> SizeClasses.GRANULE_SHIFT);
+            final int tag = chunk.tag[g];
+            if ((tag & Chunk.TAG_KIND_MASK) == Chunk.TAG_SLAB)
+            {
+                final Slab slab = slabs[tag & Chunk.TAG_VALUE_MASK];
+                final int index = slab.indexOf(address);
+                if (index < 0 || !slab.isAllocated(index))
+                {
+                    throw notABlock("free", address, chunk);
+                }
+                final int cs = slab.classSize;
+                if (debug)
+                {
+                    beforeFree(address, cs - guard);
+                }
+                slab.freeIndex(index);
+                chunk.liveBytes -= cs;
+                fixed.afterSmallFree(slab);
+                afterFree(cs);
+                return;
+            }
+            if (Chunk.tagKind(tag) == Chunk.TAG_BLOCK && (address & (SizeClasses.GRANULE - 1)) == 0 && chunk.isUsed(g))
+            {
+                final long size = (long)Chunk.tagValue(tag) << SizeClasses.GRANULE_SHIFT;
+                beforeFree(address, size - guard);
+                fixed.freeMedium(chunk, g);
+                afterFree(size);
+                return;
+            }
+            throw notABlock("free", address, chunk);
+        }
         if (chunk.isHuge())
         {
             if (chunk.hugeHandleIndex >= 0 || address != chunk.hugeBlockAddress)
@@ -314,39 +352,8 @@ public final class OffHeapArena implements AutoCloseable
             afterFree(size);
             return;
         }
-        if (chunk.heap != fixed)
-        {
-            throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) +
-                " is inside a movable chunk; movable blocks are freed through their handle");
-        }
-        final int g = chunk.granuleOf(address);
-        final int tag = chunk.tag[g];
-        if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
-        {
-            final Slab slab = slabs[Chunk.tagValue(tag)];
-            final int index = slab.indexOf(address);
-            if (index < 0 || !slab.isAllocated(index))
-            {
-                throw notABlock("free", address, chunk);
-            }
-            final int cs = slab.classSize;
-            beforeFree(address, cs - guard);
-            slab.freeIndex(index);
-            chunk.addLive(-cs);
-            fixed.afterSmallFree(slab);
-            afterFree(cs);
-        }
-        else if (Chunk.tagKind(tag) == Chunk.TAG_BLOCK && (address & (SizeClasses.GRANULE - 1)) == 0 && chunk.isUsed(g))
-        {
-            final long size = (long)Chunk.tagValue(tag) << SizeClasses.GRANULE_SHIFT;
-            beforeFree(address, size - guard);
-            fixed.freeMedium(chunk, g);
-            afterFree(size);
-        }
-        else
-        {
-            throw notABlock("free", address, chunk);
-        }
+        throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) +
+            " is inside a movable chunk; movable blocks are freed through their handle");
     }
 
     /**
@@ -810,6 +817,7 @@ public final class OffHeapArena implements AutoCloseable
         return allocateHuge(heap, internal, SizeClasses.QUANTUM, requested);
     }
 
+    /** Small fixed block (movable small blocks are allocated in {@link #allocateHandle}). */
     private long allocateSmall(final Heap heap, final int cls, final long requested)
     {
         Slab slab = heap.slabFor(cls);
@@ -823,7 +831,7 @@ public final class OffHeapArena implements AutoCloseable
         }
         final int index = slab.allocateIndex();
         final int cs = slab.classSize;
-        slab.chunk.addLive(cs);
+        slab.chunk.liveBytes += cs; // fixed heap (the only caller): no heap total to keep
         addLive(cs);
         return slab.addressOf(index);
     }
@@ -1397,17 +1405,22 @@ public final class OffHeapArena implements AutoCloseable
 
     private void addLive(final long bytes)
     {
-        liveBytes += bytes;
-        counters.setOpaque(ArenaCounters.LIVE_BYTES, liveBytes);
-        counters.maxOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, liveBytes);
+        final long live = liveBytes + bytes;
+        liveBytes = live;
+        counters.putOpaque(ArenaCounters.LIVE_BYTES, live);
+        if (live > liveHighWater)
+        {
+            liveHighWater = live;
+            counters.putOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, live);
+        }
     }
 
     private void afterAllocate(final long address, final long requested)
     {
-        liveBlocks++;
-        counters.addOpaque(ArenaCounters.ALLOCATIONS, 1);
-        counters.setOpaque(ArenaCounters.LIVE_BLOCKS, liveBlocks);
-        counters.addOpaque(ArenaCounters.REQUESTED_BYTES, requested);
+        final ArenaCounters c = counters;
+        c.putOpaque(ArenaCounters.ALLOCATIONS, ++allocationCount);
+        c.putOpaque(ArenaCounters.LIVE_BLOCKS, ++liveBlocks);
+        c.putOpaque(ArenaCounters.REQUESTED_BYTES, requestedBytes += requested);
         if (debug)
         {
             debugAfterAllocate(address);
@@ -1416,11 +1429,12 @@ public final class OffHeapArena implements AutoCloseable
 
     private void afterFree(final long rawSize)
     {
-        liveBlocks--;
-        liveBytes -= rawSize;
-        counters.addOpaque(ArenaCounters.FREES, 1);
-        counters.setOpaque(ArenaCounters.LIVE_BLOCKS, liveBlocks);
-        counters.setOpaque(ArenaCounters.LIVE_BYTES, liveBytes);
+        final ArenaCounters c = counters;
+        final long live = liveBytes - rawSize;
+        liveBytes = live;
+        c.putOpaque(ArenaCounters.FREES, ++freeCount);
+        c.putOpaque(ArenaCounters.LIVE_BLOCKS, --liveBlocks);
+        c.putOpaque(ArenaCounters.LIVE_BYTES, live);
         if (debug)
         {
             debugTick();

@@ -117,6 +117,12 @@ public final class SizeClasses
         return BLOCKS_PER_SLAB[cls];
     }
 
+    /** @return ceil(2^32 / classSize(cls)). */
+    public static long reciprocal(final int cls)
+    {
+        return RECIPROCAL[cls];
+    }
+
     /** @return offset / classSize for any offset below 2^20, without a division. */
     public static int blockIndex(final int cls, final long offset)
     {

@@ -32,6 +32,8 @@ final class Slab
     long summary;
     int cls;
     int classSize;
+    /** ceil(2^32 / classSize), so a block index needs no division. */
+    long reciprocal;
     int capacity;
     int free;
     long base;
@@ -57,6 +59,7 @@ final class Slab
         this.heap = heap;
         this.cls = cls;
         this.classSize = SizeClasses.classSize(cls);
+        this.reciprocal = SizeClasses.reciprocal(cls);
         this.capacity = SizeClasses.blocksPerSlab(cls);
         this.granules = SizeClasses.slabGranules(cls);
         this.chunk = chunk;
@@ -122,7 +125,7 @@ final class Slab
         {
             return -1;
         }
-        final int index = SizeClasses.blockIndex(cls, offset);
+        final int index = (int)((offset * reciprocal) >>> 32);
         if (index >= capacity || (long)index * classSize != offset)
         {
             return -1;
