@@ -110,11 +110,13 @@ public final class BenchMain implements Callable<Integer>
         {
             benchmarks += run.kind().subjects(chosen).size();
         }
-        console.printf(Locale.ROOT, "arena-bench %s: %d workload runs, %d JMH runs, %d fork(s), %s (single-thread), %s (multi-thread)%n",
+        console.printf(Locale.ROOT, "arena-bench %s: %d workload runs, %d (workload, subject) pairs, %d fork(s), %s (single-thread), %s (multi-thread)%n",
             profile.label(), runs.size(), benchmarks, profile.forks(), profile.timing(false), profile.timing(true));
         console.println("single shots: frag " + profile.describe().get("frag") + "; compact " + profile.describe().get("compact"));
         console.println("workloads: " + describe(runs));
-        console.println("subjects:  " + String.join(", ", chosen));
+        console.println("subjects:  " + String.join(", ", chosen) + " (access: " +
+            String.join(", ", io.arenaalloc.bench.suite.WorkloadKind.ACCESS.subjects(chosen)) + "; compact: " +
+            (io.arenaalloc.bench.suite.WorkloadKind.COMPACT.subjects(chosen).isEmpty() ? "none" : "arena + memcpy") + ")");
         console.println("output:    " + out.toAbsolutePath());
         if (dryRun)
         {
