@@ -9,12 +9,15 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.util.concurrent.EventExecutor;
 import io.netty.util.concurrent.EventExecutorGroup;
+import io.netty.util.concurrent.FastThreadLocal;
+import io.netty.util.concurrent.FastThreadLocalThread;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.agrona.UnsafeApi;
 
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -42,6 +45,12 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li><b>remote free</b>: a release on a thread that does not own the block's arena; it goes through the
  *   owner's inbox (see {@code io.arenaalloc.threads.RemoteFreeInbox}) and is applied at the owner's next
  *   drain (every {@code drainInterval} calls, or its next {@link #maintain}).</li>
+ *   <li><b>warm block</b>: one minimal (16-byte) block that each Netty event-loop thread ({@link FastThreadLocalThread})
+ *   allocates on its first direct buffer and holds until the thread ends (a {@link FastThreadLocal} frees it
+ *   on removal). It keeps the loop's first chunk from ever having zero live blocks, so the arena does not
+ *   give back and rebuild that chunk's current slabs after every burst of requests (a request cycle often
+ *   frees everything it allocated). Cost: that chunk stays committed while the loop lives. Off with
+ *   {@code keepEventLoopArenasWarm(false)}.</li>
  * </ul>
  *
  * <h2>Layout</h2>
@@ -93,6 +102,9 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
     /** System property: whether {@code buffer()} returns direct buffers. */
     public static final String PROP_PREFER_DIRECT = "arena.netty.preferDirect";
     public static final boolean DEFAULT_PREFER_DIRECT = true;
+    /** System property: whether event-loop threads hold a warm block (see the class Javadoc). */
+    public static final String PROP_KEEP_EVENT_LOOP_ARENAS_WARM = "arena.netty.keepEventLoopArenasWarm";
+    public static final boolean DEFAULT_KEEP_EVENT_LOOP_ARENAS_WARM = true;
 
     private static final long NO_BUDGET = -1;
 
@@ -101,6 +113,9 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
     private final boolean preferDirect;
     private final boolean shared;
     private final ArenaByteBufAllocatorMetric metric;
+    /** Null when warm blocks are off. */
+    private final FastThreadLocal<WarmBlock> warm;
+    final AtomicLong warmBlocks = new AtomicLong();
     final LongAdder directAllocations = new LongAdder();
     final LongAdder directReleases = new LongAdder();
     final LongAdder resizes = new LongAdder();
@@ -118,6 +133,22 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
         final ArenaConfig arenaConfig = base.arenaConfig().toBuilder().memorySource(chunks).build();
         this.arenas = ArenaAllocator.create(base.toBuilder().arenaConfig(arenaConfig).build());
         this.metric = new ArenaByteBufAllocatorMetric(this);
+        this.warm = b.keepEventLoopArenasWarm ? new FastThreadLocal<WarmBlock>()
+        {
+            @Override
+            protected WarmBlock initialValue()
+            {
+                final WarmBlock w = new WarmBlock(arenas.allocate(1));
+                warmBlocks.incrementAndGet();
+                return w;
+            }
+
+            @Override
+            protected void onRemoval(final WarmBlock w)
+            {
+                w.free();
+            }
+        } : null;
     }
 
     /** @return a builder; {@link Builder#build()} validates and makes a new allocator. */
@@ -302,6 +333,10 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
 
     long allocateBlock(final int capacity)
     {
+        if (warm != null && Thread.currentThread() instanceof FastThreadLocalThread)
+        {
+            warm.get(); // an indexed read after the first time
+        }
         final long address = arenas.allocate(Math.max(1, capacity));
         directAllocations.increment();
         return address;
@@ -348,6 +383,34 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
         directReleases.increment();
     }
 
+    /** A loop thread's warm block: freed once, by the thread's FastThreadLocal cleanup (or never, after close). */
+    private final class WarmBlock
+    {
+        private final AtomicLong address;
+
+        WarmBlock(final long address)
+        {
+            this.address = new AtomicLong(address);
+        }
+
+        void free()
+        {
+            final long a = address.getAndSet(0);
+            if (a != 0 && !arenas.isClosed())
+            {
+                try
+                {
+                    arenas.free(a);
+                    warmBlocks.decrementAndGet();
+                }
+                catch (final IllegalStateException closedMeanwhile)
+                {
+                    // close() gave the memory back already
+                }
+            }
+        }
+    }
+
     // =========================================================================================
     // builder
     // =========================================================================================
@@ -357,6 +420,7 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
      * <pre>
      *   option            default                      property
      *   preferDirect      true                         arena.netty.preferDirect
+     *   keepEventLoopArenasWarm  true                  arena.netty.keepEventLoopArenasWarm
      *   allocatorConfig   AllocatorConfig.defaults()   arena.threads.* and arena.* (see AllocatorConfig, ArenaConfig)
      * </pre>
      * The allocator config's memory source is replaced by this allocator's {@link DirectChunkSource} (every
@@ -366,6 +430,8 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
     {
         private boolean preferDirect = Boolean.parseBoolean(
             System.getProperty(PROP_PREFER_DIRECT, Boolean.toString(DEFAULT_PREFER_DIRECT)));
+        private boolean keepEventLoopArenasWarm = Boolean.parseBoolean(System.getProperty(
+            PROP_KEEP_EVENT_LOOP_ARENAS_WARM, Boolean.toString(DEFAULT_KEEP_EVENT_LOOP_ARENAS_WARM)));
         private AllocatorConfig allocatorConfig;
 
         private Builder()
@@ -376,6 +442,13 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
         public Builder preferDirect(final boolean preferDirect)
         {
             this.preferDirect = preferDirect;
+            return this;
+        }
+
+        /** Whether each Netty event-loop thread holds a warm block (see the class Javadoc). */
+        public Builder keepEventLoopArenasWarm(final boolean on)
+        {
+            this.keepEventLoopArenasWarm = on;
             return this;
         }
 

@@ -17,6 +17,7 @@ import io.netty.buffer.ByteBufAllocatorMetric;
  *   resizes / resizesByCopy  capacity changes / those done by allocate + copy + free (non-holder thread)
  *   releasesAfterClose       buffers released after close() (their memory had already gone back)
  *   chunks, arenas           chunks held by the source; open arenas (one per allocating thread)
+ *   warmBlocks               event-loop threads holding a warm block (each one 16-byte live block)
  * </pre>
  */
 public final class ArenaByteBufAllocatorMetric implements ByteBufAllocatorMetric
@@ -75,6 +76,11 @@ public final class ArenaByteBufAllocatorMetric implements ByteBufAllocatorMetric
         return allocator.releasesAfterClose.sum();
     }
 
+    public long warmBlocks()
+    {
+        return allocator.warmBlocks.get();
+    }
+
     public int chunks()
     {
         return allocator.chunkSource().chunkCount();
@@ -91,6 +97,7 @@ public final class ArenaByteBufAllocatorMetric implements ByteBufAllocatorMetric
         return "ArenaByteBufAllocatorMetric{usedDirectMemory=" + usedDirectMemory() + ", usedHeapMemory=" +
             usedHeapMemory() + ", liveDirectBytes=" + liveDirectBytes() + ", activeDirectBuffers=" +
             activeDirectBuffers() + ", directAllocations=" + directAllocations() + ", resizes=" + resizes() +
-            ", resizesByCopy=" + resizesByCopy() + ", chunks=" + chunks() + ", arenas=" + arenas() + '}';
+            ", resizesByCopy=" + resizesByCopy() + ", chunks=" + chunks() + ", arenas=" + arenas() + ", warmBlocks=" +
+            warmBlocks() + '}';
     }
 }

@@ -27,9 +27,10 @@ import java.nio.channels.ScatteringByteChannel;
  *   "fixed" means the arenas never move it (compaction moves only handle blocks).</li>
  *   <li><b>holder</b>: the thread that allocated the current block. Under {@code PER_THREAD} the block lives in
  *   that thread's arena, so only that thread may resize it in place.</li>
- *   <li><b>view</b>: a {@link ByteBuffer} over the whole block (position 0, limit capacity), made on first NIO
- *   use and never mutated, so any thread may slice it; <b>tmp</b>: this buffer's own mutable duplicate of the
- *   view for {@link #internalNioBuffer} (single-threaded use, as Netty's contract says).</li>
+ *   <li><b>view</b>: a {@link ByteBuffer} over part of the block, sliced from its chunk's buffer
+ *   ({@link DirectChunkSource#slice}): {@link #nioBuffer} makes a new one per call; <b>tmp</b> is this buffer's
+ *   own view of the whole block, made on the first {@link #internalNioBuffer} and reused until the next capacity
+ *   change (single-threaded use, as Netty's contract says).</li>
  * </ul>
  *
  * <h2>Layout</h2>
@@ -37,7 +38,7 @@ import java.nio.channels.ScatteringByteChannel;
  *   address                                     address + capacity      address + usable size
  *   |&lt;------------- capacity (Netty's) ------------&gt;|&lt;--- rounding slack ---&gt;|
  *   |  0 .. readerIndex .. writerIndex .. capacity  |                        |
- *   view = chunk view sliced to [address, address + capacity)
+ *   tmp = chunk view sliced to [address, address + capacity), made once, repositioned per internalNioBuffer
  * </pre>
  *
  * <h2>Steps</h2>
@@ -72,8 +73,6 @@ final class ArenaDirectByteBuf extends AbstractReferenceCountedByteBuf
     private long address;
     private int capacity;
     private Thread holder;
-    /** Volatile: made lazily and sliced by any thread that reads (Netty allows concurrent readers). */
-    private volatile ByteBuffer view;
     private ByteBuffer tmp;
 
     ArenaDirectByteBuf(final ArenaByteBufAllocator alloc, final int initialCapacity, final int maxCapacity)
@@ -184,7 +183,6 @@ final class ArenaDirectByteBuf extends AbstractReferenceCountedByteBuf
         address = alloc.resizeBlock(address, holder == current, oldCapacity, newCapacity);
         holder = current;
         capacity = newCapacity;
-        view = null;
         tmp = null;
         return this;
     }
@@ -194,7 +192,6 @@ final class ArenaDirectByteBuf extends AbstractReferenceCountedByteBuf
     {
         final long a = address;
         address = 0;
-        view = null;
         tmp = null;
         holder = null;
         alloc.freeBlock(a);
@@ -411,7 +408,7 @@ final class ArenaDirectByteBuf extends AbstractReferenceCountedByteBuf
         }
         else
         {
-            dst.put(view().slice(index, length));
+            dst.put(alloc.chunkSource().slice(address + index, length));
             return this;
         }
         dst.position(position + length);
@@ -442,7 +439,7 @@ final class ArenaDirectByteBuf extends AbstractReferenceCountedByteBuf
     public int getBytes(final int index, final GatheringByteChannel out, final int length) throws IOException
     {
         checkIndex(index, length);
-        return length == 0 ? 0 : out.write(view().slice(index, length));
+        return length == 0 ? 0 : out.write(alloc.chunkSource().slice(address + index, length));
     }
 
     @Override
@@ -450,7 +447,7 @@ final class ArenaDirectByteBuf extends AbstractReferenceCountedByteBuf
         throws IOException
     {
         checkIndex(index, length);
-        return length == 0 ? 0 : out.write(view().slice(index, length), position);
+        return length == 0 ? 0 : out.write(alloc.chunkSource().slice(address + index, length), position);
     }
 
     @Override
@@ -538,7 +535,7 @@ final class ArenaDirectByteBuf extends AbstractReferenceCountedByteBuf
         }
         else
         {
-            view().slice(index, length).put(src); // a read-only heap buffer: let NIO copy it
+            alloc.chunkSource().slice(address + index, length).put(src); // a read-only heap buffer: let NIO copy it
             return this;
         }
         src.position(position + length);
@@ -602,7 +599,7 @@ final class ArenaDirectByteBuf extends AbstractReferenceCountedByteBuf
     public ByteBuffer nioBuffer(final int index, final int length)
     {
         checkIndex(index, length);
-        return view().slice(index, length);
+        return alloc.chunkSource().slice(address + index, length);
     }
 
     @Override
@@ -619,23 +616,12 @@ final class ArenaDirectByteBuf extends AbstractReferenceCountedByteBuf
         ByteBuffer t = tmp;
         if (t == null)
         {
-            t = view().duplicate();
+            t = alloc.chunkSource().slice(address, capacity);
             tmp = t;
         }
         t.clear();
         t.position(index).limit(index + length);
         return t;
-    }
-
-    private ByteBuffer view()
-    {
-        ByteBuffer v = view;
-        if (v == null)
-        {
-            v = alloc.chunkSource().slice(address, capacity);
-            view = v;
-        }
-        return v;
     }
 
     @Override

@@ -105,13 +105,37 @@ class AllocatorApiTest
                 alloc.scheduleMaintenance(loops, 5, TimeUnit.MILLISECONDS);
             final ByteBuf b = loops.next().submit(() -> alloc.directBuffer(1000)).get();
             b.release(); // a remote free into the loop's arena; only the loop's maintenance drains it
+            assertEquals(1, alloc.metric().warmBlocks(), "the loop thread holds its warm block");
             final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-            while (TestAllocators.liveBlocks(alloc) != 0 && System.nanoTime() < deadline)
+            while (TestAllocators.liveBlocks(alloc) != 1 && System.nanoTime() < deadline)
             {
                 Thread.sleep(5);
             }
-            assertEquals(0, TestAllocators.liveBlocks(alloc));
+            assertEquals(1, TestAllocators.liveBlocks(alloc), "only the warm block is left");
             schedule.close();
+        }
+        finally
+        {
+            loops.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+        }
+        assertEquals(0, alloc.metric().warmBlocks(), "the loop thread freed its warm block when it ended");
+        alloc.maintain();
+        assertEquals(0, TestAllocators.liveBlocks(alloc));
+        alloc.close();
+    }
+
+    @Test
+    void warmBlocksCanBeTurnedOff() throws Exception
+    {
+        final ArenaByteBufAllocator alloc = ArenaByteBufAllocator.builder().keepEventLoopArenasWarm(false)
+            .allocatorConfig(AllocatorConfig.builder().backgroundMaintenance(false).build()).build();
+        final DefaultEventExecutorGroup loops = new DefaultEventExecutorGroup(1);
+        try
+        {
+            loops.next().submit(() -> alloc.directBuffer(10).release()).get();
+            assertEquals(0, alloc.metric().warmBlocks());
+            loops.next().submit(() -> alloc.maintain()).get();
+            assertEquals(0, TestAllocators.liveBlocks(alloc));
         }
         finally
         {
