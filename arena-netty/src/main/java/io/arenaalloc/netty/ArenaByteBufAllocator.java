@@ -40,8 +40,8 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li><b>arenas</b>: the {@link ArenaAllocator} behind this allocator, {@link Policy#PER_THREAD} by default:
  *   each event loop (a long-lived platform thread) owns an arena and allocates from it without a lock.</li>
  *   <li><b>block</b>: the fixed block under one direct buffer ({@link ArenaDirectByteBuf}).</li>
- *   <li><b>chunk source</b>: {@link DirectChunkSource}, the arenas' memory: direct {@code ByteBuffer} chunks,
- *   so every block has a NIO view for the transports.</li>
+ *   <li><b>chunk source</b>: {@link DirectChunkSource}, the arenas' memory: direct {@code ByteBuffer} chunks
+ *   ({@link #DEFAULT_CHUNK_SIZE} 1 MiB each), so every block has a NIO view for the transports.</li>
  *   <li><b>remote free</b>: a release on a thread that does not own the block's arena; it goes through the
  *   owner's inbox (see {@code io.arenaalloc.threads.RemoteFreeInbox}) and is applied at the owner's next
  *   drain (every {@code drainInterval} calls, or its next {@link #maintain}).</li>
@@ -105,6 +105,14 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
     /** System property: whether event-loop threads hold a warm block (see the class Javadoc). */
     public static final String PROP_KEEP_EVENT_LOOP_ARENAS_WARM = "arena.netty.keepEventLoopArenasWarm";
     public static final boolean DEFAULT_KEEP_EVENT_LOOP_ARENAS_WARM = true;
+    /** System property: the arenas' chunk size for this allocator (0: the allocator config's, {@code arena.chunkSize}). */
+    public static final String PROP_CHUNK_SIZE = "arena.netty.chunkSize";
+    /**
+     * 1 MiB, a quarter of the arenas' general default: chunks here are direct ByteBuffers, which the JDK zeroes
+     * (so a chunk is resident at once), and an event loop's working set is usually far below a chunk. Blocks
+     * above half a chunk (512 KiB) get a chunk of their own.
+     */
+    public static final long DEFAULT_CHUNK_SIZE = 1L << 20;
 
     private static final long NO_BUDGET = -1;
 
@@ -130,7 +138,12 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
         this.shared = shared;
         this.chunks = new DirectChunkSource();
         final AllocatorConfig base = b.allocatorConfig != null ? b.allocatorConfig : AllocatorConfig.defaults();
-        final ArenaConfig arenaConfig = base.arenaConfig().toBuilder().memorySource(chunks).build();
+        final ArenaConfig.Builder ab = base.arenaConfig().toBuilder().memorySource(chunks);
+        if (b.chunkSize != 0)
+        {
+            ab.chunkSize(b.chunkSize);
+        }
+        final ArenaConfig arenaConfig = ab.build();
         this.arenas = ArenaAllocator.create(base.toBuilder().arenaConfig(arenaConfig).build());
         this.metric = new ArenaByteBufAllocatorMetric(this);
         this.warm = b.keepEventLoopArenasWarm ? new FastThreadLocal<WarmBlock>()
@@ -421,6 +434,7 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
      *   option            default                      property
      *   preferDirect      true                         arena.netty.preferDirect
      *   keepEventLoopArenasWarm  true                  arena.netty.keepEventLoopArenasWarm
+     *   chunkSize         1 MiB (0: allocatorConfig's) arena.netty.chunkSize
      *   allocatorConfig   AllocatorConfig.defaults()   arena.threads.* and arena.* (see AllocatorConfig, ArenaConfig)
      * </pre>
      * The allocator config's memory source is replaced by this allocator's {@link DirectChunkSource} (every
@@ -432,6 +446,7 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
             System.getProperty(PROP_PREFER_DIRECT, Boolean.toString(DEFAULT_PREFER_DIRECT)));
         private boolean keepEventLoopArenasWarm = Boolean.parseBoolean(System.getProperty(
             PROP_KEEP_EVENT_LOOP_ARENAS_WARM, Boolean.toString(DEFAULT_KEEP_EVENT_LOOP_ARENAS_WARM)));
+        private long chunkSize = Long.getLong(PROP_CHUNK_SIZE, DEFAULT_CHUNK_SIZE);
         private AllocatorConfig allocatorConfig;
 
         private Builder()
@@ -452,6 +467,22 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
             return this;
         }
 
+        /**
+         * The arenas' chunk size: a power of two in [{@link ArenaConfig#MIN_CHUNK_SIZE},
+         * {@link ArenaConfig#MAX_CHUNK_SIZE}], or 0 to keep the one in {@link #allocatorConfig}.
+         */
+        public Builder chunkSize(final long bytes)
+        {
+            if (bytes != 0 && (bytes < ArenaConfig.MIN_CHUNK_SIZE || bytes > ArenaConfig.MAX_CHUNK_SIZE ||
+                Long.bitCount(bytes) != 1))
+            {
+                throw new IllegalArgumentException("chunkSize=" + bytes + ", expected 0 (the allocator config's) or a " +
+                    "power of two in [" + ArenaConfig.MIN_CHUNK_SIZE + ", " + ArenaConfig.MAX_CHUNK_SIZE + "]");
+            }
+            this.chunkSize = bytes;
+            return this;
+        }
+
         /** Options of the arenas (policy, limits, maintenance, arena config); its memory source is replaced. */
         public Builder allocatorConfig(final AllocatorConfig config)
         {
@@ -465,23 +496,30 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
 
         public ArenaByteBufAllocator build()
         {
-            final AllocatorConfig c = allocatorConfig != null ? allocatorConfig : AllocatorConfig.defaults();
-            if (c.arenaConfig().chunkSize() > DirectChunkSource.MAX_CHUNK_BYTES)
-            {
-                throw new IllegalArgumentException("arenaConfig.chunkSize=" + c.arenaConfig().chunkSize() +
-                    ", expected <= " + DirectChunkSource.MAX_CHUNK_BYTES + " (chunks are direct ByteBuffers)");
-            }
-            allocatorConfig = c;
+            validate();
             return new ArenaByteBufAllocator(this, false);
         }
 
         ArenaByteBufAllocator buildShared()
         {
+            validate();
+            return new ArenaByteBufAllocator(this, true);
+        }
+
+        /** Checks what system properties set (the setters check what callers set). */
+        private void validate()
+        {
+            chunkSize(chunkSize);
             if (allocatorConfig == null)
             {
                 allocatorConfig = AllocatorConfig.defaults();
             }
-            return new ArenaByteBufAllocator(this, true);
+            final long effective = chunkSize != 0 ? chunkSize : allocatorConfig.arenaConfig().chunkSize();
+            if (effective > allocatorConfig.maxTotalBytes())
+            {
+                throw new IllegalArgumentException("chunkSize=" + effective + " > allocatorConfig.maxTotalBytes=" +
+                    allocatorConfig.maxTotalBytes() + ", expected a chunk to fit the limit");
+            }
         }
     }
 

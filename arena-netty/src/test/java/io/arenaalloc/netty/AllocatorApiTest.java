@@ -27,6 +27,26 @@ class AllocatorApiTest
     }
 
     @Test
+    void chunkSizeDefaultsToOneMebibyteAndIsValidated()
+    {
+        final ArenaByteBufAllocator alloc = TestAllocators.newAllocator();
+        assertEquals(ArenaByteBufAllocator.DEFAULT_CHUNK_SIZE, alloc.arenaAllocator().config().arenaConfig().chunkSize());
+        alloc.close();
+        final ArenaByteBufAllocator keep = ArenaByteBufAllocator.builder().chunkSize(0)
+            .allocatorConfig(AllocatorConfig.builder().backgroundMaintenance(false)
+                .arenaConfig(io.arenaalloc.core.ArenaConfig.builder().chunkSize(2L << 20).build()).build())
+            .build();
+        assertEquals(2L << 20, keep.arenaAllocator().config().arenaConfig().chunkSize());
+        keep.close();
+        assertThatThrownBy(() -> ArenaByteBufAllocator.builder().chunkSize(3_000_000))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("chunkSize=3000000, expected 0");
+        assertThatThrownBy(() -> ArenaByteBufAllocator.builder().chunkSize(1L << 20)
+            .allocatorConfig(AllocatorConfig.builder().maxTotalBytes(1L << 19)
+                .arenaConfig(io.arenaalloc.core.ArenaConfig.builder().chunkSize(1L << 18).build()).build()).build())
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("expected a chunk to fit the limit");
+    }
+
+    @Test
     void closeRefusesWhileBuffersAreLive()
     {
         final ArenaByteBufAllocator alloc = TestAllocators.newAllocator();
