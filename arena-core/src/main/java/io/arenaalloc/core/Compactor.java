@@ -16,9 +16,11 @@ import org.agrona.UnsafeApi;
  * </ul>
  *
  * <h2>Is a step worth it? (O(1), nanoseconds when idle)</h2>
- * Yes while a victim is in progress. Otherwise only if the movable heap's fragmentation,
+ * Yes while a victim is in progress. Not while the heap is unchanged since the last step that found
+ * nothing to do (unless this step's byte budget is large enough for the blocks that step had to skip).
+ * Otherwise only if the movable heap's fragmentation,
  * {@code 1 - live / (chunks - spares) x chunkSize}, exceeds {@code fragmentationThreshold}, there are at
- * least two non-spare chunks, and the heap changed since the last step that found nothing to do.
+ * least two non-spare chunks.
  *
  * <h2>A step</h2>
  * <ol>
@@ -33,8 +35,11 @@ import org.agrona.UnsafeApi;
  *   {@link Heap#noGrow} set (never a new chunk); copy; record the owner at the destination; publish the new
  *   address ({@link HandleTable#endMove}); free the old block (coalescing inside the victim).
  *   No destination: undo the claim and abandon the victim (restored, counted as release-blocked).</li>
- *   <li>Stop when the next block would overrun the byte budget or the time budget has passed; at least
- *   one block moves per step, so blocks larger than the byte budget still move (alone).</li>
+ *   <li>A block larger than the step's whole byte budget is skipped (the victim then cannot empty in
+ *   steps of that budget; a step with a larger byte budget, e.g. {@link OffHeapArena#compactFully}, moves
+ *   it). Otherwise stop when the next block would overrun the byte budget or the time budget has passed,
+ *   after at least one block. So a default step (2 us, 16 KiB) copies at most 16 KiB, plus one chunk
+ *   release (an OS call) when its victim empties.</li>
  *   <li>Cursor at the end: if the victim is empty it is released (or kept as a spare); if pinned blocks
  *   remain it is restored and counted in {@code release-blocked}.</li>
  * </ol>
@@ -54,7 +59,11 @@ final class Compactor
     private int cursor;
     private int slabCursor;
     private boolean victimBlocked;
+    /** Largest block the current victim's steps skipped because it exceeded their byte budget. */
+    private long victimSkippedBytes;
     private long idleModifications = -1;
+    /** After a fruitless attempt: the byte budget a step needs to do better without a heap change. */
+    private long idleNeedBytes = Long.MAX_VALUE;
 
     Compactor(final OffHeapArena arena)
     {
@@ -69,16 +78,19 @@ final class Compactor
         cursor = 0;
         slabCursor = 0;
         victimBlocked = false;
+        victimSkippedBytes = 0;
         idleModifications = -1;
+        idleNeedBytes = Long.MAX_VALUE;
     }
 
-    boolean worthIt()
+    /** @param maxBytes the byte budget the next step would have. */
+    boolean worthIt(final long maxBytes)
     {
         if (victim != null)
         {
             return true;
         }
-        if (heap.modifications == idleModifications)
+        if (heap.modifications == idleModifications && maxBytes < idleNeedBytes)
         {
             return false;
         }
@@ -94,7 +106,7 @@ final class Compactor
     /** @return bytes moved. */
     long step(final long maxNanos, final long maxBytes)
     {
-        if (!worthIt())
+        if (!worthIt(maxBytes))
         {
             return 0;
         }
@@ -104,6 +116,7 @@ final class Compactor
         if (victim == null && !chooseVictim())
         {
             idleModifications = heap.modifications;
+            idleNeedBytes = Long.MAX_VALUE;
             counters.addOpaque(ArenaCounters.COMPACT_NANOS, System.nanoTime() - start);
             return 0;
         }
@@ -136,7 +149,11 @@ final class Compactor
                     while (slabCursor < slab.capacity)
                     {
                         final int i = slabCursor;
-                        if (slab.isAllocated(i))
+                        if (slab.isAllocated(i) && cs > maxBytes)
+                        {
+                            victimSkippedBytes = Math.max(victimSkippedBytes, cs); // too big for this budget
+                        }
+                        else if (slab.isAllocated(i))
                         {
                             if (blocks > 0 && (moved + cs > maxBytes || System.nanoTime() - start >= maxNanos))
                             {
@@ -172,6 +189,12 @@ final class Compactor
                 {
                     final int n = Chunk.tagValue(tag);
                     final long bytes = (long)n << SizeClasses.GRANULE_SHIFT;
+                    if (bytes > maxBytes)
+                    {
+                        victimSkippedBytes = Math.max(victimSkippedBytes, bytes); // too big for this budget
+                        cursor = g + n;
+                        continue;
+                    }
                     if (blocks > 0 && (moved + bytes > maxBytes || System.nanoTime() - start >= maxNanos))
                     {
                         return finish(start, moved);
@@ -322,6 +345,7 @@ final class Compactor
         cursor = 0;
         slabCursor = 0;
         victimBlocked = false;
+        victimSkippedBytes = 0;
         return true;
     }
 
@@ -406,6 +430,7 @@ final class Compactor
         restore(v);
         arena.counters().addOpaque(ArenaCounters.RELEASE_BLOCKED, 1);
         idleModifications = heap.modifications;
+        idleNeedBytes = Long.MAX_VALUE;
     }
 
     private void completeVictim()
@@ -438,6 +463,8 @@ final class Compactor
                 arena.counters().addOpaque(ArenaCounters.RELEASE_BLOCKED, 1);
             }
             idleModifications = heap.modifications;
+            // blocks too big for the budget: a step with a larger byte budget may finish the job
+            idleNeedBytes = victimBlocked || victimSkippedBytes == 0 ? Long.MAX_VALUE : victimSkippedBytes;
         }
     }
 

@@ -620,6 +620,13 @@ public final class OffHeapArena implements AutoCloseable
         afterFree(size);
     }
 
+    /** Test hook: raw size of the block behind a current handle. */
+    long usableSizeOfHandleForTest(final long handle)
+    {
+        final long address = handles.resolve(handle);
+        return movableBlockSize(chunkMap.find(address), address);
+    }
+
     /** Raw size of the movable block at {@code address} (which must be live). */
     long movableBlockSize(final Chunk chunk, final long address)
     {
@@ -743,7 +750,7 @@ public final class OffHeapArena implements AutoCloseable
         checkOpen();
         final long deadline = System.nanoTime() + maxNanos;
         long moved = 0;
-        while (compactor.worthIt() && System.nanoTime() < deadline)
+        while (compactor.worthIt(Long.MAX_VALUE) && System.nanoTime() < deadline)
         {
             final long before = counters.getOpaque(ArenaCounters.COMPACT_STEPS);
             moved += compactor.step(Math.max(0, Math.min(config.compactStepNanos() * 50, deadline - System.nanoTime())),
@@ -759,7 +766,7 @@ public final class OffHeapArena implements AutoCloseable
     /** @return true when a compaction step could reduce the footprint now. */
     public boolean compactionWorthIt()
     {
-        return !closed && compactor.worthIt();
+        return !closed && compactor.worthIt(config.compactStepBytes());
     }
 
     /**
@@ -770,7 +777,7 @@ public final class OffHeapArena implements AutoCloseable
      */
     private boolean compactForSpace()
     {
-        if (!config.compactOnAllocationFailure() || !compactor.worthIt())
+        if (!config.compactOnAllocationFailure() || !compactor.worthIt(Long.MAX_VALUE))
         {
             return false;
         }
@@ -778,7 +785,7 @@ public final class OffHeapArena implements AutoCloseable
         final int sparesBefore = movable.emptyChunks;
         final long stepNanos = Math.max(1000, config.compactStepNanos());
         final long deadline = System.nanoTime() + 1000 * stepNanos;
-        while (compactor.worthIt() && System.nanoTime() < deadline)
+        while (compactor.worthIt(Long.MAX_VALUE) && System.nanoTime() < deadline)
         {
             compactor.step(10 * stepNanos, Long.MAX_VALUE);
             if (counters.getOpaque(ArenaCounters.CHUNKS_RELEASED) > releasedBefore || movable.emptyChunks > sparesBefore)

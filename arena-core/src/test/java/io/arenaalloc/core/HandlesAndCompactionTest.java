@@ -85,6 +85,16 @@ class HandlesAndCompactionTest
                 }
             }
             arena.validate();
+            checkAll(arena, kept, "after default steps");
+            for (int i = 0; i < kept.size(); i++)
+            {
+                if (arena.usableSizeOfHandleForTest(kept.get(i)[0]) > ArenaConfig.DEFAULT_COMPACT_STEP_BYTES)
+                {
+                    assertEquals(addresses[i], arena.resolve(kept.get(i)[0]), "a default step moved a block above its budget");
+                }
+            }
+            arena.compactFully(10_000_000_000L); // unlimited byte budget: the large blocks move too
+            arena.validate();
             checkAll(arena, kept, "after compaction");
             int moved = 0;
             for (int i = 0; i < kept.size(); i++)

@@ -61,7 +61,8 @@ public final class BenchMain implements Callable<Integer>
 
     @Option(names = "--subjects", split = ",", paramLabel = "S",
         description = "subjects to run, e.g. arena,malloc; default: all (" +
-            "arena, arena-striped, netty-pooled, netty-adaptive, malloc, allocate-direct, jemalloc, rpmalloc, ffm)")
+            "arena, arena-striped, netty-pooled, netty-adaptive, malloc, allocate-direct, jemalloc, rpmalloc, ffm; " +
+            "access: raw, arena-resolve, arena-pin; compact: arena with memcpy). arena brings access's and compact's subjects along")
     List<String> subjects;
 
     @Option(names = "--cores", paramLabel = "N",
@@ -104,10 +105,18 @@ public final class BenchMain implements Callable<Integer>
         {
             throw new CommandLine.ParameterException(spec.commandLine(), ex.getMessage());
         }
-        console.printf(Locale.ROOT, "arena-bench %s: %d workload runs x %d subjects, %d fork(s), %s (single-thread), %s (multi-thread)%n",
-            profile.label(), runs.size(), chosen.size(), profile.forks(), profile.timing(false), profile.timing(true));
+        int benchmarks = 0;
+        for (final WorkloadRun run : runs)
+        {
+            benchmarks += run.kind().subjects(chosen).size();
+        }
+        console.printf(Locale.ROOT, "arena-bench %s: %d workload runs, %d (workload, subject) pairs, %d fork(s), %s (single-thread), %s (multi-thread)%n",
+            profile.label(), runs.size(), benchmarks, profile.forks(), profile.timing(false), profile.timing(true));
+        console.println("single shots: frag " + profile.describe().get("frag") + "; compact " + profile.describe().get("compact"));
         console.println("workloads: " + describe(runs));
-        console.println("subjects:  " + String.join(", ", chosen));
+        console.println("subjects:  " + String.join(", ", chosen) + " (access: " +
+            String.join(", ", io.arenaalloc.bench.suite.WorkloadKind.ACCESS.subjects(chosen)) + "; compact: " +
+            (io.arenaalloc.bench.suite.WorkloadKind.COMPACT.subjects(chosen).isEmpty() ? "none" : "arena + memcpy") + ")");
         console.println("output:    " + out.toAbsolutePath());
         if (dryRun)
         {
@@ -146,7 +155,7 @@ public final class BenchMain implements Callable<Integer>
             return Subjects.ALL;
         }
         final List<String> chosen = new ArrayList<>();
-        for (final String subject : Subjects.ALL)
+        for (final String subject : Subjects.KNOWN)
         {
             if (requested.contains(subject))
             {
@@ -155,9 +164,9 @@ public final class BenchMain implements Callable<Integer>
         }
         for (final String subject : requested)
         {
-            if (!Subjects.ALL.contains(subject))
+            if (!Subjects.KNOWN.contains(subject))
             {
-                throw new IllegalArgumentException("unknown subject '" + subject + "'; known: " + Subjects.ALL);
+                throw new IllegalArgumentException("unknown subject '" + subject + "'; known: " + Subjects.KNOWN);
             }
         }
         return chosen;

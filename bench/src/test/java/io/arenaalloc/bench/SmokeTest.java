@@ -3,6 +3,7 @@ package io.arenaalloc.bench;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -100,5 +101,71 @@ class SmokeTest
         ReportGenerator.write(written, out);
         assertTrue(Files.size(out.resolve("report.md")) > 0);
         assertTrue(Files.size(out.resolve("report.html")) > 0);
+    }
+
+    /** frag, access and compact through the suite runner, in-process and tiny (frag 16 MiB, compact 8 MiB). */
+    @Test
+    void fragAccessAndCompactRun() throws Exception
+    {
+        final List<WorkloadRun> runs = WorkloadRun.select(WorkloadRun.suite(2), List.of("frag", "access", "compact"));
+        assertEquals(3, runs.size());
+        final ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        final SuiteRunner runner = new SuiteRunner(Profile.SMOKE, out, runs,
+            List.of(Subjects.ARENA, Subjects.MALLOC), new PrintStream(progress, true, StandardCharsets.UTF_8));
+        runner.run();
+        final String log = progress.toString(StandardCharsets.UTF_8);
+        assertEquals(0, runner.failures(), log);
+        final Results written = Results.read(out.resolve("results.json"));
+        assumeTrue(Subjects.probe(Subjects.ARENA) == null, "arena cannot run here");
+
+        final List<String> keys = written.rows().stream()
+            .map(r -> r.workload() + "/" + r.subject() + "/" + r.metric() + "/" + r.unit())
+            .collect(Collectors.toList());
+        assertEquals(List.of(
+            "frag/arena/footprint/ratio", "frag/malloc/footprint/ratio",
+            "access/raw/time/ns/op", "access/raw/alloc/B/op",
+            "access/arena-resolve/time/ns/op", "access/arena-resolve/alloc/B/op",
+            "access/arena-pin/time/ns/op", "access/arena-pin/alloc/B/op",
+            "compact/arena/p50/ns", "compact/arena/p99/ns", "compact/arena/p999/ns", "compact/arena/max/ns",
+            "compact/arena/throughput/GB/s", "compact/memcpy/throughput/GB/s"), keys, log);
+        for (final ResultRow row : written.rows())
+        {
+            assertFalse(row.isSkipped(), row + "\n" + log);
+            assertEquals(1, row.samples(), row.toString());
+            assertTrue(row.min() <= row.median() && row.median() <= row.max(), row.toString());
+            assertTrue(Double.isFinite(row.median()), row.toString());
+            if (!row.metric().equals("alloc") && !row.subject().equals(Subjects.MALLOC))
+            {
+                // malloc's footprint is a VmRSS difference of this (test) JVM: finite, any sign
+                assertTrue(row.median() > 0, row.toString());
+            }
+        }
+        // the compact run moved bytes: its step percentiles are ordered
+        final double p50 = figure(written, "compact", "arena", "p50");
+        assertTrue(p50 <= figure(written, "compact", "arena", "p99"));
+        assertTrue(figure(written, "compact", "arena", "p999") <= figure(written, "compact", "arena", "max"));
+        // committed bytes can never be below the live bytes they hold
+        assertTrue(figure(written, "frag", "arena", "footprint") >= 1.0);
+
+        ReportGenerator.write(written, out);
+        for (final String map : List.of("frag-arena-before.png", "frag-arena-after.png"))
+        {
+            final byte[] png = Files.readAllBytes(out.resolve("charts").resolve(map));
+            assertEquals('P', png[1], map);
+            assertEquals('N', png[2], map);
+        }
+        final String md = Files.readString(out.resolve("report.md"), StandardCharsets.UTF_8);
+        assertTrue(md.contains("![frag: arena's chunks after freeing three quarters, before compaction](charts/frag-arena-before.png)"), md);
+        assertTrue(md.contains("## Targets (reported, not asserted)"), md);
+        assertTrue(md.contains("| compact | throughput (GB/s) |"), md);
+        final String html = Files.readString(out.resolve("report.html"), StandardCharsets.UTF_8);
+        assertTrue(html.contains("<h2>frag: arena heap maps</h2>"), "heap maps embedded");
+    }
+
+    private static double figure(final Results results, final String workload, final String subject, final String metric)
+    {
+        return results.rows().stream()
+            .filter(r -> r.workload().equals(workload) && r.subject().equals(subject) && r.metric().equals(metric))
+            .findFirst().orElseThrow().median();
     }
 }

@@ -56,6 +56,24 @@ public final class ReportGenerator
     /** Directory of chart PNGs inside the output directory. */
     public static final String CHARTS = "charts";
 
+    /** The workload whose subjects are compared with {@link #RAW}, not with arena. */
+    public static final String ACCESS = "access";
+
+    /** Reference subject of {@link #ACCESS}: a read through a fixed address. */
+    public static final String RAW = "raw";
+
+    /**
+     * Heap maps the {@code frag} benchmark writes into {@code charts/} while it runs (they are
+     * measurements, not charts of results.json, so a re-render keeps them), with their captions.
+     */
+    public static final Map<String, String> HEAP_MAPS = new LinkedHashMap<>(Map.of());
+
+    static
+    {
+        HEAP_MAPS.put("frag-arena-before.png", "frag: arena's chunks after freeing three quarters, before compaction");
+        HEAP_MAPS.put("frag-arena-after.png", "frag: arena's chunks after the idle phase (compaction)");
+    }
+
     private static final int CHART_WIDTH = 900;
     private static final int CHART_HEIGHT = 420;
 
@@ -87,6 +105,19 @@ public final class ReportGenerator
         {
             final ResultRow arena = row(ARENA);
             return arena == null || arena.isSkipped() ? null : arena;
+        }
+
+        /** @return whether this group compares its subjects with {@code raw} ({@code access}) instead of arena. */
+        boolean rawReferenced()
+        {
+            return ACCESS.equals(workload.split("@")[0]);
+        }
+
+        /** @return the measured {@code raw} row, or null. */
+        ResultRow raw()
+        {
+            final ResultRow raw = row(RAW);
+            return raw == null || raw.isSkipped() ? null : raw;
         }
     }
 
@@ -133,15 +164,40 @@ public final class ReportGenerator
         {
             for (final Path png : stale)
             {
-                Files.delete(png); // charts of an earlier report that this one may not redraw
+                if (!HEAP_MAPS.containsKey(png.getFileName().toString()))
+                {
+                    Files.delete(png); // charts of an earlier report that this one may not redraw
+                }
             }
         }
         for (final Chart chart : charts)
         {
             Files.write(chartDir.resolve(chart.fileName()), chart.png());
         }
-        Files.writeString(outDir.resolve(MARKDOWN), markdown(results, groups, charts), StandardCharsets.UTF_8);
-        Files.writeString(outDir.resolve(HTML), html(results, groups, charts), StandardCharsets.UTF_8);
+        final List<Chart> heapMaps = heapMaps(results, chartDir);
+        Files.writeString(outDir.resolve(MARKDOWN), markdown(results, groups, charts, heapMaps), StandardCharsets.UTF_8);
+        Files.writeString(outDir.resolve(HTML), html(results, groups, charts, heapMaps), StandardCharsets.UTF_8);
+    }
+
+    /** @return the frag heap maps in {@code chartDir}, when the results have a measured frag row for arena. */
+    static List<Chart> heapMaps(final Results results, final Path chartDir) throws IOException
+    {
+        final List<Chart> maps = new ArrayList<>();
+        final boolean measured = results.rows().stream().anyMatch(r -> "frag".equals(r.workload()) &&
+            ARENA.equals(r.subject()) && !r.isSkipped());
+        if (!measured)
+        {
+            return maps;
+        }
+        for (final Map.Entry<String, String> entry : HEAP_MAPS.entrySet())
+        {
+            final Path file = chartDir.resolve(entry.getKey());
+            if (Files.isRegularFile(file))
+            {
+                maps.add(new Chart(entry.getValue(), entry.getKey(), Files.readAllBytes(file)));
+            }
+        }
+        return maps;
     }
 
     // ---------------------------------------------------------------- grouping and ratios
@@ -192,6 +248,12 @@ public final class ReportGenerator
             "footprint".equals(group.metric()) || "p99".equals(group.metric());
     }
 
+    /** A headline group of the arena-versus-baseline summary ({@code access} has its own reference, raw). */
+    private static boolean inSummary(final Group group)
+    {
+        return isHeadline(group) && !group.rawReferenced();
+    }
+
     // ---------------------------------------------------------------- text
 
     /** @return a number with about 3-4 significant digits. */
@@ -225,6 +287,10 @@ public final class ReportGenerator
     /** @return the table cells of one group, header first. */
     static List<String[]> table(final Group group)
     {
+        if (group.rawReferenced())
+        {
+            return rawTable(group);
+        }
         final List<String[]> table = new ArrayList<>();
         table.add(new String[] {"subject", "median", "min", "max", "samples", "arena ÷ subject", "subject ÷ arena"});
         final ResultRow arena = group.arena();
@@ -244,13 +310,37 @@ public final class ReportGenerator
         return table;
     }
 
+    /** @return the table of a group compared with {@code raw}: ratio and difference to raw. */
+    private static List<String[]> rawTable(final Group group)
+    {
+        final List<String[]> table = new ArrayList<>();
+        final String unit = group.unit();
+        table.add(new String[] {"subject", "median", "min", "max", "samples", "subject ÷ raw", "subject − raw (" + unit + ")"});
+        final ResultRow raw = group.raw();
+        for (final ResultRow row : group.rows())
+        {
+            if (row.isSkipped())
+            {
+                table.add(new String[] {row.subject(), "skipped: " + row.skipped(), "", "", "", "", ""});
+            }
+            else
+            {
+                table.add(new String[] {
+                    row.subject(), format(row.median()), format(row.min()), format(row.max()),
+                    Integer.toString(row.samples()), formatRatio(ratio(row, raw)),
+                    raw == null ? "—" : format(row.median() - raw.median())});
+            }
+        }
+        return table;
+    }
+
     /** @return subjects (other than arena) that appear in any headline group, in first-seen order. */
     private static List<String> baselines(final List<Group> groups)
     {
         final Set<String> subjects = new LinkedHashSet<>();
         for (final Group group : groups)
         {
-            if (isHeadline(group))
+            if (inSummary(group))
             {
                 for (final ResultRow row : group.rows())
                 {
@@ -280,7 +370,7 @@ public final class ReportGenerator
         table.add(header);
         for (final Group group : groups)
         {
-            if (!isHeadline(group))
+            if (!inSummary(group))
             {
                 continue;
             }
@@ -304,10 +394,12 @@ public final class ReportGenerator
     public static String consoleTable(final Results results)
     {
         final List<String[]> table = new ArrayList<>();
-        table.add(new String[] {"workload", "subject", "metric", "median", "min", "max", "unit", "arena ÷ subject"});
+        table.add(new String[] {"workload", "subject", "metric", "median", "min", "max", "unit",
+            "arena ÷ subject (access: subject ÷ raw)"});
         for (final Group group : groups(results.rows()))
         {
             final ResultRow arena = group.arena();
+            final ResultRow raw = group.raw();
             for (final ResultRow row : group.rows())
             {
                 if (row.isSkipped())
@@ -321,7 +413,8 @@ public final class ReportGenerator
                 }
                 table.add(new String[] {
                     row.workload(), row.subject(), row.metric(), format(row.median()), format(row.min()),
-                    format(row.max()), row.unit(), formatRatio(ratio(arena, row))});
+                    format(row.max()), row.unit(),
+                    formatRatio(group.rawReferenced() ? ratio(row, raw) : ratio(arena, row))});
             }
         }
         final int[] widths = new int[table.get(0).length];
@@ -431,9 +524,106 @@ public final class ReportGenerator
             "pairs (2T threads), plain handoff = 1 pair (the same run as handoff@1); throughput = blocks per us.",
         "larson", "T threads each churn their own set of 4096 log-uniform 16-1024 B blocks and swap sets " +
             "through a shared exchange slot every 4096 ops, so they free blocks other threads allocated; " +
-            "plain larson = 2 threads (the same run as larson@2); throughput = free+allocate pairs per us.");
+            "plain larson = 2 threads (the same run as larson@2); throughput = free+allocate pairs per us.",
+        "frag", "one single shot per fork (fresh JVM): fill to the live target (see settings) with log-uniform " +
+            "64 B-64 KiB blocks, every byte written; free 3/4 in random order; idle (the same period for every " +
+            "subject: arena compacts, netty-pooled trims its thread cache, jemalloc purges decayed pages, rpmalloc " +
+            "collects deferred frees, malloc and netty-adaptive have nothing to call); refill with 1 MiB blocks " +
+            "back to the target; footprint = the allocator's own figure (arena committedBytes, Netty " +
+            "usedDirectMemory, jemalloc stats.resident) or else the process VmRSS growth since before the fill, " +
+            "divided by the requested bytes live. arena uses movable blocks (handles) throughout, the 1 MiB refill " +
+            "blocks included.",
+        "access", "8192 live movable 64-byte arena blocks; each op reads 8 bytes of a random block (same index " +
+            "stream for all): raw = through the address resolved once at set-up, arena-resolve = resolve(handle) " +
+            "then read, arena-pin = pin, read, unpin (uncontended); ratios are to raw.",
+        "compact", "arena's movable heap (log-uniform 64 B-64 KiB blocks, live size in settings) in cycles: free a " +
+            "random half, call compact() (default budget: 2 us, 16 KiB per step; larger blocks wait for larger budgets) while compactionWorthIt(), timing " +
+            "each call alone (HdrHistogram, percentiles per session), then copy the same bytes with " +
+            "UnsafeApi.copyMemory in block-sized pieces (memcpy row), then refill; throughput in GB/s = 10^9 " +
+            "bytes/s: arena = bytes-moved counter delta ÷ summed step time.");
+
+    /** Caption of the heap-map section. */
+    static final String HEAP_MAP_NOTE = "One row per 4 MiB chunk of arena's movable heap, one pixel per 16 granules " +
+        "(4 KiB), coloured by the mix of what its granules hold (green: live movable blocks, light grey: free). " +
+        "Written by the frag benchmark itself (HeapMap.capture) just before and after its idle phase.";
+
+    private static ResultRow measured(final List<Group> groups, final String workload, final String metric,
+        final String subject)
+    {
+        for (final Group group : groups)
+        {
+            if (group.workload().equals(workload) && group.metric().equals(metric))
+            {
+                final ResultRow row = group.row(subject);
+                return row == null || row.isSkipped() ? null : row;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The design targets and where this run stands against them (GUIDE targets; reported, never asserted).
+     *
+     * @return a table, header first; only the header when none of the workloads ran.
+     */
+    static List<String[]> targets(final List<Group> groups)
+    {
+        final List<String[]> table = new ArrayList<>();
+        table.add(new String[] {"target", "goal", "this run", "met"});
+        final ResultRow frag = measured(groups, "frag", "footprint", ARENA);
+        if (frag != null)
+        {
+            final ResultRow pooled = measured(groups, "frag", "footprint", "netty-pooled");
+            table.add(target("frag footprint of arena after compaction (committed ÷ live)", "≤ 1.15",
+                format(frag.median()) + (pooled != null ? " (netty-pooled: " + format(pooled.median()) + ")" : ""),
+                frag.median() <= 1.15));
+        }
+        final ResultRow p99 = measured(groups, "compact", "p99", ARENA);
+        if (p99 != null)
+        {
+            table.add(target("compaction step p99 at the default budget", "≤ 2000 ns", format(p99.median()) + " ns",
+                p99.median() <= 2000));
+        }
+        final ResultRow move = measured(groups, "compact", "throughput", ARENA);
+        final ResultRow memcpy = measured(groups, "compact", "throughput", "memcpy");
+        if (move != null && memcpy != null && memcpy.median() > 0)
+        {
+            final double r = move.median() / memcpy.median();
+            table.add(target("compaction move throughput ÷ memcpy of the same bytes", "≥ 0.5",
+                String.format(Locale.ROOT, "%.3f (%s vs %s GB/s)", r, format(move.median()), format(memcpy.median())),
+                r >= 0.5));
+        }
+        final ResultRow raw = measured(groups, ACCESS, "time", RAW);
+        final ResultRow resolve = measured(groups, ACCESS, "time", "arena-resolve");
+        if (raw != null && resolve != null && raw.median() > 0)
+        {
+            final double r = resolve.median() / raw.median();
+            table.add(target("resolve + read ÷ raw read", "≤ 1.5",
+                String.format(Locale.ROOT, "%.3f (%s vs %s ns)", r, format(resolve.median()), format(raw.median())),
+                r <= 1.5));
+        }
+        final ResultRow pin = measured(groups, ACCESS, "time", "arena-pin");
+        if (raw != null && pin != null)
+        {
+            final double cost = pin.median() - raw.median();
+            table.add(target("uncontended pin + unpin (arena-pin − raw)", "≤ 10 ns",
+                format(cost) + " ns (pin+read+unpin " + format(pin.median()) + " ns)", cost <= 10));
+        }
+        return table;
+    }
+
+    private static String[] target(final String what, final String goal, final String value, final boolean met)
+    {
+        return new String[] {what, goal, value, met ? "yes" : "no"};
+    }
 
     static String markdown(final Results results, final List<Group> groups, final List<Chart> charts)
+    {
+        return markdown(results, groups, charts, List.of());
+    }
+
+    static String markdown(final Results results, final List<Group> groups, final List<Chart> charts,
+        final List<Chart> heapMaps)
     {
         final StringBuilder md = new StringBuilder();
         md.append("# arena-alloc benchmark report (").append(results.mode()).append(" mode)\n\n");
@@ -452,8 +642,14 @@ public final class ReportGenerator
             md.append("- ").append(note).append('\n');
         }
         md.append('\n');
+        final List<String[]> targets = targets(groups);
+        if (targets.size() > 1)
+        {
+            md.append("## Targets (reported, not asserted)\n\n");
+            markdownTable(targets, md);
+        }
         md.append("## Summary: arena ÷ baseline\n\n");
-        if (groups.stream().noneMatch(g -> isHeadline(g) && g.arena() != null))
+        if (groups.stream().noneMatch(g -> inSummary(g) && g.arena() != null))
         {
             md.append("arena has no measured figures in these results (see the skipped reasons below).\n\n");
         }
@@ -471,6 +667,15 @@ public final class ReportGenerator
             {
                 md.append("![").append(chart.title()).append("](").append(CHARTS).append('/')
                     .append(chart.fileName()).append(")\n\n");
+            }
+        }
+        if (!heapMaps.isEmpty())
+        {
+            md.append("## frag: arena heap maps\n\n").append(HEAP_MAP_NOTE).append("\n\n");
+            for (final Chart map : heapMaps)
+            {
+                md.append(map.title()).append(":\n\n![").append(map.title()).append("](").append(CHARTS).append('/')
+                    .append(map.fileName()).append(")\n\n");
             }
         }
         return md.toString();
@@ -503,6 +708,12 @@ public final class ReportGenerator
 
     static String html(final Results results, final List<Group> groups, final List<Chart> charts)
     {
+        return html(results, groups, charts, List.of());
+    }
+
+    static String html(final Results results, final List<Group> groups, final List<Chart> charts,
+        final List<Chart> heapMaps)
+    {
         final StringBuilder html = new StringBuilder();
         html.append("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">\n<title>arena-alloc benchmark report</title>\n")
             .append("<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;}")
@@ -524,6 +735,12 @@ public final class ReportGenerator
             html.append("<li>").append(escape(note).replaceAll("`([^`]*)`", "<code>$1</code>")).append("</li>\n");
         }
         html.append("</ul>\n");
+        final List<String[]> targets = targets(groups);
+        if (targets.size() > 1)
+        {
+            html.append("<h2>Targets (reported, not asserted)</h2>\n");
+            htmlTable(targets, html);
+        }
         html.append("<h2>Summary: arena ÷ baseline</h2>\n");
         htmlTable(summary(groups), html);
         if (!charts.isEmpty())
@@ -533,6 +750,16 @@ public final class ReportGenerator
             {
                 html.append("<img alt=\"").append(escape(chart.title())).append("\" src=\"data:image/png;base64,")
                     .append(Base64.getEncoder().encodeToString(chart.png())).append("\">\n");
+            }
+        }
+        if (!heapMaps.isEmpty())
+        {
+            html.append("<h2>frag: arena heap maps</h2>\n<p>").append(escape(HEAP_MAP_NOTE)).append("</p>\n");
+            for (final Chart map : heapMaps)
+            {
+                html.append("<p>").append(escape(map.title())).append(":</p>\n<img alt=\"").append(escape(map.title()))
+                    .append("\" src=\"data:image/png;base64,").append(Base64.getEncoder().encodeToString(map.png()))
+                    .append("\">\n");
             }
         }
         html.append("<h2>Tables</h2>\n");
@@ -589,7 +816,14 @@ public final class ReportGenerator
                     "footprint".equals(group.metric()))
                 {
                     valueChart(group, charts);
-                    advantageChart(group, charts);
+                    if (group.rawReferenced())
+                    {
+                        rawRatioChart(group, charts);
+                    }
+                    else if (!"compact".equals(workload))
+                    {
+                        advantageChart(group, charts); // compact: the target table gives arena ÷ memcpy
+                    }
                 }
             }
             if (metrics.containsKey("p50"))
@@ -683,12 +917,44 @@ public final class ReportGenerator
         {
             return;
         }
-        final String title = group.workload() + ": " + group.metric() + " (" + group.unit() + ", " +
-            direction(group.metric()) + ")";
+        final String title = "compact".equals(group.workload()) && "throughput".equals(group.metric()) ?
+            "compact: move throughput, arena compaction vs memcpy of the same bytes (GB/s, higher is better)" :
+            group.workload() + ": " + group.metric() + " (" + group.unit() + ", " + direction(group.metric()) + ")";
         final CategoryChart chart = barChart(title, group.metric() + " [" + group.unit() + "]");
         chart.getStyler().setLegendVisible(false);
         chart.addSeries("median", subjects, medians);
         charts.add(new Chart(title, fileName(group.workload(), group.metric()),
+            BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG)));
+    }
+
+    /** {@code subject ÷ raw} for each subject of a raw-referenced group (access). */
+    private static void rawRatioChart(final Group group, final List<Chart> charts) throws IOException
+    {
+        final ResultRow raw = group.raw();
+        if (raw == null)
+        {
+            return;
+        }
+        final List<String> subjects = new ArrayList<>();
+        final List<Double> ratios = new ArrayList<>();
+        for (final ResultRow row : group.rows())
+        {
+            final Double ratio = ratio(row, raw);
+            if (ratio != null)
+            {
+                subjects.add(row.subject());
+                ratios.add(ratio);
+            }
+        }
+        if (subjects.size() < 2)
+        {
+            return;
+        }
+        final String title = group.workload() + ": " + group.metric() + " ÷ raw (" + direction(group.metric()) + ")";
+        final CategoryChart chart = barChart(title, "× raw");
+        chart.getStyler().setLegendVisible(false);
+        chart.addSeries("ratio", subjects, ratios);
+        charts.add(new Chart(title, fileName(group.workload(), group.metric() + "-ratio-to-raw"),
             BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG)));
     }
 
@@ -739,7 +1005,9 @@ public final class ReportGenerator
         {
             return;
         }
-        final String title = workload + ": allocation latency percentiles (ns, log scale, lower is better)";
+        final String what = "compact".equals(workload) ? "compaction step latency percentiles at the default budget" :
+            "allocation latency percentiles";
+        final String title = workload + ": " + what + " (ns, log scale, lower is better)";
         final CategoryChart chart = barChart(title, "ns");
         chart.getStyler().setYAxisLogarithmic(true).setLegendPosition(Styler.LegendPosition.OutsideE);
         chart.getStyler().setLabelsVisible(false);

@@ -3,6 +3,7 @@ package io.arenaalloc.bench.subject;
 import io.netty.buffer.AdaptiveByteBufAllocator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.buffer.PooledByteBufAllocator;
 
 /**
@@ -92,6 +93,29 @@ final class NettySubject implements Subject
         final ByteBuf buffer = buffers[slot];
         buffers[slot] = null;
         buffer.release();
+    }
+
+    /** Netty's own figure: {@code ByteBufAllocatorMetric.usedDirectMemory()} (bytes of its direct chunks). */
+    @Override
+    public long footprintBytes()
+    {
+        return ((ByteBufAllocatorMetricProvider)allocator).metric().usedDirectMemory();
+    }
+
+    @Override
+    public String footprintSource()
+    {
+        return "ByteBufAllocatorMetric.usedDirectMemory()";
+    }
+
+    /** Pooled: trim this thread's cache (what Netty's event loops do when idle). Adaptive: nothing to call. */
+    @Override
+    public void idle(final long budgetNanos)
+    {
+        if (allocator instanceof PooledByteBufAllocator)
+        {
+            ((PooledByteBufAllocator)allocator).trimCurrentThreadCache();
+        }
     }
 
     @Override

@@ -42,6 +42,13 @@ final class RpmallocSubject extends AddressSlots
         }
     }
 
+    /** Idle: {@code rpmalloc_thread_collect()}, which applies the deferred frees pending for this thread's heap. */
+    @Override
+    public void idle(final long budgetNanos)
+    {
+        RPmalloc.rpmalloc_thread_collect();
+    }
+
     @Override
     protected long malloc(final long size)
     {

@@ -50,6 +50,32 @@ public interface Subject extends AutoCloseable
     {
     }
 
+    /**
+     * The native memory this allocator itself says it holds (its committed or resident bytes, for the
+     * {@code frag} workload), or -1 when it cannot tell; the workload then reads the process's resident
+     * set instead ({@link #footprintSource()} says which).
+     */
+    default long footprintBytes()
+    {
+        return -1;
+    }
+
+    /** @return where {@link #footprintBytes()} comes from, for the report's notes. */
+    default String footprintSource()
+    {
+        return "VmRSS delta";
+    }
+
+    /**
+     * Idle-time maintenance that this allocator offers an application between bursts of work (the
+     * {@code frag} workload's idle phase): compaction, cache trimming, purging. Default: nothing.
+     *
+     * @param budgetNanos wall-clock bound for the maintenance.
+     */
+    default void idle(final long budgetNanos)
+    {
+    }
+
     /** Free every live block, then release the allocator. Idempotent. */
     @Override
     void close();

@@ -29,6 +29,27 @@ public final class Subjects
     public static final List<String> ALL = List.of(
         ARENA, ARENA_STRIPED, NETTY_POOLED, NETTY_ADAPTIVE, MALLOC, ALLOCATE_DIRECT, JEMALLOC, RPMALLOC, FFM);
 
+    /** {@code access}: a read through a fixed address (the baseline). */
+    public static final String RAW = "raw";
+    /** {@code access}: {@code arena.resolve(handle)}, then the read. */
+    public static final String ARENA_RESOLVE = "arena-resolve";
+    /** {@code access}: {@code arena.pin(handle)}, the read, {@code arena.unpin(handle)}. */
+    public static final String ARENA_PIN = "arena-pin";
+    /** {@code compact}: the bytes the compactor moved, copied plainly. */
+    public static final String MEMCPY = "memcpy";
+
+    /** Subjects of the {@code access} workload, baseline first. */
+    public static final List<String> ACCESS = List.of(RAW, ARENA_RESOLVE, ARENA_PIN);
+
+    /** Every name {@code --subjects} accepts: the allocators, then the access and compact subjects. */
+    public static final List<String> KNOWN = List.of(
+        ARENA, ARENA_STRIPED, NETTY_POOLED, NETTY_ADAPTIVE, MALLOC, ALLOCATE_DIRECT, JEMALLOC, RPMALLOC, FFM,
+        RAW, ARENA_RESOLVE, ARENA_PIN, MEMCPY);
+
+    /** Skip reason of {@code allocate-direct} in {@code frag}. */
+    public static final String FRAG_ALLOCATE_DIRECT = "frag measures native footprint: allocate-direct's blocks " +
+        "come from the same malloc as the malloc row, and its resident set would also count its Java-heap buffer objects";
+
     /** Skip reason for this library's subjects in workloads that need a thread-safe facade. */
     public static final String THREADS_FACADE_MISSING = "arena-threads facade not implemented yet";
 
@@ -72,6 +93,15 @@ public final class Subjects
             default:
                 throw new IllegalArgumentException("unknown subject '" + name + "', known: " + ALL);
         }
+    }
+
+    /**
+     * Build a subject for the {@code frag} workload: {@code arena} with movable blocks
+     * ({@link ArenaHandleSubject}), any other subject as {@link #create}.
+     */
+    public static Subject createForFrag(final String name, final int slots)
+    {
+        return ARENA.equals(name) ? new ArenaHandleSubject(slots) : create(name, slots);
     }
 
     /**

@@ -11,15 +11,23 @@ import java.util.Map;
  * {@link #FULL}: 3 forks of 5 x 1 s warm-up + 5 x 1 s measurement everywhere (15 samples), for
  * published numbers. {@link #SMOKE}: no fork (runs inside the calling JVM), no warm-up, one
  * 100 ms iteration: proves that every benchmark runs, not how fast.
+ *
+ * <p>Single-shot workloads: {@code frag} is one invocation per fork (a fresh JVM per sample:
+ * quick 1 fork, full 3, smoke in-process) at {@link #fragLiveMiB()} MiB live with a
+ * {@link #fragIdleMillis()} ms idle phase; {@code compact} runs {@link #compactTiming()} sessions
+ * (each iteration one session of {@code measurementMillis}) on a {@link #compactLiveMiB()} MiB heap.
  */
 public enum Profile
 {
     /** The README's main command. */
-    QUICK("quick", 1, new Timing(2, 1000, 3, 1000), new Timing(2, 500, 3, 500)),
+    QUICK("quick", 1, new Timing(2, 1000, 3, 1000), new Timing(2, 500, 3, 500),
+        1, 256, 500, new Timing(1, 500, 3, 500), 64),
     /** Published numbers. */
-    FULL("full", 3, new Timing(5, 1000, 5, 1000), new Timing(5, 1000, 5, 1000)),
+    FULL("full", 3, new Timing(5, 1000, 5, 1000), new Timing(5, 1000, 5, 1000),
+        3, 256, 1000, new Timing(3, 1000, 5, 1000), 64),
     /** CI smoke test: one tiny in-process iteration. */
-    SMOKE("smoke", 0, new Timing(0, 0, 1, 100), new Timing(0, 0, 1, 100));
+    SMOKE("smoke", 0, new Timing(0, 0, 1, 100), new Timing(0, 0, 1, 100),
+        0, 16, 20, new Timing(0, 0, 1, 100), 8);
 
     /**
      * Iterations and iteration lengths.
@@ -49,13 +57,25 @@ public enum Profile
     private final int forks;
     private final Timing singleThread;
     private final Timing multiThread;
+    private final int fragForks;
+    private final int fragLiveMiB;
+    private final int fragIdleMillis;
+    private final Timing compactTiming;
+    private final int compactLiveMiB;
 
-    Profile(final String label, final int forks, final Timing singleThread, final Timing multiThread)
+    Profile(final String label, final int forks, final Timing singleThread, final Timing multiThread,
+        final int fragForks, final int fragLiveMiB, final int fragIdleMillis, final Timing compactTiming,
+        final int compactLiveMiB)
     {
         this.label = label;
         this.forks = forks;
         this.singleThread = singleThread;
         this.multiThread = multiThread;
+        this.fragForks = fragForks;
+        this.fragLiveMiB = fragLiveMiB;
+        this.fragIdleMillis = fragIdleMillis;
+        this.compactTiming = compactTiming;
+        this.compactLiveMiB = compactLiveMiB;
     }
 
     /** @return the mode name written to results.json. */
@@ -76,6 +96,50 @@ public enum Profile
         return multiThreaded ? multiThread : singleThread;
     }
 
+    /** @return JMH forks of one workload kind; 0 runs in the calling JVM. */
+    public int forks(final WorkloadKind kind)
+    {
+        return kind == WorkloadKind.FRAG ? fragForks : forks;
+    }
+
+    /** @return iterations of one workload kind ({@code frag}: 1 single shot; {@code compact}: its sessions). */
+    public Timing timing(final WorkloadKind kind)
+    {
+        switch (kind)
+        {
+            case FRAG:
+                return new Timing(0, 0, 1, 0);
+            case COMPACT:
+                return compactTiming;
+            default:
+                return timing(kind.multiThreaded());
+        }
+    }
+
+    /** @return live MiB of {@code frag}'s fill and refill. */
+    public int fragLiveMiB()
+    {
+        return fragLiveMiB;
+    }
+
+    /** @return length of {@code frag}'s idle phase, ms. */
+    public int fragIdleMillis()
+    {
+        return fragIdleMillis;
+    }
+
+    /** @return {@code compact}'s warm-up and measured sessions (one session per iteration). */
+    public Timing compactTiming()
+    {
+        return compactTiming;
+    }
+
+    /** @return live MiB of {@code compact}'s movable heap. */
+    public int compactLiveMiB()
+    {
+        return compactLiveMiB;
+    }
+
     /** @return settings for results.json. */
     public Map<String, Object> describe()
     {
@@ -83,6 +147,10 @@ public enum Profile
         settings.put("forks", forks);
         settings.put("single-thread", singleThread.toString());
         settings.put("multi-thread", multiThread.toString());
+        settings.put("frag", fragForks + " fork(s) x 1 single shot, " + fragLiveMiB + " MiB live, " + fragIdleMillis +
+            " ms idle");
+        settings.put("compact", compactTiming.warmupIterations() + "+" + compactTiming.measurementIterations() +
+            " sessions of " + compactTiming.measurementMillis() + " ms, " + compactLiveMiB + " MiB live");
         return settings;
     }
 }

@@ -18,6 +18,8 @@ import io.arenaalloc.bench.report.ResultRow;
 import io.arenaalloc.bench.report.Results;
 import io.arenaalloc.bench.subject.Subjects;
 import io.arenaalloc.bench.suite.WorkloadKind.Metric;
+import io.arenaalloc.bench.suite.WorkloadKind.RowKey;
+import io.arenaalloc.bench.workload.FragBenchmark;
 import io.arenaalloc.bench.workload.HandoffBenchmark;
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.BenchmarkResult;
@@ -37,8 +39,14 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * <p>Every (workload run, subject) is one {@link Runner#run()} with its own fork(s), so subjects never
  * share a JVM, JIT profile or native heap. Every fork gets exactly {@link #FORK_JVM_ARGS} followed by
  * {@link #ADD_EXPORTS} (set explicitly, so nothing is inherited from the launching JVM, in particular
- * no {@code -ea}), the same for every subject. JMH's {@link GCProfiler} runs for the throughput and
- * time workloads; its {@code gc.alloc.rate.norm} becomes the {@code alloc} metric.
+ * no {@code -ea}), the same for every subject. JMH's {@link GCProfiler} runs for the workloads with
+ * an {@code alloc} metric (churn, access, handoff, larson); its {@code gc.alloc.rate.norm} becomes it.
+ *
+ * <p>The single-shot kinds report their figures as JMH secondary results ({@code @AuxCounters}):
+ * {@code frag} one {@code footprint} per fork ({@link Profile#forks(WorkloadKind)} forks, sizes from
+ * the profile, arena's heap maps into {@code OUT/charts/}); {@code compact} step percentiles and
+ * move throughputs per session, {@code memcpy}'s row coming from arena's run. {@code access} runs
+ * one benchmark method per subject. Which subjects a run has is {@link WorkloadKind#subjects(List)}.
  *
  * <p>Each figure is summarised as the median, min and max over the measurement iterations of all
  * forks ({@code samples} = iterations x forks). A subject that cannot run (see
@@ -110,7 +118,11 @@ public final class SuiteRunner
      */
     public Results run() throws IOException
     {
-        final int total = runs.size() * subjects.size();
+        int total = 0;
+        for (final WorkloadRun run : runs)
+        {
+            total += run.kind().subjects(subjects).size();
+        }
         final long suiteStart = System.nanoTime();
         loadAtStart = loadAverage();
         final int cores = Runtime.getRuntime().availableProcessors();
@@ -122,12 +134,12 @@ public final class SuiteRunner
         int index = 0;
         for (final WorkloadRun run : runs)
         {
-            for (final String subject : subjects)
+            for (final String subject : run.kind().subjects(subjects))
             {
                 index++;
                 final String label = String.format(Locale.ROOT, "[%2d/%d] %-18s %-16s",
                     index, total, String.join("=", run.names()), subject);
-                final String reason = skipReason(subject, run.kind().multiThreaded());
+                final String reason = skipReason(run.kind(), subject);
                 if (reason != null)
                 {
                     out.println(label + "skipped: " + reason);
@@ -181,18 +193,25 @@ public final class SuiteRunner
         return new Results(profile.label(), machine, settings, List.copyOf(rows));
     }
 
-    private String skipReason(final String subject, final boolean multiThreaded)
+    private String skipReason(final WorkloadKind kind, final String subject)
     {
+        final boolean multiThreaded = kind.multiThreaded();
         if (Subjects.ARENA_STRIPED.equals(subject) || Subjects.FFM.equals(subject) ||
             (Subjects.ARENA.equals(subject) && multiThreaded))
         {
             return Subjects.skipReason(subject, multiThreaded);
         }
-        if (!probeCache.containsKey(subject))
+        if (kind == WorkloadKind.FRAG && Subjects.ALLOCATE_DIRECT.equals(subject))
         {
-            probeCache.put(subject, Subjects.probe(subject));
+            return Subjects.FRAG_ALLOCATE_DIRECT;
         }
-        return probeCache.get(subject);
+        // access and compact measure the arena itself
+        final String probed = kind == WorkloadKind.ACCESS || kind == WorkloadKind.COMPACT ? Subjects.ARENA : subject;
+        if (!probeCache.containsKey(probed))
+        {
+            probeCache.put(probed, Subjects.probe(probed));
+        }
+        return probeCache.get(probed);
     }
 
     private static double loadAverage()
@@ -209,13 +228,19 @@ public final class SuiteRunner
     {
         final StringBuilder line = new StringBuilder();
         final String first = measured.get(0).workload();
+        final String subject = measured.get(0).subject();
         for (final ResultRow row : measured)
         {
             if (!row.workload().equals(first))
             {
                 continue;
             }
-            line.append(line.length() == 0 ? "" : "  ").append(row.metric()).append(' ');
+            line.append(line.length() == 0 ? "" : "  ");
+            if (!row.subject().equals(subject))
+            {
+                line.append(row.subject()).append(' ');
+            }
+            line.append(row.metric()).append(' ');
             if (row.isSkipped())
             {
                 line.append("skipped");
@@ -233,9 +258,9 @@ public final class SuiteRunner
         final List<ResultRow> result = new ArrayList<>();
         for (final String name : run.names())
         {
-            for (final Metric metric : run.kind().metrics())
+            for (final RowKey key : run.kind().rowKeys(subject))
             {
-                result.add(ResultRow.skipped(name, subject, metric.label(), metric.unit(), reason));
+                result.add(ResultRow.skipped(name, key.subject(), key.metric().label(), key.metric().unit(), reason));
             }
         }
         return result;
@@ -245,11 +270,11 @@ public final class SuiteRunner
     {
         final Path log = logFile(run, subject);
         Files.createDirectories(log.getParent());
-        final Profile.Timing timing = profile.timing(run.kind().multiThreaded());
+        final WorkloadKind kind = run.kind();
+        final Profile.Timing timing = profile.timing(kind);
         final ChainedOptionsBuilder options = new OptionsBuilder()
-            .include(run.kind().includePattern())
-            .param("subject", subject)
-            .forks(profile.forks())
+            .include(kind.includePattern(subject))
+            .forks(profile.forks(kind))
             .warmupIterations(timing.warmupIterations())
             .warmupTime(TimeValue.milliseconds(Math.max(1, timing.warmupMillis())))
             .measurementIterations(timing.measurementIterations())
@@ -261,11 +286,34 @@ public final class SuiteRunner
             .shouldFailOnError(true)
             .output(log.toString())
             .verbosity(VerboseMode.NORMAL);
-        if (run.kind() == WorkloadKind.CHURN)
+        if (kind.hasSubjectParam())
+        {
+            options.param("subject", subject);
+        }
+        if (kind == WorkloadKind.CHURN)
         {
             options.param("workload", run.name());
         }
-        if (run.kind().metrics().contains(Metric.ALLOC))
+        if (kind == WorkloadKind.FRAG)
+        {
+            options.param("liveMiB", Integer.toString(profile.fragLiveMiB()));
+            options.param("idleMillis", Integer.toString(profile.fragIdleMillis()));
+            String heapMaps = FragBenchmark.NO_HEAP_MAPS;
+            if (Subjects.ARENA.equals(subject))
+            {
+                final Path charts = outDir.resolve(ReportGenerator.CHARTS).toAbsolutePath();
+                Files.deleteIfExists(charts.resolve(FragBenchmark.HEAP_MAP_BEFORE));
+                Files.deleteIfExists(charts.resolve(FragBenchmark.HEAP_MAP_AFTER));
+                heapMaps = charts.toString();
+            }
+            options.param("heapMapDir", heapMaps);
+        }
+        if (kind == WorkloadKind.COMPACT)
+        {
+            options.param("liveMiB", Integer.toString(profile.compactLiveMiB()));
+            options.param("sessionMillis", Integer.toString(Math.max(1, timing.measurementMillis())));
+        }
+        if (kind.metrics().contains(Metric.ALLOC))
         {
             options.addProfiler(GCProfiler.class);
         }
@@ -288,34 +336,35 @@ public final class SuiteRunner
      */
     public static List<ResultRow> rows(final WorkloadRun run, final String subject, final RunResult result)
     {
-        final Map<Metric, List<Double>> samples = new LinkedHashMap<>();
-        for (final Metric metric : run.kind().metrics())
+        final Map<RowKey, List<Double>> samples = new LinkedHashMap<>();
+        for (final RowKey key : run.kind().rowKeys(subject))
         {
-            samples.put(metric, new ArrayList<>());
+            samples.put(key, new ArrayList<>());
         }
         for (final BenchmarkResult fork : result.getBenchmarkResults())
         {
             for (final IterationResult iteration : fork.getIterationResults())
             {
-                collect(run.kind(), iteration, samples);
+                collect(run.kind(), subject, iteration, samples);
             }
         }
         final List<ResultRow> rows = new ArrayList<>();
         for (final String name : run.names())
         {
-            for (final Map.Entry<Metric, List<Double>> entry : samples.entrySet())
+            for (final Map.Entry<RowKey, List<Double>> entry : samples.entrySet())
             {
-                final Metric metric = entry.getKey();
+                final RowKey key = entry.getKey();
+                final Metric metric = key.metric();
                 final List<Double> values = entry.getValue();
                 if (values.isEmpty())
                 {
-                    rows.add(ResultRow.skipped(name, subject, metric.label(), metric.unit(),
+                    rows.add(ResultRow.skipped(name, key.subject(), metric.label(), metric.unit(),
                         "JMH reported no " + metric.label() + " figure"));
                 }
                 else
                 {
                     values.sort(null);
-                    rows.add(ResultRow.measured(name, subject, metric.label(), metric.unit(),
+                    rows.add(ResultRow.measured(name, key.subject(), metric.label(), metric.unit(),
                         median(values), values.get(0), values.get(values.size() - 1), values.size()));
                 }
             }
@@ -324,23 +373,37 @@ public final class SuiteRunner
     }
 
     @SuppressWarnings("rawtypes") // JMH's IterationResult.getSecondaryResults() is a raw Map<String, Result>
-    private static void collect(final WorkloadKind kind, final IterationResult iteration, final Map<Metric, List<Double>> samples)
+    private static void collect(
+        final WorkloadKind kind, final String subject, final IterationResult iteration,
+        final Map<RowKey, List<Double>> samples)
     {
         final Result<?> primary = iteration.getPrimaryResult();
         final Map<String, Result> secondary = iteration.getSecondaryResults();
         switch (kind)
         {
             case CHURN:
+            case ACCESS:
                 requireUnit(primary, "ns/op");
-                samples.get(Metric.TIME).add(primary.getScore());
-                addAlloc(secondary, 1.0, samples);
+                samples.get(new RowKey(subject, Metric.TIME)).add(primary.getScore());
+                addAlloc(secondary, 1.0, samples.get(new RowKey(subject, Metric.ALLOC)));
                 break;
             case LATENCY:
                 requireUnit(primary, "ns/op");
-                samples.get(Metric.P50).add(primary.getStatistics().getPercentile(50));
-                samples.get(Metric.P99).add(primary.getStatistics().getPercentile(99));
-                samples.get(Metric.P999).add(primary.getStatistics().getPercentile(99.9));
-                samples.get(Metric.MAX).add(primary.getStatistics().getMax());
+                samples.get(new RowKey(subject, Metric.P50)).add(primary.getStatistics().getPercentile(50));
+                samples.get(new RowKey(subject, Metric.P99)).add(primary.getStatistics().getPercentile(99));
+                samples.get(new RowKey(subject, Metric.P999)).add(primary.getStatistics().getPercentile(99.9));
+                samples.get(new RowKey(subject, Metric.MAX)).add(primary.getStatistics().getMax());
+                break;
+            case FRAG:
+                samples.get(new RowKey(subject, Metric.FOOTPRINT)).add(secondary(secondary, "footprint"));
+                break;
+            case COMPACT:
+                samples.get(new RowKey(subject, Metric.P50)).add(secondary(secondary, "stepP50"));
+                samples.get(new RowKey(subject, Metric.P99)).add(secondary(secondary, "stepP99"));
+                samples.get(new RowKey(subject, Metric.P999)).add(secondary(secondary, "stepP999"));
+                samples.get(new RowKey(subject, Metric.MAX)).add(secondary(secondary, "stepMax"));
+                samples.get(new RowKey(subject, Metric.MOVE_THROUGHPUT)).add(secondary(secondary, "moveGBs"));
+                samples.get(new RowKey(Subjects.MEMCPY, Metric.MOVE_THROUGHPUT)).add(secondary(secondary, "memcpyGBs"));
                 break;
             case HANDOFF:
             {
@@ -352,18 +415,18 @@ public final class SuiteRunner
                         "' result; secondary results: " + secondary.keySet());
                 }
                 requireUnit(produced, "ops/us");
-                samples.get(Metric.THROUGHPUT).add(produced.getScore());
+                samples.get(new RowKey(subject, Metric.THROUGHPUT)).add(produced.getScore());
                 // the GC profiler normalises by all operations (produce + consume); report per block
                 if (produced.getScore() > 0)
                 {
-                    addAlloc(secondary, primary.getScore() / produced.getScore(), samples);
+                    addAlloc(secondary, primary.getScore() / produced.getScore(), samples.get(new RowKey(subject, Metric.ALLOC)));
                 }
                 break;
             }
             case LARSON:
                 requireUnit(primary, "ops/us");
-                samples.get(Metric.THROUGHPUT).add(primary.getScore());
-                addAlloc(secondary, 1.0, samples);
+                samples.get(new RowKey(subject, Metric.THROUGHPUT)).add(primary.getScore());
+                addAlloc(secondary, 1.0, samples.get(new RowKey(subject, Metric.ALLOC)));
                 break;
             default:
                 throw new IllegalStateException("unknown kind " + kind);
@@ -371,7 +434,18 @@ public final class SuiteRunner
     }
 
     @SuppressWarnings("rawtypes")
-    private static void addAlloc(final Map<String, Result> secondary, final double scale, final Map<Metric, List<Double>> samples)
+    private static double secondary(final Map<String, Result> secondary, final String label)
+    {
+        final Result<?> result = secondary.get(label);
+        if (result == null)
+        {
+            throw new IllegalStateException("JMH gave no '" + label + "' result; secondary results: " + secondary.keySet());
+        }
+        return result.getScore();
+    }
+
+    @SuppressWarnings("rawtypes")
+    private static void addAlloc(final Map<String, Result> secondary, final double scale, final List<Double> samples)
     {
         for (final Map.Entry<String, Result> entry : secondary.entrySet())
         {
@@ -380,7 +454,7 @@ public final class SuiteRunner
                 final double value = entry.getValue().getScore();
                 if (!Double.isNaN(value))
                 {
-                    samples.get(Metric.ALLOC).add(value * scale);
+                    samples.add(value * scale);
                 }
                 return;
             }

@@ -20,7 +20,8 @@ import java.util.Set;
 public record WorkloadRun(List<String> names, WorkloadKind kind, int threads)
 {
     /** Contract names of the single-thread workloads. */
-    public static final List<String> SINGLE_THREAD = List.of("churn-small", "churn-mixed", "latency");
+    public static final List<String> SINGLE_THREAD = List.of(
+        "churn-small", "churn-mixed", "latency", "frag", "access", "compact");
 
     /** Base names of the multi-thread workload families. */
     public static final List<String> MULTI_THREAD = List.of("handoff", "larson");
@@ -43,6 +44,9 @@ public record WorkloadRun(List<String> names, WorkloadKind kind, int threads)
         runs.add(new WorkloadRun(List.of("churn-small"), WorkloadKind.CHURN, 1));
         runs.add(new WorkloadRun(List.of("churn-mixed"), WorkloadKind.CHURN, 1));
         runs.add(new WorkloadRun(List.of("latency"), WorkloadKind.LATENCY, 1));
+        runs.add(new WorkloadRun(List.of("frag"), WorkloadKind.FRAG, 1));
+        runs.add(new WorkloadRun(List.of("access"), WorkloadKind.ACCESS, 1));
+        runs.add(new WorkloadRun(List.of("compact"), WorkloadKind.COMPACT, 1));
         // handoff: T pairs = 2T threads; plain handoff is one pair = handoff@1
         runs.add(new WorkloadRun(List.of("handoff", "handoff@1"), WorkloadKind.HANDOFF, 2));
         for (int t = 2; t <= cores; t++)

@@ -64,6 +64,30 @@ class HarnessGarbageTest
     }
 
     @Test
+    void access()
+    {
+        // the arena's resolve, pin and unpin promise zero garbage too, so this covers the whole op
+        final AccessBenchmark bench = new AccessBenchmark();
+        bench.setUp();
+        try
+        {
+            assertNoGarbage("access", () ->
+            {
+                long sink = 0;
+                for (int i = 0; i < OPS; i++)
+                {
+                    sink += bench.raw() + bench.arenaResolve() + bench.arenaPin();
+                }
+                assertTrue(sink != 0);
+            });
+        }
+        finally
+        {
+            bench.tearDown();
+        }
+    }
+
+    @Test
     void latency()
     {
         final LatencyBenchmark bench = new LatencyBenchmark();
