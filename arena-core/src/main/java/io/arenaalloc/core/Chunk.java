@@ -160,6 +160,26 @@ final class Chunk
         return (used[g >>> 6] & (1L << g)) != 0;
     }
 
+    /** @return the highest used granule below {@code g}, or -1. Cost: (distance / 64) + 1 words. */
+    int previousUsed(final int g)
+    {
+        if (g == 0)
+        {
+            return -1;
+        }
+        int w = (g - 1) >>> 6;
+        long bits = used[w] & (-1L >>> (63 - ((g - 1) & 63)));
+        while (bits == 0)
+        {
+            if (--w < 0)
+            {
+                return -1;
+            }
+            bits = used[w];
+        }
+        return (w << 6) + 63 - Long.numberOfLeadingZeros(bits);
+    }
+
     /** Sets bits [from, from + count). Cost: count / 64 word writes + 2. */
     void markUsed(final int from, final int count)
     {

@@ -231,7 +231,9 @@ final class Heap
                 {
                     return;
                 }
-                g = 0; // coalescing rewrote the tags around the slab: walk again from the start
+                // coalescing rewrote the tags around the slab: go on from the head of the merged free run
+                final int head = chunk.previousUsed(g) + 1;
+                g = head + Chunk.tagValue(chunk.tag[head]);
             }
             else
             {

@@ -112,6 +112,8 @@ public final class ArenaAllocator implements AutoCloseable
     private static final int MODE_BORROWED = 2;
 
     private static final long MIN_LIMIT_BACKOFF_NANOS = 1_000;
+    /** Copy speed assumed when sizing an idle compaction step's byte budget from its time (2 GB/s). */
+    static final long IDLE_COPY_BYTES_PER_NANO = 2;
     private static final long MAX_LIMIT_BACKOFF_NANOS = 1_000_000;
 
     private final AllocatorConfig config;
@@ -736,22 +738,33 @@ public final class ArenaAllocator implements AutoCloseable
         return work;
     }
 
-    /** Whoever holds {@code arena}: compaction steps while worth it, until {@code deadline}. @return steps. */
+    /**
+     * Whoever holds {@code arena}: compaction steps until {@code deadline} or nothing is left to gain. Each
+     * step has the arena's time budget ({@code compactStepNanos}) and a byte budget of at least
+     * {@code compactStepBytes}, raised to what the remaining time can copy at a conservative
+     * {@value #IDLE_COPY_BYTES_PER_NANO} bytes/ns, so blocks larger than the default step budget still move
+     * when the idle time allows it (core skips a block larger than the step's byte budget).
+     * @return steps that moved something.
+     */
     int compactWithin(final OffHeapArena arena, final long deadline)
     {
         int steps = 0;
-        int idleSteps = 0;
-        while (arena.compactionWorthIt())
+        int fruitless = 0;
+        while (true)
         {
             final long remaining = deadline - System.nanoTime();
             if (remaining <= 0)
             {
                 break;
             }
-            final long moved = arena.compact(Math.min(remaining, arenaTemplate.compactStepNanos()),
-                arenaTemplate.compactStepBytes());
-            steps++;
-            if (moved == 0 && ++idleSteps >= 2)
+            final long bytes = Math.max(arenaTemplate.compactStepBytes(), remaining * IDLE_COPY_BYTES_PER_NANO);
+            final long moved = arena.compact(Math.min(remaining, arenaTemplate.compactStepNanos()), bytes);
+            if (moved > 0)
+            {
+                steps++;
+                fruitless = 0;
+            }
+            else if (!arena.compactionWorthIt() || ++fruitless >= 2)
             {
                 break;
             }

@@ -95,6 +95,23 @@ class MaintenanceTest
     }
 
     @Test
+    void shouldMoveBlocksLargerThanTheDefaultStepBudgetWhenTheIdleTimeAllows()
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long big = 40_000; // above the default 16 KiB step byte budget, below chunkSize / 2
+            final long[] handles = fragment(alloc, 60, big);
+            final OffHeapArena arena = alloc.arenaOf(firstLive(handles));
+            for (int i = 0; i < 200 && arena.counters().getOpaque(ArenaCounters.BYTES_MOVED) == 0; i++)
+            {
+                alloc.maintain(1_000_000);
+            }
+            assertTrue(arena.counters().getOpaque(ArenaCounters.BYTES_MOVED) >= big, "a 40 KB block moved in idle time");
+            checkAndFree(alloc, handles, big);
+        }
+    }
+
+    @Test
     void shouldKeepMaintainWithinItsBudget()
     {
         try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))

@@ -537,7 +537,7 @@ public final class ReportGenerator
             "stream for all): raw = through the address resolved once at set-up, arena-resolve = resolve(handle) " +
             "then read, arena-pin = pin, read, unpin (uncontended); ratios are to raw.",
         "compact", "arena's movable heap (log-uniform 64 B-64 KiB blocks, live size in settings) in cycles: free a " +
-            "random half, call compact() (default budget: 2 us, 256 KiB per step) while compactionWorthIt(), timing " +
+            "random half, call compact() (default budget: 2 us, 16 KiB per step; larger blocks wait for larger budgets) while compactionWorthIt(), timing " +
             "each call alone (HdrHistogram, percentiles per session), then copy the same bytes with " +
             "UnsafeApi.copyMemory in block-sized pieces (memcpy row), then refill; throughput in GB/s = 10^9 " +
             "bytes/s: arena = bytes-moved counter delta ÷ summed step time.");

@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.TearDown;
  * moves bytes, beside a plain copy of the same bytes.
  *
  * <p>{@code @Setup} fills an arena's movable heap (default configuration, so the default step
- * budget: {@code compactStepNanos} 2 us, {@code compactStepBytes} 256 KiB) with {@link #liveMiB}
+ * budget: {@code compactStepNanos} 2 us, {@code compactStepBytes} 16 KiB) with {@link #liveMiB}
  * MiB of handles, log-uniform 64 B - 64 KiB, every byte written. One single-shot invocation (one
  * JMH iteration) runs <em>cycles</em> for {@link #sessionMillis} ms (the last cycle is finished):
  * <ol>
