@@ -45,8 +45,8 @@ import java.util.concurrent.atomic.LongAdder;
  *   <li><b>remote free</b>: a release on a thread that does not own the block's arena; it goes through the
  *   owner's inbox (see {@code io.arenaalloc.threads.RemoteFreeInbox}) and is applied at the owner's next
  *   drain (every {@code drainInterval} calls, or its next {@link #maintain}).</li>
- *   <li><b>warm block</b>: one minimal (16-byte) block that each Netty event-loop thread ({@link FastThreadLocalThread})
- *   allocates on its first direct buffer and holds until the thread ends (a {@link FastThreadLocal} frees it
+ *   <li><b>warm block</b>: one minimal (16-byte) block that each Netty event-loop thread
+ *   ({@link FastThreadLocalThread}) allocates on its first direct buffer and holds until the thread ends (a {@link FastThreadLocal} frees it
  *   on removal). It keeps the loop's first chunk from ever having zero live blocks, so the arena does not
  *   give back and rebuild that chunk's current slabs after every burst of requests (a request cycle often
  *   frees everything it allocated). Cost: that chunk stays committed while the loop lives. Off with
@@ -113,8 +113,6 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
      * above half a chunk (512 KiB) get a chunk of their own.
      */
     public static final long DEFAULT_CHUNK_SIZE = 1L << 20;
-
-    private static final long NO_BUDGET = -1;
 
     private final ArenaAllocator arenas;
     private final DirectChunkSource chunks;
