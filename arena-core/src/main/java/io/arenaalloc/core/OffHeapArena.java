@@ -763,10 +763,16 @@ public final class OffHeapArena implements AutoCloseable
         return moved;
     }
 
-    /** @return true when a compaction step could reduce the footprint now. */
+    /** @return true when a compaction step at the default budget could reduce the footprint now. */
     public boolean compactionWorthIt()
     {
         return !closed && compactor.worthIt(config.compactStepBytes());
+    }
+
+    /** @return true when a compaction step with a byte budget of {@code maxBytes} could reduce the footprint now. */
+    public boolean compactionWorthIt(final long maxBytes)
+    {
+        return !closed && compactor.worthIt(maxBytes);
     }
 
     /**

@@ -300,13 +300,14 @@ class CountersModelTest
 
     private static void compact(final OffHeapArena arena, final SplittableRandom rnd, final Model m)
     {
-        final boolean worth = arena.compactionWorthIt();
+        final long maxBytes = rnd.nextInt(4) == 0 ? Long.MAX_VALUE : 64 << 10;
+        final boolean worth = arena.compactionWorthIt(maxBytes);
         final Map<Long, Long> before = new HashMap<>();
         for (final long h : m.handleUsable.keySet())
         {
             before.put(h, arena.resolve(h));
         }
-        final long moved = arena.compact(10_000_000, rnd.nextInt(4) == 0 ? Long.MAX_VALUE : 64 << 10);
+        final long moved = arena.compact(10_000_000, maxBytes);
         m.compactSteps += worth ? 1 : 0;
         m.bytesMoved += moved;
         for (final Map.Entry<Long, Long> e : before.entrySet())
