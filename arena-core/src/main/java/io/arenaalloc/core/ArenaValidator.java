@@ -149,6 +149,8 @@ final class ArenaValidator
         }
         checkSlabLists(arena.fixedHeap());
         checkSlabLists(arena.movableHeap());
+        checkHeldIdle(arena.fixedHeap());
+        checkHeldIdle(arena.movableHeap());
     }
 
     private void checkIndex(final Heap heap, final IntHashSet linked)
@@ -410,6 +412,28 @@ final class ArenaValidator
         if (arena.guardBytes() > 0)
         {
             arena.checkGuard(address, usable);
+        }
+    }
+
+    private void checkHeldIdle(final Heap heap)
+    {
+        int held = 0;
+        for (int id = 0; id < arena.chunkIdLimit(); id++)
+        {
+            final Chunk c = arena.chunkMap().byId(id);
+            if (c != null && c.heap == heap && c.heldIdle)
+            {
+                if (c.liveBytes != 0 || c.usedGranules == 0)
+                {
+                    throw fail(c + " is held idle with liveBytes=" + c.liveBytes + ", expected a chunk with no live block " +
+                        "that still holds empty slabs");
+                }
+                held++;
+            }
+        }
+        if (held != heap.heldIdleChunks)
+        {
+            throw fail("heap counts heldIdleChunks=" + heap.heldIdleChunks + ", chunks flagged: " + held);
         }
     }
 }

@@ -71,6 +71,11 @@ final class Chunk
     int usedGranules;
     /** Bytes of live blocks (usable sizes), for compaction's choice of victims. */
     long liveBytes;
+    /**
+     * Set while the chunk has no live block but keeps its (empty) current slabs, standing in for a spare
+     * chunk: see {@link Heap} "Small free".
+     */
+    boolean heldIdle;
     /** Set while the compactor evacuates this chunk: its free runs are out of the index. */
     boolean evacuating;
     /** For huge chunks: the address of the block (the base, or above it when over-aligned). */
@@ -106,6 +111,10 @@ final class Chunk
     /** Adjusts the live bytes of this chunk and of its heap. */
     void addLive(final long delta)
     {
+        if (heldIdle)
+        {
+            heap.revive(this);
+        }
         liveBytes += delta;
         final Heap h = heap;
         if (h != null && h.movable)
@@ -130,6 +139,7 @@ final class Chunk
         }
         liveBytes = 0;
         evacuating = false;
+        heldIdle = false;
         hugeBlockAddress = 0;
         hugeHandleIndex = -1;
         return this;
@@ -245,6 +255,7 @@ final class Chunk
         usedGranules = 0;
         liveBytes = 0;
         evacuating = false;
+        heldIdle = false;
     }
 
     static int tagKind(final int tag)

@@ -16,8 +16,10 @@ package io.arenaalloc.core;
  * <h2>Small free</h2>
  * Clear the block (double free detected by its bit). A full slab that gains a free block joins the
  * partial list; a non-current slab that becomes empty gives its run back (step "medium free"). When a
- * chunk is left with no live block at all, its empty current slabs give their runs back too, so that the
- * chunk becomes a spare or returns to the source (one pass over its runs, only at that moment).
+ * chunk is left with no live block at all: while fewer than {@code spareChunks} chunks are empty or held
+ * idle, it is <b>held idle</b> (keeps its empty current slabs and stands in for a spare, so a burst that
+ * ends and starts again does not tear slabs down and rebuild them); otherwise its empty current slabs give
+ * their runs back too, so that the chunk returns to the source (one pass over its runs, only then).
  *
  * <h2>Medium allocate (4096 &lt; size &lt;= chunkSize / 2), n = ceil(size / 256) granules</h2>
  * <ol>
@@ -48,6 +50,8 @@ final class Heap
     /** Released Slab objects of this heap, reused (a movable slab carries a handle array, a fixed one not). */
     private Slab[] slabPool = new Slab[16];
     private int slabPoolSize;
+    /** Chunks with no live block that keep their empty current slabs, standing in for spares. */
+    int heldIdleChunks;
     /** Empty regular chunks kept as spares (in the index, whole). */
     int emptyChunks;
     /** Regular chunks held by this heap. */
@@ -152,10 +156,27 @@ final class Heap
     private void releaseIfNothingLive(final Chunk chunk)
     {
         if (chunk.liveBytes == 0 && chunk.usedGranules != 0 && !chunk.evacuating && chunk.heap == this &&
-            chunk.kind == Chunk.KIND_REGULAR)
+            chunk.kind == Chunk.KIND_REGULAR && !chunk.heldIdle)
         {
-            releaseEmptySlabs(chunk);
+            if (emptyChunks + heldIdleChunks < arena.spareChunks())
+            {
+                // it would only become a spare: keep its empty slabs (no slab churn when a burst ends and
+                // the next one starts) and let it count as the spare
+                chunk.heldIdle = true;
+                heldIdleChunks++;
+            }
+            else
+            {
+                releaseEmptySlabs(chunk);
+            }
         }
+    }
+
+    /** A held-idle chunk got a live block again. */
+    void revive(final Chunk chunk)
+    {
+        chunk.heldIdle = false;
+        heldIdleChunks--;
     }
 
     void addPartial(final Slab s)
@@ -219,6 +240,10 @@ final class Heap
      */
     void releaseEmptySlabs(final Chunk chunk)
     {
+        if (chunk.heldIdle)
+        {
+            revive(chunk); // it stops standing in for a spare
+        }
         int g = 0;
         while (g < chunk.granules)
         {
@@ -400,6 +425,7 @@ final class Heap
         java.util.Arrays.fill(partial, null);
         runs.clear();
         emptyChunks = 0;
+        heldIdleChunks = 0;
         chunkCount = 0;
         liveBytes = 0;
         noGrow = false;

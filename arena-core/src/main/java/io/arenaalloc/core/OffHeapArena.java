@@ -844,7 +844,12 @@ public final class OffHeapArena implements AutoCloseable
         }
         final int index = slab.allocateIndex();
         final int cs = slab.classSize;
-        slab.chunk.liveBytes += cs; // fixed heap (the only caller): no heap total to keep
+        final Chunk chunk = slab.chunk;
+        if (chunk.heldIdle)
+        {
+            fixed.revive(chunk);
+        }
+        chunk.liveBytes += cs; // fixed heap (the only caller): no heap total to keep
         addLive(cs);
         return slab.addressOf(index);
     }

@@ -284,4 +284,19 @@ class FixedBlocksTest
         }
         assertEquals(0, source.reservedBytes());
     }
+
+    @Test
+    void shouldKeepTheSlabsOfTheLastChunkWhenABurstEnds()
+    {
+        try (OffHeapArena arena = OffHeapArena.create(ArenaConfig.builder().chunkSize(1 << 20).spareChunks(1).build()))
+        {
+            final long a = arena.allocate(64);
+            arena.free(a);
+            final long[] slabBlocks = {0};
+            arena.walk((address, size, inUse, movable) -> slabBlocks[0] += size == 64 ? 1 : 0);
+            assertThat(slabBlocks[0]).as("the empty slab stays while its chunk stands in for the spare").isGreaterThan(0);
+            assertEquals(a, arena.allocate(64), "the next burst reuses the same slab");
+            arena.validate();
+        }
+    }
 }
