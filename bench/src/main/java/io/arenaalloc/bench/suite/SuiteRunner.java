@@ -276,7 +276,7 @@ public final class SuiteRunner
         final Path log = logFile(run, subject);
         Files.createDirectories(log.getParent());
         final WorkloadKind kind = run.kind();
-        final Profile.Timing timing = profile.timing(kind);
+        final Profile.Timing timing = run.scalingOnly() ? profile.scalingTiming() : profile.timing(kind);
         final ChainedOptionsBuilder options = new OptionsBuilder()
             .include(kind.includePattern(subject))
             .forks(profile.forks(kind))
