@@ -110,8 +110,9 @@ public final class BenchMain implements Callable<Integer>
         {
             benchmarks += run.kind().subjects(chosen).size();
         }
-        console.printf(Locale.ROOT, "arena-bench %s: %d workload runs, %d (workload, subject) pairs, %d fork(s), %s (single-thread), %s (multi-thread)%n",
-            profile.label(), runs.size(), benchmarks, profile.forks(), profile.timing(false), profile.timing(true));
+        console.printf(Locale.ROOT, "arena-bench %s: %d workload runs, %d (workload, subject) pairs, %d fork(s), %s (single-thread), %s (multi-thread), %s (scaling-only variants)%n",
+            profile.label(), runs.size(), benchmarks, profile.forks(), profile.timing(false), profile.timing(true),
+            profile.scalingTiming());
         console.println("single shots: frag " + profile.describe().get("frag") + "; compact " + profile.describe().get("compact"));
         console.println("workloads: " + describe(runs));
         console.println("subjects:  " + String.join(", ", chosen) + " (access: " +

@@ -26,8 +26,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Runs one tiny in-process JMH iteration of every workload for {@code malloc} and {@code arena}
- * through the same {@link SuiteRunner} path the jar uses, so a broken benchmark fails the build.
+ * Runs one tiny in-process JMH iteration of every workload for {@code malloc}, {@code arena} and
+ * {@code arena-striped} through the same {@link SuiteRunner} path the jar uses, so a broken benchmark
+ * fails the build.
  */
 class SmokeTest
 {
@@ -41,7 +42,7 @@ class SmokeTest
     Path out;
 
     @Test
-    void everyWorkloadRunsForMallocAndArena() throws Exception
+    void everyWorkloadRunsForMallocAndArenas() throws Exception
     {
         final List<WorkloadRun> runs = WorkloadRun.suite(2).stream()
             .filter(r -> FAMILIES.contains(r.name()))
@@ -49,7 +50,7 @@ class SmokeTest
         assertEquals(5, runs.size());
         final ByteArrayOutputStream progress = new ByteArrayOutputStream();
         final SuiteRunner runner = new SuiteRunner(Profile.SMOKE, out, runs,
-            List.of(Subjects.ARENA, Subjects.MALLOC), new PrintStream(progress, true, StandardCharsets.UTF_8));
+            List.of(Subjects.ARENA, Subjects.ARENA_STRIPED, Subjects.MALLOC), new PrintStream(progress, true, StandardCharsets.UTF_8));
         final Results results = runner.run();
         final String log = progress.toString(StandardCharsets.UTF_8);
         assertEquals(0, runner.failures(), log);
@@ -64,8 +65,8 @@ class SmokeTest
         for (final ResultRow row : written.rows())
         {
             assertEquals(UNITS.get(row.metric()), row.unit(), row.toString());
-            if (row.subject().equals(Subjects.MALLOC) || (arenaRuns && row.workload().startsWith("churn")) ||
-                (arenaRuns && row.workload().equals("latency")))
+            final boolean measured = row.subject().equals(Subjects.MALLOC) || arenaRuns;
+            if (measured)
             {
                 assertFalse(row.isSkipped(), row.toString() + "\n" + log);
                 assertTrue(row.min() <= row.median() && row.median() <= row.max(), row.toString());
@@ -79,14 +80,9 @@ class SmokeTest
             {
                 assertTrue(row.isSkipped(), row.toString());
             }
-            if (row.subject().equals(Subjects.ARENA) && (row.workload().startsWith("handoff") ||
-                row.workload().startsWith("larson")))
-            {
-                assertEquals(Subjects.THREADS_FACADE_MISSING, row.skipped());
-            }
         }
         // 2 churn x 2 metrics + latency 4 metrics + handoff/handoff@1 and larson/larson@2 x 2 metrics, per subject
-        assertEquals(2 * (2 * 2 + 4 + 2 * 2 + 2 * 2), written.rows().size());
+        assertEquals(3 * (2 * 2 + 4 + 2 * 2 + 2 * 2), written.rows().size());
         final Set<String> workloads = written.rows().stream().map(ResultRow::workload).collect(Collectors.toSet());
         assertEquals(Set.of("churn-small", "churn-mixed", "latency", "handoff", "handoff@1", "larson", "larson@2"), workloads);
 

@@ -35,6 +35,9 @@ class WorkloadRunTest
         assertEquals(WorkloadKind.LARSON, runs.get(8).kind());
         assertEquals(2, runs.get(8).threads());
         assertEquals(1, runs.get(9).threads());
+        // only handoff@2 and larson@1 get quick mode's shorter scaling timing
+        assertEquals(List.of("handoff@2", "larson@1"), runs.stream().filter(WorkloadRun::scalingOnly)
+            .map(WorkloadRun::name).collect(java.util.stream.Collectors.toList()));
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.arenaalloc.bench.subject;
 
 import java.util.List;
 
+import io.arenaalloc.threads.Policy;
 import org.agrona.UnsafeApi;
 
 /**
@@ -9,7 +10,7 @@ import org.agrona.UnsafeApi;
  *
  * <p>A subject that cannot run here is never dropped: {@link #skipReason(String, boolean)} names the
  * reason, and the suite writes a {@code "skipped"} row in place of the figures. Reasons are either
- * static (the JDK is too old, the thread-safe arena facade does not exist yet) or found by
+ * static (the JDK is too old) or found by
  * {@link #probe(String)}, which builds the subject in the launching JVM, allocates, writes, reads
  * and frees one block, and closes it (natives that fail to load, an arena that throws, ...).
  */
@@ -50,8 +51,9 @@ public final class Subjects
     public static final String FRAG_ALLOCATE_DIRECT = "frag measures native footprint: allocate-direct's blocks " +
         "come from the same malloc as the malloc row, and its resident set would also count its Java-heap buffer objects";
 
-    /** Skip reason for this library's subjects in workloads that need a thread-safe facade. */
-    public static final String THREADS_FACADE_MISSING = "arena-threads facade not implemented yet";
+    /** Skip reason of {@code arena-striped} in {@code frag}. */
+    public static final String FRAG_ARENA_STRIPED = "frag measures arena with movable blocks (allocateHandle + " +
+        "compaction); a run through the striped facade is not wired up yet";
 
     private static final int FFM_MIN_FEATURE = 22;
 
@@ -70,10 +72,27 @@ public final class Subjects
      */
     public static Subject create(final String name, final int slots)
     {
+        return create(name, slots, false);
+    }
+
+    /**
+     * Build a subject for a workload.
+     *
+     * @param name          a name from {@link #ALL}.
+     * @param slots         size of its slot table.
+     * @param multiThreaded whether the workload allocates and frees from more than one thread: then
+     *                      {@code arena} is the thread-safe {@code ArenaAllocator} with
+     *                      {@code Policy.PER_THREAD}, otherwise the bare single-owner {@code OffHeapArena}.
+     * @return a new subject; the caller closes it.
+     */
+    public static Subject create(final String name, final int slots, final boolean multiThreaded)
+    {
         switch (name)
         {
             case ARENA:
-                return new ArenaSubject(slots);
+                return multiThreaded ? new ArenaAllocatorSubject(ARENA, Policy.PER_THREAD, slots) : new ArenaSubject(slots);
+            case ARENA_STRIPED:
+                return new ArenaAllocatorSubject(ARENA_STRIPED, Policy.STRIPED, slots);
             case NETTY_POOLED:
                 return NettySubject.pooled(slots);
             case NETTY_ADAPTIVE:
@@ -86,8 +105,6 @@ public final class Subjects
                 return new JemallocSubject(slots);
             case RPMALLOC:
                 return new RpmallocSubject(slots);
-            case ARENA_STRIPED:
-                throw new UnsupportedOperationException(THREADS_FACADE_MISSING);
             case FFM:
                 throw new UnsupportedOperationException(ffmReason());
             default:
@@ -113,15 +130,11 @@ public final class Subjects
      */
     public static String skipReason(final String name, final boolean multiThreaded)
     {
-        if (ARENA_STRIPED.equals(name) || (ARENA.equals(name) && multiThreaded))
-        {
-            return THREADS_FACADE_MISSING;
-        }
         if (FFM.equals(name))
         {
             return ffmReason();
         }
-        return probe(name);
+        return probe(name, multiThreaded);
     }
 
     /**
@@ -132,7 +145,19 @@ public final class Subjects
      */
     public static String probe(final String name)
     {
-        try (Subject subject = create(name, 1))
+        return probe(name, false);
+    }
+
+    /**
+     * As {@link #probe(String)}, for the subject a single- or multi-thread workload builds.
+     *
+     * @param name          subject name.
+     * @param multiThreaded as in {@link #create(String, int, boolean)}.
+     * @return null when that worked, otherwise a one-line reason.
+     */
+    public static String probe(final String name, final boolean multiThreaded)
+    {
+        try (Subject subject = create(name, 1, multiThreaded))
         {
             subject.attachThread();
             final long address = subject.allocate(0, 64);

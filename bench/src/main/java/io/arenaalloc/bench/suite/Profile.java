@@ -7,7 +7,8 @@ import java.util.Map;
  * How long and how often each (workload, subject) is measured.
  *
  * <p>{@link #QUICK}: 1 fork; single-thread workloads 2 x 1 s warm-up + 3 x 1 s measurement,
- * multi-thread workloads 2 x 0.5 s + 3 x 0.5 s; the whole suite fits in 5 minutes on 2 cores.
+ * multi-thread workloads 2 x 0.5 s + 3 x 0.5 s, scaling-only variants ({@code handoff@2}, {@code larson@1}, ...)
+ * 1 x 0.5 s + 3 x 0.3 s; the whole suite fits in 5 minutes on 2 cores.
  * {@link #FULL}: 3 forks of 5 x 1 s warm-up + 5 x 1 s measurement everywhere (15 samples), for
  * published numbers. {@link #SMOKE}: no fork (runs inside the calling JVM), no warm-up, one
  * 100 ms iteration: proves that every benchmark runs, not how fast.
@@ -20,13 +21,13 @@ import java.util.Map;
 public enum Profile
 {
     /** The README's main command. */
-    QUICK("quick", 1, new Timing(2, 1000, 3, 1000), new Timing(2, 500, 3, 500),
+    QUICK("quick", 1, new Timing(2, 1000, 3, 1000), new Timing(2, 500, 3, 500), new Timing(1, 500, 3, 300),
         1, 256, 500, new Timing(1, 500, 3, 500), 64),
     /** Published numbers. */
-    FULL("full", 3, new Timing(5, 1000, 5, 1000), new Timing(5, 1000, 5, 1000),
+    FULL("full", 3, new Timing(5, 1000, 5, 1000), new Timing(5, 1000, 5, 1000), new Timing(5, 1000, 5, 1000),
         3, 256, 1000, new Timing(3, 1000, 5, 1000), 64),
     /** CI smoke test: one tiny in-process iteration. */
-    SMOKE("smoke", 0, new Timing(0, 0, 1, 100), new Timing(0, 0, 1, 100),
+    SMOKE("smoke", 0, new Timing(0, 0, 1, 100), new Timing(0, 0, 1, 100), new Timing(0, 0, 1, 100),
         0, 16, 20, new Timing(0, 0, 1, 100), 8);
 
     /**
@@ -57,6 +58,7 @@ public enum Profile
     private final int forks;
     private final Timing singleThread;
     private final Timing multiThread;
+    private final Timing scaling;
     private final int fragForks;
     private final int fragLiveMiB;
     private final int fragIdleMillis;
@@ -64,13 +66,14 @@ public enum Profile
     private final int compactLiveMiB;
 
     Profile(final String label, final int forks, final Timing singleThread, final Timing multiThread,
-        final int fragForks, final int fragLiveMiB, final int fragIdleMillis, final Timing compactTiming,
+        final Timing scaling, final int fragForks, final int fragLiveMiB, final int fragIdleMillis, final Timing compactTiming,
         final int compactLiveMiB)
     {
         this.label = label;
         this.forks = forks;
         this.singleThread = singleThread;
         this.multiThread = multiThread;
+        this.scaling = scaling;
         this.fragForks = fragForks;
         this.fragLiveMiB = fragLiveMiB;
         this.fragIdleMillis = fragIdleMillis;
@@ -94,6 +97,16 @@ public enum Profile
     public Timing timing(final boolean multiThreaded)
     {
         return multiThreaded ? multiThread : singleThread;
+    }
+
+    /**
+     * @return timing of the scaling variants that are not also a plain workload ({@code handoff@T} for
+     * T != 1, {@code larson@T} for T != 2): quick mode gives them 1 x 0.5 s warm-up + 3 x 0.3 s to stay
+     * inside its 5 minutes; elsewhere the same as {@link #timing(boolean) timing(true)}.
+     */
+    public Timing scalingTiming()
+    {
+        return scaling;
     }
 
     /** @return JMH forks of one workload kind; 0 runs in the calling JVM. */
@@ -147,6 +160,7 @@ public enum Profile
         settings.put("forks", forks);
         settings.put("single-thread", singleThread.toString());
         settings.put("multi-thread", multiThread.toString());
+        settings.put("scaling variants", scaling.toString());
         settings.put("frag", fragForks + " fork(s) x 1 single shot, " + fragLiveMiB + " MiB live, " + fragIdleMillis +
             " ms idle");
         settings.put("compact", compactTiming.warmupIterations() + "+" + compactTiming.measurementIterations() +

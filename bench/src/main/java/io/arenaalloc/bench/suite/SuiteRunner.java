@@ -196,8 +196,7 @@ public final class SuiteRunner
     private String skipReason(final WorkloadKind kind, final String subject)
     {
         final boolean multiThreaded = kind.multiThreaded();
-        if (Subjects.ARENA_STRIPED.equals(subject) || Subjects.FFM.equals(subject) ||
-            (Subjects.ARENA.equals(subject) && multiThreaded))
+        if (Subjects.FFM.equals(subject))
         {
             return Subjects.skipReason(subject, multiThreaded);
         }
@@ -205,13 +204,19 @@ public final class SuiteRunner
         {
             return Subjects.FRAG_ALLOCATE_DIRECT;
         }
-        // access and compact measure the arena itself
-        final String probed = kind == WorkloadKind.ACCESS || kind == WorkloadKind.COMPACT ? Subjects.ARENA : subject;
-        if (!probeCache.containsKey(probed))
+        if (kind == WorkloadKind.FRAG && Subjects.ARENA_STRIPED.equals(subject))
         {
-            probeCache.put(probed, Subjects.probe(probed));
+            return Subjects.FRAG_ARENA_STRIPED;
         }
-        return probeCache.get(probed);
+        // access and compact measure the arena itself; multi-thread workloads build arena as the facade
+        final String probed = kind == WorkloadKind.ACCESS || kind == WorkloadKind.COMPACT ? Subjects.ARENA : subject;
+        final boolean probeThreaded = multiThreaded && Subjects.ARENA.equals(probed);
+        final String cacheKey = probeThreaded ? probed + "@threads" : probed;
+        if (!probeCache.containsKey(cacheKey))
+        {
+            probeCache.put(cacheKey, Subjects.probe(probed, probeThreaded));
+        }
+        return probeCache.get(cacheKey);
     }
 
     private static double loadAverage()
@@ -271,7 +276,7 @@ public final class SuiteRunner
         final Path log = logFile(run, subject);
         Files.createDirectories(log.getParent());
         final WorkloadKind kind = run.kind();
-        final Profile.Timing timing = profile.timing(kind);
+        final Profile.Timing timing = run.scalingOnly() ? profile.scalingTiming() : profile.timing(kind);
         final ChainedOptionsBuilder options = new OptionsBuilder()
             .include(kind.includePattern(subject))
             .forks(profile.forks(kind))

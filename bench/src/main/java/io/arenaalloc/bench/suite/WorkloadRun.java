@@ -33,6 +33,15 @@ public record WorkloadRun(List<String> names, WorkloadKind kind, int threads)
     }
 
     /**
+     * @return true for a scaling variant whose configuration is not the plain contract workload's
+     * ({@code handoff@T} for T != 1 pair, {@code larson@T} for T != 2 threads), however it was selected.
+     */
+    public boolean scalingOnly()
+    {
+        return kind.multiThreaded() && threads != 2;
+    }
+
+    /**
      * The whole suite for a machine.
      *
      * @param cores scaling variants {@code handoff@T} and {@code larson@T} run for T = 1..cores.

@@ -41,7 +41,7 @@ public class ChurnBenchmark
     public String workload;
 
     /** Subject name from the contract (the suite runs one subject per fork). */
-    @Param({"arena", "netty-pooled", "netty-adaptive", "malloc", "allocate-direct", "jemalloc", "rpmalloc"})
+    @Param({"arena", "arena-striped", "netty-pooled", "netty-adaptive", "malloc", "allocate-direct", "jemalloc", "rpmalloc"})
     public String subject;
 
     private Subject allocator;

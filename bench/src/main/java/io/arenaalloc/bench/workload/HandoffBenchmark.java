@@ -65,7 +65,7 @@ public class HandoffBenchmark
     public static class Pair
     {
         /** Subject name from the contract (the suite runs one subject per fork). */
-        @Param({"netty-pooled", "netty-adaptive", "malloc", "allocate-direct", "jemalloc", "rpmalloc"})
+        @Param({"arena", "arena-striped", "netty-pooled", "netty-adaptive", "malloc", "allocate-direct", "jemalloc", "rpmalloc"})
         public String subject;
 
         Subject allocator;
@@ -76,7 +76,7 @@ public class HandoffBenchmark
         @Setup(Level.Trial)
         public void setUp()
         {
-            allocator = Subjects.create(subject, IN_FLIGHT);
+            allocator = Subjects.create(subject, IN_FLIGHT, true);
             allocator.attachThread();
             full = new SpscArrayQueue<>(IN_FLIGHT);
             empty = new SpscArrayQueue<>(IN_FLIGHT);

@@ -52,7 +52,7 @@ public class LarsonBenchmark
     public static class Shared
     {
         /** Subject name from the contract (the suite runs one subject per fork). */
-        @Param({"netty-pooled", "netty-adaptive", "malloc", "allocate-direct", "jemalloc", "rpmalloc"})
+        @Param({"arena", "arena-striped", "netty-pooled", "netty-adaptive", "malloc", "allocate-direct", "jemalloc", "rpmalloc"})
         public String subject;
 
         Subject allocator;
@@ -67,7 +67,7 @@ public class LarsonBenchmark
 
         void setUp(final int threads)
         {
-            allocator = Subjects.create(subject, (threads + 1) * SET_SIZE);
+            allocator = Subjects.create(subject, (threads + 1) * SET_SIZE, true);
             allocator.attachThread();
             fill(allocator, threads);
             exchange = new AtomicInteger(threads);

@@ -34,7 +34,7 @@ import org.openjdk.jmh.annotations.TearDown;
 public class LatencyBenchmark
 {
     /** Subject name from the contract (the suite runs one subject per fork). */
-    @Param({"arena", "netty-pooled", "netty-adaptive", "malloc", "allocate-direct", "jemalloc", "rpmalloc"})
+    @Param({"arena", "arena-striped", "netty-pooled", "netty-adaptive", "malloc", "allocate-direct", "jemalloc", "rpmalloc"})
     public String subject;
 
     private Subject allocator;

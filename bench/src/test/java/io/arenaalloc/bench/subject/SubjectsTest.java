@@ -8,7 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.util.concurrent.atomic.AtomicReference;
+
+import io.arenaalloc.threads.AllocatorCounters;
+import io.arenaalloc.threads.ArenaAllocator;
 import org.agrona.UnsafeApi;
+import org.jctools.queues.SpscArrayQueue;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -23,7 +28,7 @@ class SubjectsTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"arena", "netty-pooled", "netty-adaptive", "malloc", "allocate-direct", "jemalloc", "rpmalloc"})
+    @ValueSource(strings = {"arena", "arena-striped", "netty-pooled", "netty-adaptive", "malloc", "allocate-direct", "jemalloc", "rpmalloc"})
     void slotContract(final String name)
     {
         final String reason = Subjects.probe(name);
@@ -82,13 +87,96 @@ class SubjectsTest
     @Test
     void staticSkipReasons()
     {
-        assertEquals(Subjects.THREADS_FACADE_MISSING, Subjects.skipReason("arena", true));
-        assertEquals(Subjects.THREADS_FACADE_MISSING, Subjects.skipReason("arena-striped", false));
+        assertNull(Subjects.skipReason("arena", true));
+        assertNull(Subjects.skipReason("arena-striped", false));
+        assertNull(Subjects.skipReason("arena-striped", true));
         if (Runtime.version().feature() < 22)
         {
             assertTrue(Subjects.skipReason("ffm", false).startsWith("java.lang.foreign needs JDK 22+"));
         }
         assertTrue(Subjects.probe("no-such-subject").startsWith("probe failed: IllegalArgumentException"));
         assertThrows(IllegalArgumentException.class, () -> Subjects.create("no-such-subject", 1));
+    }
+
+    /** Single-thread workloads get the bare arena, multi-thread ones the PER_THREAD facade; striped is always the facade. */
+    @Test
+    void arenaFlavours()
+    {
+        try (Subject bare = Subjects.create("arena", 1);
+             Subject perThread = Subjects.create("arena", 1, true);
+             Subject striped = Subjects.create("arena-striped", 1, false))
+        {
+            assertEquals("ArenaSubject", bare.getClass().getSimpleName());
+            assertEquals("arena", perThread.name());
+            assertEquals("PER_THREAD", ((ArenaAllocatorSubject)perThread).allocator().policy().name());
+            assertEquals("arena-striped", striped.name());
+            assertEquals("STRIPED", ((ArenaAllocatorSubject)striped).allocator().policy().name());
+        }
+    }
+
+    /**
+     * The handoff pattern on the facade: a producer allocates, a consumer on another thread frees. The
+     * remotely freed blocks must come back (drained by the producer's own allocations), so the committed
+     * bytes stay near the in-flight volume however many blocks pass; close() closes the allocator.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"arena", "arena-striped"})
+    void remoteFreesComeBack(final String name) throws Exception
+    {
+        final int inFlight = 1024;
+        final int blocks = 400_000;
+        final ArenaAllocatorSubject subject = (ArenaAllocatorSubject)Subjects.create(name, inFlight, true);
+        final ArenaAllocator allocator = subject.allocator();
+        final SpscArrayQueue<Integer> full = new SpscArrayQueue<>(inFlight);
+        final SpscArrayQueue<Integer> empty = new SpscArrayQueue<>(inFlight);
+        for (int i = 0; i < inFlight; i++)
+        {
+            empty.offer(i);
+        }
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final Thread consumer = new Thread(() ->
+        {
+            try
+            {
+                for (int n = 0; n < blocks; n++)
+                {
+                    Integer slot;
+                    while ((slot = full.relaxedPoll()) == null)
+                    {
+                        Thread.onSpinWait();
+                    }
+                    subject.free(slot);
+                    empty.offer(slot);
+                }
+            }
+            catch (final Throwable ex)
+            {
+                failure.set(ex);
+            }
+        });
+        consumer.start();
+        long maxCommitted = 0;
+        for (int n = 0; n < blocks && failure.get() == null; n++)
+        {
+            Integer slot;
+            while ((slot = empty.relaxedPoll()) == null)
+            {
+                Thread.onSpinWait();
+            }
+            UnsafeApi.putLong(subject.allocate(slot, 16 + (n % 241)), n);
+            full.offer(slot);
+            if ((n & 4095) == 0)
+            {
+                maxCommitted = Math.max(maxCommitted, allocator.committedBytes());
+            }
+        }
+        consumer.join(60_000);
+        assertNull(failure.get());
+        // 400k blocks of ~136 B = ~54 MB passed through; at most 1024 were live at once (~256 KiB)
+        assertTrue(maxCommitted < (16 << 20), name + " committed " + maxCommitted + " bytes: remote frees not reclaimed");
+        assertEquals(0, allocator.counters().get(AllocatorCounters.REMOTE_FREE_ERRORS));
+        assertNull(allocator.lastRemoteFreeError());
+        subject.close();
+        assertTrue(allocator.isClosed());
     }
 }
