@@ -7,8 +7,9 @@ import java.lang.invoke.VarHandle;
  * The live counters of one arena: written by the owner thread only, readable from any thread.
  *
  * <h2>Threading contract</h2>
- * The owner updates a counter with an opaque load and an opaque store ({@code addOpaque}); no atomic
- * read-modify-write, no fence (on x86 both are plain moves). A reader on another thread uses
+ * The owner keeps its running totals in plain fields of its own and publishes each change with one
+ * opaque store ({@code putOpaque} on the hot path, {@code addOpaque}/{@code setOpaque} elsewhere); no
+ * atomic read-modify-write, no fence (on x86 and AArch64 an opaque store is a plain move). A reader on another thread uses
  * {@link #getOpaque(int)}: it sees each counter's value as of some recent moment, never a torn value,
  * but two counters read one after the other need not be from the same moment ("slightly stale", as
  * Agrona's {@code CountersManager} readers are). Values are padded from the arena's hot fields by

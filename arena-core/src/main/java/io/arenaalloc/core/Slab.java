@@ -22,8 +22,8 @@ package io.arenaalloc.core;
  * index * classSize (else the address is inside a block, not at its start) and the bit must be clear
  * (else the block is already free: a double free). Then set the bit and summary bit w.
  *
- * Slab objects are pooled by the arena (ids are reused), so making and dropping slabs in steady state
- * allocates nothing.
+ * Slab objects are pooled by their heap (ids are reused; the movable heap's carry a handle array, the
+ * fixed heap's do not), so making and dropping slabs in steady state allocates nothing.
  */
 final class Slab
 {
