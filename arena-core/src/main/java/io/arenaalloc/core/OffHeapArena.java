@@ -57,7 +57,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * Every rejected call throws before it changes anything: {@link IllegalArgumentException} for sizes and
  * alignments, {@link InvalidBlockException} for foreign addresses and double frees,
  * {@link StaleHandleException} for stale handles, {@link ArenaLimitExceededException} at the limit, and
- * {@link IllegalStateException} after {@link #close()}.
+ * {@link IllegalStateException} after {@link #close()}. One qualification: with
+ * {@code compactOnAllocationFailure} (the default) an allocation that meets the limit first runs compaction
+ * steps, which may move unpinned handle blocks (their handles stay valid), before it gives up.
  */
 public final class OffHeapArena implements AutoCloseable
 {
