@@ -260,12 +260,6 @@ final class ChunkMap
         }
     }
 
-    /** @return windows registered (for tests and overhead figures). */
-    int windows()
-    {
-        return size;
-    }
-
     /** @return bytes of Java heap the table uses. */
     long heapBytes()
     {

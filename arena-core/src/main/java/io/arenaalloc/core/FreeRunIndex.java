@@ -41,7 +41,6 @@ final class FreeRunIndex
     private final int[] binHead = new int[BIN_COUNT];
     private final long[] nonEmpty = new long[(BIN_COUNT + 63) >>> 6];
     private long freeGranules;
-    private int runCount;
 
     FreeRunIndex(final ChunkMap chunks, final int granuleBits)
     {
@@ -94,11 +93,6 @@ final class FreeRunIndex
         return freeGranules;
     }
 
-    int runCount()
-    {
-        return runCount;
-    }
-
     /** Records [g, g + n) as a free run: writes its head and tail tags and links it into its bin. */
     void insert(final Chunk chunk, final int g, final int n)
     {
@@ -144,7 +138,6 @@ final class FreeRunIndex
         }
         binHead[bin] = ref;
         freeGranules += n;
-        runCount++;
     }
 
     void unlink(final Chunk chunk, final int g, final int n)
@@ -169,7 +162,6 @@ final class FreeRunIndex
             chunkOf(next).prev[granuleOf(next)] = prev;
         }
         freeGranules -= n;
-        runCount--;
     }
 
     /** @return a ref to a free run of at least n granules (best fit as described above), or -1. */
@@ -250,7 +242,6 @@ final class FreeRunIndex
         java.util.Arrays.fill(binHead, NONE);
         java.util.Arrays.fill(nonEmpty, 0);
         freeGranules = 0;
-        runCount = 0;
     }
 
     /** Calls back each linked run (validation). */

@@ -41,7 +41,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *   <li>Rounding: small sizes waste at most 25% (mean about 11%); medium at most 255 bytes plus the
  *   free-run index's good fit (1/16 of a run).</li>
  *   <li>Work per call, worst case: allocate small = 2 bit scans; allocate medium = 8 list steps +
- *   6 bitmap-word scans + n/64 words for n granules; free = one hash probe + O(1) coalescing +
+ *   6 bitmap-word scans + n/64 words for n granules; free = a check of the last chunk found (else one
+ *   hash probe) + O(1) coalescing +
  *   n/64 words; taking or releasing a chunk additionally costs one call to the memory source and
  *   chunkSize / 128 KiB map inserts.</li>
  *   <li>Zero garbage: allocate, free, resolve, pin, unpin and reallocate create no Java objects in
@@ -194,7 +195,7 @@ public final class OffHeapArena implements AutoCloseable
     {
         checkOpen();
         checkSize("size", size);
-        final long address = allocateIn(fixed, size + guard, size);
+        final long address = allocateFixed(size + guard, size);
         afterAllocate(address, size);
         return address;
     }
@@ -224,7 +225,7 @@ public final class OffHeapArena implements AutoCloseable
         long address = 0;
         if (alignment <= SizeClasses.QUANTUM)
         {
-            address = allocateIn(fixed, internal, size);
+            address = allocateFixed(internal, size);
         }
         else if (internal <= SizeClasses.SMALL_MAX && alignment <= SizeClasses.GRANULE)
         {
@@ -237,7 +238,7 @@ public final class OffHeapArena implements AutoCloseable
                 }
                 if (cs % alignment == 0)
                 {
-                    address = allocateSmall(fixed, cls, size);
+                    address = allocateSmall(cls, size);
                     break;
                 }
             }
@@ -322,10 +323,7 @@ public final class OffHeapArena implements AutoCloseable
                     throw notABlock("free", address, chunk);
                 }
                 final int cs = slab.classSize;
-                if (debug)
-                {
-                    beforeFree(address, cs - guard);
-                }
+                beforeFree(address, cs - guard);
                 slab.freeIndex(index);
                 chunk.liveBytes -= cs;
                 fixed.afterSmallFree(slab);
@@ -808,19 +806,20 @@ public final class OffHeapArena implements AutoCloseable
     // chunks, slabs, huge blocks
     // =========================================================================================
 
-    long allocateIn(final Heap heap, final long internal, final long requested)
+    /** A fixed block of {@code internal} bytes (the requested size plus any guard). */
+    private long allocateFixed(final long internal, final long requested)
     {
         if (internal <= SizeClasses.SMALL_MAX)
         {
-            return allocateSmall(heap, SizeClasses.classOf(internal), requested);
+            return allocateSmall(SizeClasses.classOf(internal), requested);
         }
         if (internal <= mediumMax)
         {
             final int n = (int)SizeClasses.granulesFor(internal);
-            long address = heap.allocateMedium(n);
+            long address = fixed.allocateMedium(n);
             if (address == 0 && compactForSpace())
             {
-                address = heap.allocateMedium(n);
+                address = fixed.allocateMedium(n);
             }
             if (address == 0)
             {
@@ -829,16 +828,16 @@ public final class OffHeapArena implements AutoCloseable
             addLive((long)n << SizeClasses.GRANULE_SHIFT);
             return address;
         }
-        return allocateHuge(heap, internal, SizeClasses.QUANTUM, requested);
+        return allocateHuge(fixed, internal, SizeClasses.QUANTUM, requested);
     }
 
     /** Small fixed block (movable small blocks are allocated in {@link #allocateHandle}). */
-    private long allocateSmall(final Heap heap, final int cls, final long requested)
+    private long allocateSmall(final int cls, final long requested)
     {
-        Slab slab = heap.slabFor(cls);
+        Slab slab = fixed.slabFor(cls);
         if (slab == null && compactForSpace())
         {
-            slab = heap.slabFor(cls);
+            slab = fixed.slabFor(cls);
         }
         if (slab == null)
         {
@@ -851,7 +850,7 @@ public final class OffHeapArena implements AutoCloseable
         {
             fixed.revive(chunk);
         }
-        chunk.liveBytes += cs; // fixed heap (the only caller): no heap total to keep
+        chunk.liveBytes += cs; // the fixed heap keeps no heap total
         addLive(cs);
         return slab.addressOf(index);
     }
@@ -1219,16 +1218,7 @@ public final class OffHeapArena implements AutoCloseable
     /** Bytes of live movable blocks and bytes of the movable heap's chunks. */
     public long movableLiveBytes()
     {
-        long live = 0;
-        for (int id = 0; id < nextChunkId; id++)
-        {
-            final Chunk c = chunkMap.byId(id);
-            if (c != null && c.heap == movable)
-            {
-                live += c.liveBytes;
-            }
-        }
-        return live;
+        return movable.liveBytes;
     }
 
     /** @return the longest free run, in bytes, over both heaps (0 when none). */
@@ -1373,11 +1363,6 @@ public final class OffHeapArena implements AutoCloseable
         return slabs[id];
     }
 
-    int slabCount()
-    {
-        return slabCount;
-    }
-
     int spareChunks()
     {
         return spareChunks;
@@ -1391,11 +1376,6 @@ public final class OffHeapArena implements AutoCloseable
     long chunkSize()
     {
         return chunkSize;
-    }
-
-    long mediumMax()
-    {
-        return mediumMax;
     }
 
     long sumLiveBytes()

@@ -146,19 +146,6 @@ final class Slab
         free++;
     }
 
-    /** Marks a specific free block as allocated (used by reallocation and moves into a chosen slot). */
-    void allocateSpecific(final int index)
-    {
-        final int w = index >>> 6;
-        final long word = bits[w] & ~(1L << index);
-        bits[w] = word;
-        if (word == 0)
-        {
-            summary &= ~(1L << w);
-        }
-        free--;
-    }
-
     int live()
     {
         return capacity - free;
