@@ -28,17 +28,22 @@ import java.lang.invoke.VarHandle;
  * <h2>Generation wrap</h2>
  * Freeing a slot increments its generation. A slot whose generation would wrap past 2^20 - 1 is
  * <b>retired</b>: never reused, so an old handle can never become current again by wrap-around (ABA is
- * impossible, at the cost of one dead 32-byte slot per 2^20 reuses of that slot).
+ * impossible, at the cost of one dead 24-byte slot per 2^20 reuses of that slot).
  *
  * <h2>Slot storage</h2>
  * <pre>
- *   directory (long[][], replaced on growth, published with a release store)
- *     -&gt; segment 0: long[4 * 4096]  | state | address | size | spare | state | address | ...
+ *   directory (long[][], replaced on growth by the owner, published with a release store)
+ *     -&gt; segment 0: long[3 * 4096]
+ *          [0 .. 8191]     | state 0 | address 0 | state 1 | address 1 | ...   hot pairs, 16 bytes a slot
+ *          [8192 .. 12287] | size 0 | size 1 | ...                             cold, one long a slot
  *     -&gt; segment 1: ...
  * </pre>
- * Growth adds a segment and publishes a longer copy of the directory; existing segments never move,
- * so a reader on another thread holding an old directory still finds every slot it can name, and no
- * reader ever blocks.
+ * The pair read by {@code resolve} and {@code pin} shares one 16-byte cell (a 64-byte line holds four
+ * such cells), so the hot part of a table of 8,192 handles is 128 KiB. Growth adds a segment and
+ * publishes a longer copy of the directory; existing segments never move, so a reader on another thread holding an
+ * old directory still finds every slot it can name, and no reader ever blocks. Readers load the
+ * directory with a plain read: a thread holding a handle got it through a happens-before edge that
+ * follows the growth which created its slot (see {@code segment}).
  *
  * <h2>Pin versus move (state machine per slot)</h2>
  * <pre>
@@ -95,10 +100,13 @@ public final class HandleTable
     static final int SEGMENT_SHIFT = 12;
     static final int SEGMENT_SLOTS = 1 << SEGMENT_SHIFT;
     static final int SEGMENT_MASK = SEGMENT_SLOTS - 1;
-    static final int STRIDE_SHIFT = 2;
+    /** Each slot's hot pair (state, address) takes 2 longs: 16 bytes, four slots per cache line. */
+    static final int STRIDE_SHIFT = 1;
     static final int STATE = 0;
     static final int ADDRESS = 1;
-    static final int SIZE = 2;
+    /** The cold sizes follow the pairs, one long per slot. */
+    static final int SIZES_BASE = SEGMENT_SLOTS << STRIDE_SHIFT;
+    static final int SEGMENT_LONGS = SIZES_BASE + SEGMENT_SLOTS;
 
     private static final VarHandle LONGS = MethodHandles.arrayElementVarHandle(long[].class);
     private static final VarHandle DIRECTORY;
@@ -192,9 +200,15 @@ public final class HandleTable
         return arenaId;
     }
 
-    private long[] segmentAcquire(final int index)
+    /**
+     * The segment holding slot {@code index}, or null. A plain read of the directory is enough on any
+     * thread: the owner wrote it itself, and a thread holding a handle received that handle through a
+     * happens-before edge (a queue, a lock, a volatile write) that follows the growth which made the
+     * slot, so it sees that directory or a later one.
+     */
+    private long[] segment(final int index)
     {
-        final long[][] dir = (long[][])DIRECTORY.getAcquire(this);
+        final long[][] dir = directory;
         final int s = index >>> SEGMENT_SHIFT;
         return s < dir.length ? dir[s] : null;
     }
@@ -202,6 +216,11 @@ public final class HandleTable
     private static int offset(final int index)
     {
         return (index & SEGMENT_MASK) << STRIDE_SHIFT;
+    }
+
+    private static int sizeOffset(final int index)
+    {
+        return SIZES_BASE + (index & SEGMENT_MASK);
     }
 
     /**
@@ -227,11 +246,11 @@ public final class HandleTable
                 grow(index >>> SEGMENT_SHIFT);
             }
         }
-        final long[] seg = segmentAcquire(index);
+        final long[] seg = segment(index);
         final int o = offset(index);
         final int generation = stateGeneration((long)LONGS.getVolatile(seg, o + STATE));
         seg[o + ADDRESS] = address;
-        seg[o + SIZE] = size;
+        seg[sizeOffset(index)] = size;
         LONGS.setRelease(seg, o + STATE, state(generation, true, false, 0));
         liveHandles++;
         return handle(arenaId, generation, index);
@@ -239,13 +258,13 @@ public final class HandleTable
 
     private void grow(final int segmentIndex)
     {
-        final long[][] old = (long[][])DIRECTORY.getAcquire(this);
+        final long[][] old = directory;
         if (segmentIndex < old.length && old[segmentIndex] != null)
         {
             return;
         }
         final long[][] dir = java.util.Arrays.copyOf(old, Math.max(segmentIndex + 1, old.length * 2));
-        dir[segmentIndex] = new long[SEGMENT_SLOTS << STRIDE_SHIFT];
+        dir[segmentIndex] = new long[SEGMENT_LONGS];
         DIRECTORY.setRelease(this, dir);
     }
 
@@ -263,7 +282,7 @@ public final class HandleTable
                 arenaIdOf(handle) + ", expected arena " + arenaId);
         }
         final int index = indexOf(handle);
-        final long[] seg = segmentAcquire(index);
+        final long[] seg = segment(index);
         if (seg == null)
         {
             throw new StaleHandleException(operation + ": handle=0x" + Long.toHexString(handle) + " names slot " + index +
@@ -289,7 +308,7 @@ public final class HandleTable
     {
         final long[] seg = currentSegment(handle, "resolve");
         final int o = offset(indexOf(handle));
-        final long state = (long)LONGS.getOpaque(seg, o + STATE);
+        final long state = seg[o + STATE]; // plain: only the owner changes generation and LIVE
         if (!isCurrent(handle, state))
         {
             throw stale("resolve", handle, state);
@@ -302,12 +321,12 @@ public final class HandleTable
     {
         final long[] seg = currentSegment(handle, "sizeOf");
         final int o = offset(indexOf(handle));
-        final long state = (long)LONGS.getOpaque(seg, o + STATE);
+        final long state = seg[o + STATE]; // plain: only the owner changes generation and LIVE
         if (!isCurrent(handle, state))
         {
             throw stale("sizeOf", handle, state);
         }
-        return seg[o + SIZE];
+        return seg[sizeOffset(indexOf(handle))];
     }
 
     /** Any thread: pin and return the address, which stays valid until the matching unpin. */
@@ -435,27 +454,27 @@ public final class HandleTable
     /** Owner: address by slot index (compactor, walk). */
     long addressAt(final int index)
     {
-        return segmentAcquire(index)[offset(index) + ADDRESS];
+        return segment(index)[offset(index) + ADDRESS];
     }
 
     long sizeAt(final int index)
     {
-        return segmentAcquire(index)[offset(index) + SIZE];
+        return segment(index)[sizeOffset(index)];
     }
 
     /** Owner: updates address and size of a current handle (reallocation while unpinned). */
     void update(final long handle, final long address, final long size)
     {
-        final long[] seg = segmentAcquire(indexOf(handle));
+        final long[] seg = segment(indexOf(handle));
         final int o = offset(indexOf(handle));
-        seg[o + SIZE] = size;
+        seg[sizeOffset(indexOf(handle))] = size;
         LONGS.setRelease(seg, o + ADDRESS, address);
     }
 
     /** Owner, compactor step 1: try to claim slot {@code index} for a move. */
     boolean tryBeginMove(final int index)
     {
-        final long[] seg = segmentAcquire(index);
+        final long[] seg = segment(index);
         final int o = offset(index);
         final long state = (long)LONGS.getVolatile(seg, o + STATE);
         return stateLive(state) && !stateMoving(state) && statePins(state) == 0 &&
@@ -465,7 +484,7 @@ public final class HandleTable
     /** Owner, compactor step 3: publish the new address and clear MOVING (release). */
     void endMove(final int index, final long newAddress)
     {
-        final long[] seg = segmentAcquire(index);
+        final long[] seg = segment(index);
         final int o = offset(index);
         seg[o + ADDRESS] = newAddress;
         final long state = (long)LONGS.getVolatile(seg, o + STATE);
@@ -475,21 +494,21 @@ public final class HandleTable
     /** Owner: is the slot pinned right now (racy by nature; used only for reporting). */
     boolean isPinnedAt(final int index)
     {
-        final long[] seg = segmentAcquire(index);
+        final long[] seg = segment(index);
         return statePins((long)LONGS.getVolatile(seg, offset(index) + STATE)) != 0;
     }
 
     /** Owner: the handle word of a live slot. */
     long handleAt(final int index)
     {
-        final long[] seg = segmentAcquire(index);
+        final long[] seg = segment(index);
         final long state = (long)LONGS.getVolatile(seg, offset(index) + STATE);
         return handle(arenaId, stateGeneration(state), index);
     }
 
     boolean isLiveAt(final int index)
     {
-        final long[] seg = segmentAcquire(index);
+        final long[] seg = segment(index);
         return stateLive((long)LONGS.getVolatile(seg, offset(index) + STATE));
     }
 
@@ -498,7 +517,7 @@ public final class HandleTable
     {
         for (int i = 0; i < slotCount; i++)
         {
-            final long[] seg = segmentAcquire(i);
+            final long[] seg = segment(i);
             final int o = offset(i);
             final long state = (long)LONGS.getVolatile(seg, o + STATE);
             if (stateLive(state))
@@ -528,7 +547,7 @@ public final class HandleTable
     {
         for (int i = 0; i < slotCount; i++)
         {
-            final long state = (long)LONGS.getVolatile(segmentAcquire(i), offset(i) + STATE);
+            final long state = (long)LONGS.getVolatile(segment(i), offset(i) + STATE);
             if (stateLive(state) && statePins(state) != 0)
             {
                 return i;
@@ -555,18 +574,18 @@ public final class HandleTable
     /** Test hook: sets a free slot's generation, e.g. to exercise wrap-around. Owner only. */
     void forceGenerationForTest(final int index, final int generation)
     {
-        final long[] seg = segmentAcquire(index);
+        final long[] seg = segment(index);
         LONGS.setRelease(seg, offset(index) + STATE, state(generation, false, false, 0));
     }
 
     long heapBytes()
     {
-        final long[][] dir = (long[][])DIRECTORY.getAcquire(this);
+        final long[][] dir = directory;
         long segments = 0;
         for (final long[] s : dir)
         {
             segments += s == null ? 0 : 1;
         }
-        return segments * (SEGMENT_SLOTS << STRIDE_SHIFT) * 8L + 4L * freeSlots.length;
+        return segments * SEGMENT_LONGS * 8L + 4L * freeSlots.length;
     }
 }

@@ -4,7 +4,7 @@ package io.arenaalloc.core;
  * The one {@link HandleTable} that the jcstress states of a test JVM share, as an arena's states share its
  * table: every state leases one slot (and one {@link TwoBlocks} pair) in its constructor and hands it back in
  * its arbiter, so slots are reused with ever higher generations, and a table is not allocated per state (a
- * table's first segment is 128 KiB; one per state would make allocation, not the protocol, the bottleneck).
+ * table's first segment is 96 KiB; one per state would make allocation, not the protocol, the bottleneck).
  *
  * <h2>Owner confinement</h2>
  * {@code allocate}, {@code release} and the slot stack are owner-only. In a jcstress run, constructors and
