@@ -26,9 +26,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Runs one tiny in-process JMH iteration of every workload for {@code malloc}, {@code arena} and
- * {@code arena-striped} through the same {@link SuiteRunner} path the jar uses, so a broken benchmark
- * fails the build.
+ * Runs one tiny in-process JMH iteration of every workload for {@code malloc}, {@code arena},
+ * {@code arena-striped} and {@code ffm} through the same {@link SuiteRunner} path the jar uses, so a
+ * broken benchmark fails the build. {@code ffm} is measured on JDK 22+ (CI's Temurin 25 run) and must
+ * be a skipped row naming the JDK below that.
  */
 class SmokeTest
 {
@@ -38,8 +39,31 @@ class SmokeTest
     private static final Map<String, String> UNITS = Map.of(
         "time", "ns/op", "throughput", "Mops/s", "alloc", "B/op", "p50", "ns", "p99", "ns", "p999", "ns", "max", "ns");
 
+    /** Whether this JVM can run {@code ffm} (JDK 22+; the build's JDK 22+ profile compiles it). */
+    private static final boolean FFM_RUNS = Runtime.version().feature() >= 22;
+
+    /** The skip reason {@code ffm}'s rows must carry below JDK 22. */
+    private static final String FFM_SKIP = "java.lang.foreign needs JDK 22+, this JVM is " + System.getProperty("java.version");
+
     @TempDir
     Path out;
+
+    /** An ffm row is measured on JDK 22+ and skipped with the JDK as the reason below it. */
+    private static boolean checkFfm(final ResultRow row, final String log)
+    {
+        if (!row.subject().equals(Subjects.FFM))
+        {
+            return false;
+        }
+        if (FFM_RUNS)
+        {
+            assertFalse(row.isSkipped(), row + "\n" + log);
+            return false;
+        }
+        assertTrue(row.isSkipped(), row.toString());
+        assertEquals(FFM_SKIP, row.skipped(), row.toString());
+        return true;
+    }
 
     @Test
     void everyWorkloadRunsForMallocAndArenas() throws Exception
@@ -50,7 +74,7 @@ class SmokeTest
         assertEquals(5, runs.size());
         final ByteArrayOutputStream progress = new ByteArrayOutputStream();
         final SuiteRunner runner = new SuiteRunner(Profile.SMOKE, out, runs,
-            List.of(Subjects.ARENA, Subjects.ARENA_STRIPED, Subjects.MALLOC), new PrintStream(progress, true, StandardCharsets.UTF_8));
+            List.of(Subjects.ARENA, Subjects.ARENA_STRIPED, Subjects.MALLOC, Subjects.FFM), new PrintStream(progress, true, StandardCharsets.UTF_8));
         final Results results = runner.run();
         final String log = progress.toString(StandardCharsets.UTF_8);
         assertEquals(0, runner.failures(), log);
@@ -65,7 +89,11 @@ class SmokeTest
         for (final ResultRow row : written.rows())
         {
             assertEquals(UNITS.get(row.metric()), row.unit(), row.toString());
-            final boolean measured = row.subject().equals(Subjects.MALLOC) || arenaRuns;
+            if (checkFfm(row, log))
+            {
+                continue;
+            }
+            final boolean measured = row.subject().equals(Subjects.MALLOC) || row.subject().equals(Subjects.FFM) || arenaRuns;
             if (measured)
             {
                 assertFalse(row.isSkipped(), row.toString() + "\n" + log);
@@ -82,7 +110,7 @@ class SmokeTest
             }
         }
         // 2 churn x 2 metrics + latency 4 metrics + handoff/handoff@1 and larson/larson@2 x 2 metrics, per subject
-        assertEquals(3 * (2 * 2 + 4 + 2 * 2 + 2 * 2), written.rows().size());
+        assertEquals(4 * (2 * 2 + 4 + 2 * 2 + 2 * 2), written.rows().size());
         final Set<String> workloads = written.rows().stream().map(ResultRow::workload).collect(Collectors.toSet());
         assertEquals(Set.of("churn-small", "churn-mixed", "latency", "handoff", "handoff@1", "larson", "larson@2"), workloads);
 
@@ -107,7 +135,7 @@ class SmokeTest
         assertEquals(3, runs.size());
         final ByteArrayOutputStream progress = new ByteArrayOutputStream();
         final SuiteRunner runner = new SuiteRunner(Profile.SMOKE, out, runs,
-            List.of(Subjects.ARENA, Subjects.MALLOC), new PrintStream(progress, true, StandardCharsets.UTF_8));
+            List.of(Subjects.ARENA, Subjects.MALLOC, Subjects.FFM), new PrintStream(progress, true, StandardCharsets.UTF_8));
         runner.run();
         final String log = progress.toString(StandardCharsets.UTF_8);
         assertEquals(0, runner.failures(), log);
@@ -118,7 +146,7 @@ class SmokeTest
             .map(r -> r.workload() + "/" + r.subject() + "/" + r.metric() + "/" + r.unit())
             .collect(Collectors.toList());
         assertEquals(List.of(
-            "frag/arena/footprint/ratio", "frag/malloc/footprint/ratio",
+            "frag/arena/footprint/ratio", "frag/malloc/footprint/ratio", "frag/ffm/footprint/ratio",
             "access/raw/time/ns/op", "access/raw/alloc/B/op",
             "access/arena-resolve/time/ns/op", "access/arena-resolve/alloc/B/op",
             "access/arena-pin/time/ns/op", "access/arena-pin/alloc/B/op",
@@ -126,13 +154,17 @@ class SmokeTest
             "compact/arena/throughput/GB/s", "compact/memcpy/throughput/GB/s"), keys, log);
         for (final ResultRow row : written.rows())
         {
+            if (checkFfm(row, log))
+            {
+                continue;
+            }
             assertFalse(row.isSkipped(), row + "\n" + log);
             assertEquals(1, row.samples(), row.toString());
             assertTrue(row.min() <= row.median() && row.median() <= row.max(), row.toString());
             assertTrue(Double.isFinite(row.median()), row.toString());
-            if (!row.metric().equals("alloc") && !row.subject().equals(Subjects.MALLOC))
+            if (!row.metric().equals("alloc") && !row.subject().equals(Subjects.MALLOC) && !row.subject().equals(Subjects.FFM))
             {
-                // malloc's footprint is a VmRSS difference of this (test) JVM: finite, any sign
+                // malloc's and ffm's footprints are VmRSS differences of this (test) JVM: finite, any sign
                 assertTrue(row.median() > 0, row.toString());
             }
         }

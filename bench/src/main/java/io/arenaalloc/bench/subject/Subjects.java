@@ -57,6 +57,14 @@ public final class Subjects
 
     private static final int FFM_MIN_FEATURE = 22;
 
+    /**
+     * The {@code ffm} subject's class. It exists only in {@code META-INF/versions/22} of the
+     * multi-release bench jar (and, for tests, in the versioned output directory that the JDK 22+
+     * build profile puts on the test class path), compiled from {@code src/main/java22} when the
+     * build runs on JDK 22+; this class is compiled for Java 17 and must not name it.
+     */
+    static final String FFM_CLASS = "io.arenaalloc.bench.subject.FfmSubject";
+
     private Subjects()
     {
     }
@@ -106,7 +114,7 @@ public final class Subjects
             case RPMALLOC:
                 return new RpmallocSubject(slots);
             case FFM:
-                throw new UnsupportedOperationException(ffmReason());
+                return createFfm(slots);
             default:
                 throw new IllegalArgumentException("unknown subject '" + name + "', known: " + ALL);
         }
@@ -132,7 +140,11 @@ public final class Subjects
     {
         if (FFM.equals(name))
         {
-            return ffmReason();
+            final String reason = ffmReason();
+            if (reason != null)
+            {
+                return reason;
+            }
         }
         return probe(name, multiThreaded);
     }
@@ -193,7 +205,14 @@ public final class Subjects
         return text.length() > 300 ? text.substring(0, 300) + "..." : text;
     }
 
-    private static String ffmReason()
+    /**
+     * Why {@code ffm} cannot be built in this JVM before trying, or null when it may be.
+     *
+     * @return {@code "java.lang.foreign needs JDK 22+, this JVM is <version>"} below JDK 22; on
+     *         JDK 22+ a reason when this build carries no {@code ffm} class (it was built on an
+     *         older JDK), else null.
+     */
+    static String ffmReason()
     {
         final int feature = Runtime.version().feature();
         if (feature < FFM_MIN_FEATURE)
@@ -201,6 +220,36 @@ public final class Subjects
             return "java.lang.foreign needs JDK " + FFM_MIN_FEATURE + "+, this JVM is " +
                 System.getProperty("java.version");
         }
-        return "ffm subject not implemented yet (bench is compiled for Java 17)";
+        try
+        {
+            Class.forName(FFM_CLASS, false, Subjects.class.getClassLoader());
+            return null;
+        }
+        catch (final ClassNotFoundException ex)
+        {
+            return "this bench build has no ffm subject: it was compiled on a JDK older than " + FFM_MIN_FEATURE +
+                "; rebuild bench on JDK " + FFM_MIN_FEATURE + "+ (adds META-INF/versions/" + FFM_MIN_FEATURE + ")";
+        }
+    }
+
+    /** Load {@link #FFM_CLASS} reflectively (JDK 22+ only) and build it. */
+    private static Subject createFfm(final int slots)
+    {
+        final String reason = ffmReason();
+        if (reason != null)
+        {
+            throw new UnsupportedOperationException(reason);
+        }
+        try
+        {
+            return (Subject)Class.forName(FFM_CLASS, true, Subjects.class.getClassLoader())
+                .getDeclaredConstructor(int.class)
+                .newInstance(slots);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            final Throwable cause = ex instanceof java.lang.reflect.InvocationTargetException ? ex.getCause() : ex;
+            throw new IllegalStateException("cannot build the ffm subject: " + describe(cause), cause);
+        }
     }
 }

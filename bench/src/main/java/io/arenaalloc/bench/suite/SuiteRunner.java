@@ -57,8 +57,13 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  */
 public final class SuiteRunner
 {
-    /** Agrona 2.x needs jdk.internal.misc; appended to every fork's command line. */
-    public static final List<String> ADD_EXPORTS = List.of("--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED");
+    /**
+     * Appended to every fork's command line: Agrona 2.x needs jdk.internal.misc; native access for the
+     * class path (JDK 22+ warns, and a later JDK will refuse, when {@code ffm}'s downcalls or LWJGL's
+     * {@code System.loadLibrary} run without it; JDK 17 accepts the flag too).
+     */
+    public static final List<String> ADD_EXPORTS = List.of(
+        "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "--enable-native-access=ALL-UNNAMED");
 
     /**
      * The fork JVM's flags, identical for every subject: a fixed 1 GiB heap, assertions off, Netty's

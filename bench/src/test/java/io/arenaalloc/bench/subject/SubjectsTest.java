@@ -28,7 +28,7 @@ class SubjectsTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"arena", "arena-striped", "netty-pooled", "netty-adaptive", "malloc", "allocate-direct", "jemalloc", "rpmalloc"})
+    @ValueSource(strings = {"arena", "arena-striped", "netty-pooled", "netty-adaptive", "malloc", "allocate-direct", "jemalloc", "rpmalloc", "ffm"})
     void slotContract(final String name)
     {
         final String reason = Subjects.probe(name);
@@ -96,6 +96,35 @@ class SubjectsTest
         }
         assertTrue(Subjects.probe("no-such-subject").startsWith("probe failed: IllegalArgumentException"));
         assertThrows(IllegalArgumentException.class, () -> Subjects.create("no-such-subject", 1));
+    }
+
+    /**
+     * {@code ffm}: on JDK 22+ the versioned class is found, probes clean and honours the slot contract
+     * (slotContract above); below JDK 22 every way in reports the JDK as the reason.
+     */
+    @Test
+    void ffmRunsOnJdk22PlusAndIsSkippedWithTheReasonBefore()
+    {
+        if (Runtime.version().feature() >= 22)
+        {
+            assertNull(Subjects.skipReason("ffm", false));
+            assertNull(Subjects.skipReason("ffm", true));
+            try (Subject ffm = Subjects.create("ffm", 4, true))
+            {
+                assertEquals("ffm", ffm.name());
+                assertEquals(Subjects.FFM_CLASS, ffm.getClass().getName());
+            }
+        }
+        else
+        {
+            final String reason = "java.lang.foreign needs JDK 22+, this JVM is " + System.getProperty("java.version");
+            assertEquals(reason, Subjects.skipReason("ffm", false));
+            assertEquals(reason, Subjects.skipReason("ffm", true));
+            assertEquals("probe failed: UnsupportedOperationException: " + reason, Subjects.probe("ffm"));
+            final UnsupportedOperationException ex =
+                assertThrows(UnsupportedOperationException.class, () -> Subjects.create("ffm", 1));
+            assertEquals(reason, ex.getMessage());
+        }
     }
 
     /** Single-thread workloads get the bare arena, multi-thread ones the PER_THREAD facade; striped is always the facade. */
