@@ -94,16 +94,13 @@ final class ArenaValidator
                 throw fail(c + " belongs to no heap of this arena");
             }
             final long[] freeAndLive = checkRuns(c, heap == arena.fixedHeap() ? linkedFixed : linkedMovable);
-            if (!c.evacuating)
+            if (heap == arena.fixedHeap())
             {
-                if (heap == arena.fixedHeap())
-                {
-                    freeFixed += freeAndLive[0];
-                }
-                else
-                {
-                    freeMovable += freeAndLive[0];
-                }
+                freeFixed += freeAndLive[0]; // the free granules of linked runs
+            }
+            else
+            {
+                freeMovable += freeAndLive[0];
             }
             live += c.liveBytes;
             if (heap == arena.fixedHeap())
@@ -163,10 +160,10 @@ final class ArenaValidator
             {
                 throw fail("free-run index bin " + bin + " links a run of a chunk that is gone");
             }
-            if (chunk.heap != heap || chunk.evacuating)
+            if (chunk.heap != heap || !chunk.linked(g))
             {
                 throw fail("free-run index bin " + bin + " links granule " + g + " of " + chunk +
-                    (chunk.evacuating ? ", which is being evacuated" : ", which belongs to another heap"));
+                    (chunk.heap == heap ? ", a detached part of the compaction victim" : ", which belongs to another heap"));
             }
             final int tag = chunk.tag[g];
             if (Chunk.tagKind(tag) != Chunk.TAG_FREE_HEAD)
@@ -212,6 +209,7 @@ final class ArenaValidator
         int usedBits = 0;
         long liveBytes = 0;
         long freeGranules = 0;
+        long linkedGranules = 0;
         boolean previousFree = false;
         while (g < c.granules)
         {
@@ -236,12 +234,16 @@ final class ArenaValidator
                     throw fail("free run at granule " + g + " of " + c + " (length " + len + ") has tail tag 0x" +
                         Integer.toHexString(c.tag[g + len - 1]) + ", expected FREE_TAIL|" + len);
                 }
-                if (!c.evacuating && !linked.remove(c.heap.runs.ref(c, g)))
+                if (c.linked(g) && !linked.remove(c.heap.runs.ref(c, g)))
                 {
                     throw fail("free run at granule " + g + " (length " + len + ") of " + c +
                         " is not linked in the free-run index");
                 }
                 freeGranules += len;
+                if (c.linked(g))
+                {
+                    linkedGranules += len;
+                }
                 previousFree = true;
                 g += len;
             }
@@ -295,7 +297,7 @@ final class ArenaValidator
         {
             throw fail(c + " counts liveBytes=" + c.liveBytes + ", its blocks add up to " + liveBytes);
         }
-        return new long[] {freeGranules, liveBytes};
+        return new long[] {linkedGranules, liveBytes, freeGranules};
     }
 
     private static void checkLength(final Chunk c, final int g, final int len)
@@ -383,10 +385,10 @@ final class ArenaValidator
             for (Slab s = heap.partial[cls]; s != null; s = s.next)
             {
                 if (!s.active || !s.inPartialList || s.cls != cls || s.prev != prev || s == cur || s.free == 0 ||
-                    s.chunk.evacuating)
+                    !s.chunk.linked(s.startGranule))
                 {
                     throw fail("partial list of class " + cls + " holds " + s + " (inList=" + s.inPartialList +
-                        ", current=" + (s == cur) + ", evacuating=" + s.chunk.evacuating + ")");
+                        ", current=" + (s == cur) + ", detached=" + !s.chunk.linked(s.startGranule) + ")");
                 }
                 prev = s;
             }

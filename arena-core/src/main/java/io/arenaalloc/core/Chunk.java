@@ -76,8 +76,17 @@ final class Chunk
      * chunk: see {@link Heap} "Small free".
      */
     boolean heldIdle;
-    /** Set while the compactor evacuates this chunk: its free runs are out of the index. */
+    /**
+     * Set while this chunk is the compactor's victim (detaching, moving or restoring): no release or spare
+     * accounting happens behind the compactor's back.
+     */
     boolean evacuating;
+    /** While detaching: free runs and partial slabs starting at or after this granule are still linked. */
+    int linkedFrom;
+    /** While restoring: free runs and partial slabs starting before this granule are linked again. */
+    int linkedBelow;
+    /** {@link #linkedFrom} once the whole chunk is detached. */
+    static final int ALL_GRANULES = Integer.MAX_VALUE;
     /** For huge chunks: the address of the block (the base, or above it when over-aligned). */
     long hugeBlockAddress;
     /** For huge movable chunks: the handle index of the block, else -1. */
@@ -139,6 +148,8 @@ final class Chunk
         }
         liveBytes = 0;
         evacuating = false;
+        linkedFrom = 0;
+        linkedBelow = 0;
         heldIdle = false;
         hugeBlockAddress = 0;
         hugeHandleIndex = -1;
@@ -255,7 +266,20 @@ final class Chunk
         usedGranules = 0;
         liveBytes = 0;
         evacuating = false;
+        linkedFrom = 0;
+        linkedBelow = 0;
         heldIdle = false;
+    }
+
+    /**
+     * @return true when a free run or slab starting at granule {@code g} belongs in the heap's free-run
+     * index or partial lists: always, except for the parts of a compaction victim that are detached
+     * (before {@link #linkedFrom}, which is 0 unless detaching) and not yet restored (from
+     * {@link #linkedBelow}, which is 0 unless restoring).
+     */
+    boolean linked(final int g)
+    {
+        return g >= linkedFrom || g < linkedBelow;
     }
 
     static int tagKind(final int tag)

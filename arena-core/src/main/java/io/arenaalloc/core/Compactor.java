@@ -8,9 +8,11 @@ import org.agrona.UnsafeApi;
  *
  * <h2>Vocabulary</h2>
  * <ul>
- *   <li><b>victim</b>: the chunk being evacuated. While it is one, its free runs are out of the
+ *   <li><b>victim</b>: the chunk being evacuated. Once it is detached, its free runs are out of the
  *   {@link FreeRunIndex} and its slabs out of the current/partial lists, so no allocation (the
  *   owner's or the compactor's) lands in it.</li>
+ *   <li><b>frontier</b>: while the victim is detached or restored a part at a time, the granule that
+ *   separates its linked runs from its unlinked ones ({@link Chunk#linked}).</li>
  *   <li><b>cursor</b>: the granule (and, inside a slab, the block) where the next step resumes.</li>
  *   <li><b>step</b>: one call of {@link #step}; it ends when its time or byte budget is spent.</li>
  * </ul>
@@ -22,26 +24,44 @@ import org.agrona.UnsafeApi;
  * {@code 1 - live / (chunks - spares) x chunkSize}, exceeds {@code fragmentationThreshold}, there are at
  * least two non-spare chunks.
  *
- * <h2>A step</h2>
+ * <h2>A step: phases of a victim</h2>
+ * <pre>
+ *   (none) --choose--&gt; DETACHING --all runs detached--&gt; MOVING --empty--&gt; release / spare --&gt; (none)
+ *                                                          |  no destination, or blocks left
+ *                                                          v
+ *                                                      RESTORING --all runs linked--&gt; (none)
+ *
+ *   victim chunk during DETACHING (F = linkedFrom) and RESTORING (B = linkedBelow):
+ *   | run | blk | run | slab | blk | run | ...        detaching: runs/slabs with head &lt; F are out of the
+ *   0           F                         granules    index and lists, those at or after F still in;
+ *               B                                     restoring: those with head &lt; B are back in.
+ * </pre>
+ * Every phase does bounded work per step, so no step pays for a whole-chunk walk:
  * <ol>
- *   <li>No victim: choose the regular movable chunk with the fewest live bytes whose live bytes fit in the
- *   free space of the other chunks (one pass over the chunks). Give back its empty slabs (which may empty
- *   it: then it is released and the step ends). Unlink its free runs, detach its slabs.</li>
- *   <li>From the cursor, find the next used granule (bit scan). A medium block: its handle index is in
- *   {@code chunk.next[g]}. A slab: walk its allocated blocks; each one's handle index is in
- *   {@code slab.handles}.</li>
- *   <li>For each block: claim it ({@link HandleTable#tryBeginMove}; a pinned block is skipped, never waited
- *   for, and marks the victim blocked); take a destination of the same size class / granule count with
- *   {@link Heap#noGrow} set (never a new chunk); copy; record the owner at the destination; publish the new
- *   address ({@link HandleTable#endMove}); free the old block (coalescing inside the victim).
- *   No destination: undo the claim and abandon the victim (restored, counted as release-blocked).</li>
+ *   <li><b>Choose</b> (no victim): the regular movable chunk with the fewest live bytes whose live bytes fit
+ *   in the free space of the other chunks (one pass over the chunks). Mark it {@code evacuating}.</li>
+ *   <li><b>Detach</b>: walk its runs from the frontier {@link Chunk#linkedFrom}: give back empty slabs,
+ *   unlink free runs, take slabs out of the current/partial lists, move the frontier past each; look at the
+ *   clock every {@link #CLOCK_EVERY} runs and after each slab given back. Between steps the owner may
+ *   allocate from the still-linked part (the walk meets those blocks later) and free anywhere; a free run
+ *   that coalesces across the frontier moves the frontier past its end ({@link FreeRunIndex#insert}), so
+ *   the frontier is always at a run boundary and a run is linked iff its head is on the linked side.</li>
+ *   <li><b>Move</b>: from the cursor, find the next used granule (bit scan). A medium block: its handle
+ *   index is in {@code chunk.next[g]}. A slab: walk its allocated blocks; each one's handle index is in
+ *   {@code slab.handles}. For each block: claim it ({@link HandleTable#tryBeginMove}; a pinned block is
+ *   skipped, never waited for, and marks the victim blocked); take a destination of the same size class /
+ *   granule count with {@link Heap#noGrow} set (never a new chunk); copy; record the owner at the
+ *   destination; publish the new address ({@link HandleTable#endMove}); free the old block (coalescing
+ *   inside the victim). No destination: undo the claim and restore the victim (counted as
+ *   release-blocked).</li>
  *   <li>A block larger than the step's whole byte budget is skipped (the victim then cannot empty in
  *   steps of that budget; a step with a larger byte budget, e.g. {@link OffHeapArena#compactFully}, moves
- *   it). Otherwise stop when the next block would overrun the byte budget or the time budget has passed,
- *   after at least one block. So a default step (2 us, 16 KiB) copies at most 16 KiB, plus one chunk
- *   release (an OS call) when its victim empties.</li>
- *   <li>Cursor at the end: if the victim is empty it is released (or kept as a spare); if pinned blocks
- *   remain it is restored and counted in {@code release-blocked}.</li>
+ *   it). Otherwise stop, after at least one block, when the next block would overrun the byte budget, or when
+ *   the time spent plus the next block's predicted move time (its size times {@code nanosPerKiB}, an
+ *   exponentially weighted average of past steps' cost per KiB moved) would overrun the time budget.</li>
+ *   <li>Cursor at the end: if the victim is empty it is released (an OS call) or kept as a spare; if blocks
+ *   remain (pinned, or too big for the budget) it is <b>restored</b>: the mirror of detaching, from the
+ *   frontier {@link Chunk#linkedBelow}, in bounded parts, after which it is an ordinary chunk again.</li>
  * </ol>
  *
  * <h2>Between steps</h2>
@@ -56,6 +76,8 @@ final class Compactor
     private final Heap heap;
     private final double threshold;
     private Chunk victim;
+    /** What the steps do to the victim now: {@link #DETACHING}, {@link #MOVING} or {@link #RESTORING}. */
+    private int phase;
     private int cursor;
     private int slabCursor;
     private boolean victimBlocked;
@@ -64,6 +86,20 @@ final class Compactor
     private long idleModifications = -1;
     /** After a fruitless attempt: the byte budget a step needs to do better without a heap change. */
     private long idleNeedBytes = Long.MAX_VALUE;
+    /**
+     * Moving cost, ns per KiB (copy and bookkeeping), an exponentially weighted average over past steps;
+     * a step stops before a block whose predicted move would overrun its time budget.
+     */
+    private double nanosPerKiB = INITIAL_NANOS_PER_KIB;
+    static final int DETACHING = 1;
+    static final int MOVING = 2;
+    static final int RESTORING = 3;
+    /** Detach and restore look at the clock once per this many runs (and after each slab they give back). */
+    static final int CLOCK_EVERY = 4;
+    /** Start value of the moving-cost estimate: 4 GB/s. */
+    static final double INITIAL_NANOS_PER_KIB = 256.0;
+    /** Weight of the newest step in the moving-cost estimate. */
+    static final double COST_WEIGHT = 0.125;
 
     Compactor(final OffHeapArena arena)
     {
@@ -75,6 +111,7 @@ final class Compactor
     void reset()
     {
         victim = null;
+        phase = 0;
         cursor = 0;
         slabCursor = 0;
         victimBlocked = false;
@@ -120,9 +157,20 @@ final class Compactor
             counters.addOpaque(ArenaCounters.COMPACT_NANOS, System.nanoTime() - start);
             return 0;
         }
-        if (victim == null)
+        if (phase == DETACHING)
         {
-            return finish(start, 0); // the chosen chunk emptied when its empty slabs were given back
+            if (!detachSome(start, maxNanos))
+            {
+                return finish(start, 0);
+            }
+            phase = MOVING;
+            cursor = 0;
+            slabCursor = 0;
+        }
+        if (phase == RESTORING)
+        {
+            restoreSome(start, maxNanos);
+            return finish(start, 0);
         }
         long moved = 0;
         int blocks = 0;
@@ -155,7 +203,7 @@ final class Compactor
                         }
                         else if (slab.isAllocated(i))
                         {
-                            if (blocks > 0 && (moved + cs > maxBytes || System.nanoTime() - start >= maxNanos))
+                            if (blocks > 0 && (moved + cs > maxBytes || overruns(start, cs, maxNanos)))
                             {
                                 stopped = true;
                                 break;
@@ -195,7 +243,7 @@ final class Compactor
                         cursor = g + n;
                         continue;
                     }
-                    if (blocks > 0 && (moved + bytes > maxBytes || System.nanoTime() - start >= maxNanos))
+                    if (blocks > 0 && (moved + bytes > maxBytes || overruns(start, bytes, maxNanos)))
                     {
                         return finish(start, moved);
                     }
@@ -213,7 +261,7 @@ final class Compactor
                     cursor = g + n;
                 }
             }
-            completeVictim();
+            completeVictim(start, maxNanos);
             return finish(start, moved);
         }
         finally
@@ -222,11 +270,25 @@ final class Compactor
         }
     }
 
+    /** @return true when moving {@code bytes} more, at the estimated cost, would end past the time budget. */
+    private boolean overruns(final long start, final long bytes, final long maxNanos)
+    {
+        return System.nanoTime() - start + (long)(bytes * (nanosPerKiB / 1024.0)) > maxNanos;
+    }
+
     private long finish(final long start, final long moved)
     {
-        arena.counters().addOpaque(ArenaCounters.COMPACT_NANOS, System.nanoTime() - start);
+        final long elapsed = System.nanoTime() - start;
+        arena.counters().addOpaque(ArenaCounters.COMPACT_NANOS, elapsed);
+        if (moved >= MIN_SAMPLE_BYTES)
+        {
+            nanosPerKiB += COST_WEIGHT * (elapsed * 1024.0 / moved - nanosPerKiB);
+        }
         return moved;
     }
+
+    /** Steps that moved less than this do not update the cost estimate (their fixed costs dominate). */
+    static final long MIN_SAMPLE_BYTES = 1024;
 
     private static int nextUsed(final Chunk c, final int from)
     {
@@ -337,11 +399,15 @@ final class Compactor
         {
             return false;
         }
-        if (!detach(best))
+        if (best.heldIdle)
         {
-            return true; // releasing its empty slabs emptied the chunk: it went back (or became a spare)
+            heap.revive(best); // it stops standing in for a spare
         }
         victim = best;
+        best.evacuating = true;
+        best.linkedBelow = 0;
+        best.linkedFrom = 0;
+        phase = DETACHING;
         cursor = 0;
         slabCursor = 0;
         victimBlocked = false;
@@ -349,21 +415,24 @@ final class Compactor
         return true;
     }
 
+
     /**
-     * Gives back the victim's empty slabs (an empty current slab would otherwise pin it), then takes its free
-     * runs out of the index and its slabs out of the allocation lists.
-     * @return false when releasing the empty slabs emptied the chunk (it is released or a spare now).
+     * Detaching, a part of it (phase {@link #DETACHING}): walks the victim's runs from the cursor, gives back
+     * empty slabs, takes free runs out of the index and slabs out of the allocation lists, and moves the
+     * frontier {@link Chunk#linkedFrom} behind them; checks the clock every {@link #CLOCK_EVERY} runs.
+     * @return true when the whole victim is detached.
      */
-    private boolean detach(final Chunk c)
+    private boolean detachSome(final long start, final long maxNanos)
     {
-        heap.releaseEmptySlabs(c);
-        if (c.usedGranules == 0)
-        {
-            return false;
-        }
-        int g = 0;
+        final Chunk c = victim;
+        int g = c.linkedFrom; // at a run boundary (see FreeRunIndex.insert)
+        int n = 0;
         while (g < c.granules)
         {
+            if (++n % CLOCK_EVERY == 0 && System.nanoTime() - start >= maxNanos)
+            {
+                return false;
+            }
             final int tag = c.tag[g];
             final int kind = Chunk.tagKind(tag);
             if (kind == Chunk.TAG_FREE_HEAD)
@@ -374,32 +443,59 @@ final class Compactor
             else if (kind == Chunk.TAG_SLAB)
             {
                 final Slab s = arena.slab(Chunk.tagValue(tag));
-                if (heap.current[s.cls] == s)
+                if (s.free == s.capacity)
                 {
-                    heap.current[s.cls] = null;
+                    // give it back; its run (merged with the detached run before it, if any) stays out of the
+                    // index because its head is below the frontier, a merged run after it is unlinked
+                    c.linkedFrom = g + 1;
+                    heap.releaseSlab(s);
+                    g = c.linkedFrom; // the end of the run the slab's granules joined
+                    n = CLOCK_EVERY - 1; // a slab's release clears up to 256 tags: look at the clock next
                 }
-                if (s.inPartialList)
+                else
                 {
-                    heap.removePartial(s);
+                    if (heap.current[s.cls] == s)
+                    {
+                        heap.current[s.cls] = null;
+                    }
+                    if (s.inPartialList)
+                    {
+                        heap.removePartial(s);
+                    }
+                    g += s.granules;
                 }
-                g += s.granules;
             }
             else
             {
                 g += Math.max(1, Chunk.tagValue(tag));
             }
+            if (g > c.linkedFrom)
+            {
+                c.linkedFrom = g;
+            }
+            g = c.linkedFrom;
         }
-        c.evacuating = true;
+        c.linkedFrom = Chunk.ALL_GRANULES;
         return true;
     }
 
-    /** Puts an abandoned or blocked victim back: free runs into the index, partial slabs into their lists. */
-    private void restore(final Chunk c)
+    /**
+     * Restoring, a part of it (phase {@link #RESTORING}): walks the runs of a victim that could not be
+     * emptied from the cursor, links free runs into the index and partial slabs into their lists, and moves
+     * the frontier {@link Chunk#linkedBelow} past them. The last part hands the chunk back to allocation.
+     * @return true when the victim is restored (and no longer the victim).
+     */
+    private boolean restoreSome(final long start, final long maxNanos)
     {
-        c.evacuating = false;
-        int g = 0;
+        final Chunk c = victim;
+        int g = c.linkedBelow; // at a run boundary (see FreeRunIndex.insert)
+        int n = 0;
         while (g < c.granules)
         {
+            if (++n % CLOCK_EVERY == 0 && System.nanoTime() - start >= maxNanos)
+            {
+                return false;
+            }
             final int tag = c.tag[g];
             final int kind = Chunk.tagKind(tag);
             if (kind == Chunk.TAG_FREE_HEAD)
@@ -420,52 +516,65 @@ final class Compactor
             {
                 g += Math.max(1, Chunk.tagValue(tag));
             }
+            c.linkedBelow = g;
         }
+        victim = null;
+        phase = 0;
+        c.evacuating = false;
+        c.linkedBelow = 0;
+        c.linkedFrom = 0;
+        if (c.usedGranules == 0)
+        {
+            heap.emptied(c, true); // its last blocks were freed while it was restored: its one run is linked
+        }
+        return true;
     }
 
+    /** No destination for a block: the victim cannot be emptied now; restore it (in later steps if need be). */
     private void abandon()
     {
-        final Chunk v = victim;
-        victim = null;
-        restore(v);
         arena.counters().addOpaque(ArenaCounters.RELEASE_BLOCKED, 1);
-        idleModifications = heap.modifications;
+        startRestoring();
         idleNeedBytes = Long.MAX_VALUE;
     }
 
-    private void completeVictim()
+    private void startRestoring()
+    {
+        phase = RESTORING;
+        victim.linkedFrom = Chunk.ALL_GRANULES;
+        victim.linkedBelow = 0;
+        idleModifications = heap.modifications;
+    }
+
+    private void completeVictim(final long start, final long maxNanos)
     {
         final Chunk v = victim;
-        victim = null;
         if (v.usedGranules == 0)
         {
+            victim = null;
+            phase = 0;
             v.evacuating = false;
-            if (heap.emptyChunks < arena.spareChunks())
-            {
-                heap.runs.link(v, 0, v.granules);
-                heap.emptyChunks++;
-            }
-            else
-            {
-                v.tag[0] = 0;
-                if (v.granules > 1)
-                {
-                    v.tag[v.granules - 1] = 0;
-                }
-                arena.releaseChunk(v);
-            }
+            v.linkedFrom = 0;
+            v.linkedBelow = 0;
+            heap.emptied(v, false);
         }
         else
         {
-            restore(v);
             if (victimBlocked)
             {
                 arena.counters().addOpaque(ArenaCounters.RELEASE_BLOCKED, 1);
             }
-            idleModifications = heap.modifications;
             // blocks too big for the budget: a step with a larger byte budget may finish the job
-            idleNeedBytes = victimBlocked || victimSkippedBytes == 0 ? Long.MAX_VALUE : victimSkippedBytes;
+            final long need = victimBlocked || victimSkippedBytes == 0 ? Long.MAX_VALUE : victimSkippedBytes;
+            startRestoring();
+            idleNeedBytes = need;
+            restoreSome(start, maxNanos);
         }
+    }
+
+    int phase()
+    {
+        return phase;
     }
 
     /** @return the chunk under evacuation, or null (tests, heap maps). */

@@ -101,7 +101,21 @@ final class FreeRunIndex
         {
             chunk.tag[g + n - 1] = Chunk.TAG_FREE_TAIL | n;
         }
-        if (!chunk.evacuating)
+        if (chunk.evacuating)
+        {
+            // a run that coalesced across a frontier of the compaction victim moves the frontier past its end,
+            // so a frontier is always at a run boundary and a run is linked iff its head is on the linked side
+            final int end = g + n;
+            if (g < chunk.linkedFrom && end > chunk.linkedFrom)
+            {
+                chunk.linkedFrom = end;
+            }
+            if (g < chunk.linkedBelow && end > chunk.linkedBelow)
+            {
+                chunk.linkedBelow = end;
+            }
+        }
+        if (chunk.linked(g))
         {
             link(chunk, g, n);
         }
@@ -110,7 +124,7 @@ final class FreeRunIndex
     /** Forgets the free run at g (length n): unlinks it and clears its tags. */
     void remove(final Chunk chunk, final int g, final int n)
     {
-        if (!chunk.evacuating)
+        if (chunk.linked(g))
         {
             unlink(chunk, g, n);
         }

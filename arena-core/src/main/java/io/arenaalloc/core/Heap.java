@@ -138,7 +138,7 @@ final class Heap
                 }
                 releaseSlab(s);
             }
-            else if (!s.inPartialList && !chunk.evacuating)
+            else if (!s.inPartialList && chunk.linked(s.startGranule))
             {
                 addPartial(s);
             }
@@ -265,6 +265,36 @@ final class Heap
                 g += Chunk.tagKind(tag) == Chunk.TAG_SLAB ? arena.slab(Chunk.tagValue(tag)).granules :
                     Math.max(1, Chunk.tagValue(tag));
             }
+        }
+    }
+
+    /**
+     * The compactor's victim has no used granule left and is the victim no more: it becomes a spare or
+     * goes back to its source.
+     * @param linked whether its single free run is in the index (restored) or not (evacuated).
+     */
+    void emptied(final Chunk chunk, final boolean linked)
+    {
+        if (emptyChunks < arena.spareChunks())
+        {
+            if (!linked)
+            {
+                runs.link(chunk, 0, chunk.granules);
+            }
+            emptyChunks++;
+        }
+        else
+        {
+            if (linked)
+            {
+                runs.unlink(chunk, 0, chunk.granules);
+            }
+            chunk.tag[0] = 0;
+            if (chunk.granules > 1)
+            {
+                chunk.tag[chunk.granules - 1] = 0;
+            }
+            arena.releaseChunk(chunk);
         }
     }
 

@@ -763,6 +763,12 @@ public final class OffHeapArena implements AutoCloseable
         return moved;
     }
 
+    /** Test hook: the compactor's phase (0 idle, 1 detaching, 2 moving, 3 restoring). */
+    int compactorPhaseForTest()
+    {
+        return compactor.phase();
+    }
+
     /** @return true when a compaction step at the default budget could reduce the footprint now. */
     public boolean compactionWorthIt()
     {

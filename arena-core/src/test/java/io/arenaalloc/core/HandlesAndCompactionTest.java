@@ -12,6 +12,7 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -56,6 +57,62 @@ class HandlesAndCompactionTest
             Patterns.check(arena.resolve(b[0]), b[1], b[2], when);
             assertEquals(b[1], arena.sizeOf(b[0]));
         }
+    }
+
+    /**
+     * Steps with no time budget detach and restore a victim a few runs at a time; frees (which coalesce
+     * across the frontier), allocations and reallocations between the steps must keep the free-run index,
+     * the partial lists and every byte intact.
+     */
+    @Test
+    void shouldStayConsistentWhenTheOwnerWorksBetweenTinyDetachAndRestoreSteps()
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        try (OffHeapArena arena = OffHeapArena.create(config(source).build()))
+        {
+            final SplittableRandom rnd = new SplittableRandom(11);
+            final List<long[]> live = sparseHeap(arena, 6000, rnd, 3);
+            int serial = 1_000_000;
+            long moved = 0;
+            int phasesSeen = 0;
+            for (int round = 0; round < 4000; round++)
+            {
+                final int phaseBefore = arena.compactorPhaseForTest();
+                moved += arena.compact(0, rnd.nextInt(4) == 0 ? Long.MAX_VALUE : 16 << 10);
+                if (arena.compactorPhaseForTest() != phaseBefore)
+                {
+                    phasesSeen++;
+                }
+                final int op = rnd.nextInt(3);
+                if (op == 0 && !live.isEmpty())
+                {
+                    final long[] b = live.remove(rnd.nextInt(live.size()));
+                    Patterns.check(arena.resolve(b[0]), b[1], b[2], "before free in round " + round);
+                    arena.free(b[0]);
+                }
+                else if (op == 1)
+                {
+                    final long size = rnd.nextInt(10) < 7 ? 16 + rnd.nextInt(2000) : 4097 + rnd.nextInt(30_000);
+                    final long h = arena.allocateHandle(size);
+                    Patterns.fill(arena.resolve(h), size, serial);
+                    live.add(new long[] {h, size, serial++});
+                }
+                else if (!live.isEmpty())
+                {
+                    final long[] b = live.get(rnd.nextInt(live.size()));
+                    final long size = rnd.nextInt(10) < 7 ? 16 + rnd.nextInt(2000) : 4097 + rnd.nextInt(30_000);
+                    arena.reallocate(b[0], size);
+                    Patterns.check(arena.resolve(b[0]), Math.min(size, b[1]), b[2], "after reallocate in round " + round);
+                    Patterns.fill(arena.resolve(b[0]), size, b[2]);
+                    b[1] = size;
+                }
+                arena.validate();
+            }
+            checkAll(arena, live, "after the rounds");
+            assertTrue(moved > 0, "some blocks moved");
+            assertTrue(phasesSeen > 10, "the steps went through detach, move and restore phases: " + phasesSeen);
+        }
+        assertEquals(0, source.reservedBytes());
     }
 
     @Test
