@@ -33,9 +33,10 @@ import io.arenaalloc.threads.ArenaAllocator;
  *
  * <h2>limit-waits and limit-failures versus the arenas' limit-failures</h2>
  * {@code limit-waits} counts allocations that met a limit (the allocator's {@code maxTotalBytes} or an arena's) and
- * then waited ({@code limitWaitNanos > 0}); {@code limit-failures} counts {@code AllocatorLimitExceededException}s
- * thrown to callers. An arena's own {@code limit-failures} figure counts every refused attempt inside that arena,
- * retries included, so it is at least as large.
+ * then waited ({@code limitWaitNanos > 0}), once per allocation however long it waited; {@code limit-failures} counts
+ * {@code AllocatorLimitExceededException}s thrown to callers. An arena's own {@code limit-failures} figure counts
+ * attempts refused at that arena's {@code ArenaConfig.maxTotalBytes}, retries included; a refusal by the allocator's
+ * global budget is not counted there, only here.
  *
  * <h2>Algorithm of {@link #total(long[][], int, long[])}</h2>
  * <ol>

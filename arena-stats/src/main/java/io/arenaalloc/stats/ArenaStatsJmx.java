@@ -342,6 +342,7 @@ public final class ArenaStatsJmx
             return ArenaStatsReporter.formatLine(s());
         }
     }
+
     private static final class AllocatorBean implements AllocatorStatsMXBean
     {
         private final Supplier<AllocatorSnapshot> source;
