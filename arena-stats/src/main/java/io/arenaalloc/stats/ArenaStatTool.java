@@ -22,7 +22,8 @@ import java.util.regex.Pattern;
 
 /**
  * {@code arena-stat}: attaches to the counters file of a running process (see {@link ArenaStatsExporter}) and
- * prints its arenas' figures as a table that refreshes every second, in the manner of Aeron's AeronStat.
+ * prints its arenas' figures, and its allocators' figures, as tables that refresh every second, in the manner of
+ * Aeron's AeronStat.
  *
  * <h2>Vocabulary</h2>
  * <b>round</b>: one read of the file and one screen. <b>liveness</b>: running, stale, closed or exited (see
@@ -39,13 +40,18 @@ import java.util.regex.Pattern;
  *
  * <h2>Screen layout</h2>
  * <pre>
- *   12:00:01 arena-stat - /tmp/arena-stats-4242.dat (layout v1)
- *   pid 4242 (com.example.Main), up 5 min 12 s, 2 arenas, 312 publishes
+ *   12:00:01 arena-stat - /tmp/arena-stats-4242.dat (layout v2)
+ *   pid 4242 (com.example.Main), up 5 min 12 s, 2 arenas, 1 allocator, 312 publishes
  *   status: process 4242 is running, last heartbeat 0.3 s ago
  *   ==========================================================
  *   &lt;the table of StatsFormat#table: one row per figure, one column per arena, then the total&gt;
+ *   --------------------------------------------------------------      &lt;- only when an allocator is exported
+ *   &lt;the table of StatsFormat#allocatorTable: one row per allocator figure, one column per allocator, then the
+ *    total when there are two or more&gt;
  *   --
  * </pre>
+ * An allocator's arenas are columns of the first table like any other, named {@code "<allocator>/arena-<id>"};
+ * {@code --arena} selects arenas only, {@code --figure} filters the rows of both tables.
  *
  * <h2>Exit status</h2>
  * {@value #EXIT_OK}: the process runs (a stale heartbeat is only a warning); {@value #EXIT_ERROR}: no usable file
@@ -55,9 +61,10 @@ import java.util.regex.Pattern;
  * <h2>Algorithm</h2>
  * <ol>
  *   <li>Find and open the file ({@link StatsFileReader#open}); on failure print its message and exit 1.</li>
- *   <li>With {@code --heap-map}: ask the process for heap maps, wait for them, print their paths, exit.</li>
+ *   <li>With {@code --heap-map}: ask the process for heap maps of its lone arenas (an allocator's arenas have no
+ *   owner-side publish to write one), wait for them, print their paths, exit.</li>
  *   <li>Each round: clear the screen (not with {@code --once}), print the header and liveness, read the figures,
- *   filter arenas and figures, add the total, print the table.</li>
+ *   filter arenas and figures, add the total, print the table; then the allocator table, if any.</li>
  *   <li>Stop after {@code --once}, after {@code --count} rounds, or when the process is no longer running
  *   (exit 2); else sleep {@code --interval} ms and repeat.</li>
  * </ol>
@@ -176,11 +183,12 @@ public final class ArenaStatTool implements Callable<Integer>
             final long now = System.currentTimeMillis();
             final StatsFileReader.Liveness liveness = reader.liveness(now);
             final List<ArenaSnapshot> arenas = select(reader.read());
+            final List<AllocatorSnapshot> allocators = reader.readAllocators();
             if (!once)
             {
                 out.print(ANSI_CLEAR);
             }
-            out.print(render(reader, liveness, arenas, now));
+            out.print(render(reader, liveness, arenas, allocators, now));
             out.flush();
             if (liveness.state() == StatsFileReader.State.EXITED || liveness.state() == StatsFileReader.State.CLOSED)
             {
@@ -198,14 +206,19 @@ public final class ArenaStatTool implements Callable<Integer>
 
     /** @return one screen: header, liveness and table (see the class comment). */
     String render(final StatsFileReader reader, final StatsFileReader.Liveness liveness,
-        final List<ArenaSnapshot> arenas, final long now)
+        final List<ArenaSnapshot> arenas, final List<AllocatorSnapshot> allocators, final long now)
     {
         final StringBuilder sb = new StringBuilder();
         sb.append(LocalTime.now().format(DateTimeFormatter.ofPattern("HH:mm:ss"))).append(" arena-stat - ")
             .append(reader.file()).append(" (layout v").append(StatsFile.LAYOUT_VERSION).append(")\n");
         sb.append("pid ").append(reader.pid()).append(" (").append(reader.description()).append("), up ")
             .append(StatsFormat.age(now - reader.startMillis())).append(", ").append(arenas.size())
-            .append(arenas.size() == 1 ? " arena, " : " arenas, ").append(reader.publishCount()).append(" publishes\n");
+            .append(arenas.size() == 1 ? " arena, " : " arenas, ");
+        if (!allocators.isEmpty())
+        {
+            sb.append(allocators.size()).append(allocators.size() == 1 ? " allocator, " : " allocators, ");
+        }
+        sb.append(reader.publishCount()).append(" publishes\n");
         sb.append("status: ").append(liveness.message()).append('\n');
         sb.append("==========================================================================\n");
         final List<ArenaSnapshot> columns = new ArrayList<>(arenas);
@@ -221,6 +234,17 @@ public final class ArenaStatTool implements Callable<Integer>
         {
             sb.append(StatsFormat.table(columns,
                 id -> figureFilter == null || figureFilter.matcher(ArenaFigures.name(id)).find(), allClasses, now));
+        }
+        if (!allocators.isEmpty())
+        {
+            final List<AllocatorSnapshot> allocatorColumns = new ArrayList<>(allocators);
+            if (!noTotal && allocators.size() >= 2)
+            {
+                allocatorColumns.add(AllocatorSnapshot.total("total", allocators));
+            }
+            sb.append("--------------------------------------------------------------------------\n");
+            sb.append(StatsFormat.allocatorTable(allocatorColumns,
+                id -> figureFilter == null || figureFilter.matcher(AllocatorFigures.name(id)).find(), now));
         }
         sb.append("--\n");
         return sb.toString();
@@ -256,9 +280,22 @@ public final class ArenaStatTool implements Callable<Integer>
             return EXIT_NOT_RUNNING;
         }
         final boolean served = reader.requestHeapMaps(heapMapTimeoutMillis);
+        final java.util.Set<String> ofAllocators = new java.util.HashSet<>();
+        for (final AllocatorSnapshot a : reader.readAllocators())
+        {
+            for (final ArenaSnapshot s : a.arenas())
+            {
+                ofAllocators.add(s.name());
+            }
+        }
         int missing = 0;
         for (final ArenaSnapshot s : select(reader.read()))
         {
+            if (ofAllocators.contains(s.name()))
+            {
+                out.println(s.name() + ": (an allocator's arena: no heap map on request)");
+                continue;
+            }
             final Path png = StatsFile.heapMapPath(reader.file(), s.name());
             if (Files.isRegularFile(png))
             {

@@ -19,6 +19,8 @@ import java.util.List;
  *   ArenaStats.snapshot(arena)             owner         one walk, allocates  computed now
  *   ArenaStatsPublisher.snapshot()         any           COUNT opaque loads   as of the last publish
  *   ArenaStats.total(snapshots)            any           COUNT x arenas       combined (see ArenaFigures)
+ *   AllocatorStatsPublisher.snapshot()     any           arena id scan +      as of each arena's last publish
+ *                                                        one per arena        (none for an allocator's arenas)
  * </pre>
  *
  * <h2>Algorithm of {@link #snapshot(OffHeapArena)}</h2>

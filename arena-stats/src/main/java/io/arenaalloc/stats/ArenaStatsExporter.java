@@ -15,20 +15,27 @@ import java.util.ArrayList;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Exports the figures of registered arenas into a memory-mapped Agrona counters file that
- * {@code arena-stat} (or any Agrona {@code CountersReader}) reads from another process.
- * Export is off unless an exporter is built: {@code ArenaStatsExporter.builder().file(path).build()}.
+ * Exports the figures of registered arenas and {@code ArenaAllocator}s into a memory-mapped Agrona counters file
+ * that {@code arena-stat} (or any Agrona {@code CountersReader}) reads from another process.
+ * Export is off unless an exporter is built: {@code ArenaStatsExporter.builder().file(path).build()}, then
+ * {@link #register(ArenaStatsPublisher)} for a lone arena or {@link #register(AllocatorStatsPublisher)} for an
+ * allocator (its allocator figures and every arena it holds, followed as arenas come and go).
  *
  * <h2>Vocabulary</h2>
  * <b>registration</b>: an arena's {@link ArenaStatsPublisher} with its {@link ArenaFigures#COUNT} counters in
- * the file. <b>publish</b>: one copy of every registration's figures into the file, plus the heartbeat.
+ * the file. <b>allocator registration</b>: an {@link AllocatorStatsPublisher} with its {@link AllocatorFigures#COUNT}
+ * counters; the registrations of its arenas carry its registration id. <b>publish</b>: one copy of every
+ * registration's figures into the file, plus the heartbeat.
  *
  * <h2>Layout (the file in full: {@link StatsFile})</h2>
  * <pre>
  *   0        256                      256 + 4V                  256 + 5V
  *   | header | counters metadata (4V) | counters values (V)     |     V = maxCounters x 128
  *   registration r (registration id r.id) owns counter ids r.counterIds[0 .. COUNT-1]:
- *     values[counterOffset(r.counterIds[f])] = figure f of r's arena; key = (arena id, f, r.id, name)
+ *     values[counterOffset(r.counterIds[f])] = figure f of r's arena;
+ *     key = (arena id, f, r.id, name, allocator registration id or 0)
+ *   allocator registration g owns counter ids g.counterIds[0 .. AllocatorFigures.COUNT-1]:
+ *     values[counterOffset(g.counterIds[f])] = allocator figure f; key = (-1, f, g.id, name, 0)
  * </pre>
  * Export is off unless an exporter is built; {@link #enabledBySystemProperty()} lets an allocator builder
  * wire it to the single switch {@value #PROP_EXPORT}.
@@ -42,15 +49,22 @@ import java.util.concurrent.locks.LockSupport;
  *   now and then to refresh the owner figures.</li>
  *   <li>With {@code intervalMillis > 0} a daemon thread named {@value #THREAD_NAME} publishes at that interval;
  *   with 0, only calls to {@link #publish()} do.</li>
- *   <li>{@link #publish()} allocates nothing in steady state.</li>
+ *   <li>{@link #publish()} allocates nothing in steady state (an allocator whose arenas come and go costs a new
+ *   publisher and registration per new arena).</li>
  * </ul>
  *
  * <h2>Algorithm of a publish</h2>
  * <ol>
+ *   <li>For each allocator registration (index order, no iterator): if the allocator is closed, free its counters
+ *   and drop it (its arenas, closed with it, go in step 2). Else refresh its arenas
+ *   ({@link AllocatorStatsPublisher#refreshArenas()}); if its arena version changed, register each of its arenas
+ *   not registered yet (an arena that does not fit in the file is skipped, with one warning per allocator); copy
+ *   its allocator figures into a scratch vector and release-store each into its counter.</li>
  *   <li>For each registration (index order, no iterator): if its arena is closed, free its counters and drop
  *   it; else copy its figures into a scratch vector and release-store each into its counter.</li>
- *   <li>Heap maps: if the header's request number changed, pass it to every publisher (their owners write
- *   the maps at their next publish); once every publisher has served it, release-store it as served.</li>
+ *   <li>Heap maps: if the header's request number changed, pass it to every publisher of a lone arena (their
+ *   owners write the maps at their next publish; an allocator's arenas have no owner-side publish and are left
+ *   out); once every such publisher has served it, release-store it as served.</li>
  *   <li>Store the publish count, then release-store the heartbeat (wall clock, ms).</li>
  * </ol>
  */
@@ -82,7 +96,9 @@ public final class ArenaStatsExporter implements AutoCloseable
     private final long intervalMillis;
     private final boolean deleteOnClose;
     private final ArrayList<Registration> registrations = new ArrayList<>();
+    private final ArrayList<AllocatorRegistration> allocators = new ArrayList<>();
     private final long[] scratch = new long[ArenaFigures.COUNT];
+    private final long[] allocatorScratch = new long[AllocatorFigures.COUNT];
     private final Thread thread;
     private long nextRegistrationId = 1;
     private long publishCount;
@@ -125,6 +141,7 @@ public final class ArenaStatsExporter implements AutoCloseable
         header.putLong(StatsFile.HEARTBEAT_MILLIS_OFFSET, now);
         header.putLong(StatsFile.INTERVAL_MILLIS_OFFSET, intervalMillis);
         header.putInt(StatsFile.FIGURE_COUNT_OFFSET, ArenaFigures.COUNT);
+        header.putInt(StatsFile.ALLOCATOR_FIGURE_COUNT_OFFSET, AllocatorFigures.COUNT);
         final byte[] description = b.description.getBytes(StandardCharsets.US_ASCII);
         header.putInt(StatsFile.DESCRIPTION_LENGTH_OFFSET, description.length);
         header.putBytes(StatsFile.DESCRIPTION_OFFSET, description);
@@ -184,13 +201,27 @@ public final class ArenaStatsExporter implements AutoCloseable
     public synchronized void register(final ArenaStatsPublisher publisher)
     {
         checkOpen();
+        if (isRegistered(publisher))
+        {
+            throw new IllegalArgumentException("publisher " + publisher.name() + " is already registered");
+        }
+        register(publisher, 0);
+    }
+
+    private boolean isRegistered(final ArenaStatsPublisher publisher)
+    {
         for (int i = 0; i < registrations.size(); i++)
         {
             if (registrations.get(i).publisher == publisher)
             {
-                throw new IllegalArgumentException("publisher " + publisher.name() + " is already registered");
+                return true;
             }
         }
+        return false;
+    }
+
+    private void register(final ArenaStatsPublisher publisher, final long allocatorRegistrationId)
+    {
         final int available = countersManager.available();
         if (available < ArenaFigures.COUNT)
         {
@@ -212,12 +243,149 @@ public final class ArenaStatsExporter implements AutoCloseable
                 key.putLong(StatsFile.KEY_REGISTRATION_ID_OFFSET, registrationId);
                 key.putInt(StatsFile.KEY_NAME_LENGTH_OFFSET, name.length());
                 key.putStringWithoutLengthAscii(StatsFile.KEY_NAME_OFFSET, name);
+                key.putLong(StatsFile.KEY_ALLOCATOR_REGISTRATION_ID_OFFSET, allocatorRegistrationId);
             });
             countersManager.setCounterRegistrationId(ids[f], registrationId);
         }
-        final Registration r = new Registration(publisher, ids);
+        final Registration r = new Registration(publisher, ids, allocatorRegistrationId);
         registrations.add(r);
         write(r);
+    }
+
+    /**
+     * Registers an allocator: allocates its allocator figures' counters in the file, registers every arena it holds
+     * now (later ones at each publish) and publishes once.
+     *
+     * @throws IllegalStateException when the file has no room for the allocator figures or for its arenas (the
+     * message names the numbers), or is closed.
+     * @throws IllegalArgumentException when the publisher is already registered.
+     */
+    public synchronized void register(final AllocatorStatsPublisher publisher)
+    {
+        checkOpen();
+        if (publisher == null)
+        {
+            throw new IllegalArgumentException("publisher=null, expected an AllocatorStatsPublisher");
+        }
+        for (int i = 0; i < allocators.size(); i++)
+        {
+            if (allocators.get(i).publisher == publisher)
+            {
+                throw new IllegalArgumentException("allocator publisher " + publisher.name() + " is already registered");
+            }
+        }
+        publisher.refreshArenas();
+        final int[] arenaCount = new int[1];
+        publisher.forEachArena(p -> arenaCount[0] += isRegistered(p) ? 0 : 1);
+        final int needed = AllocatorFigures.COUNT + arenaCount[0] * ArenaFigures.COUNT;
+        final int available = countersManager.available();
+        if (available < needed)
+        {
+            throw new IllegalStateException("stats file " + file + " is full: capacity=" + countersManager.capacity() +
+                " counters, available=" + available + ", allocator " + publisher.name() + " needs " + needed + " (" +
+                AllocatorFigures.COUNT + " + " + arenaCount[0] + " arenas x " + ArenaFigures.COUNT + "); raise maxCounters (" +
+                PROP_MAX_COUNTERS + ")");
+        }
+        final long registrationId = nextRegistrationId++;
+        final String name = publisher.name();
+        final int[] ids = new int[AllocatorFigures.COUNT];
+        for (int f = 0; f < AllocatorFigures.COUNT; f++)
+        {
+            final int figure = f;
+            ids[f] = countersManager.allocate(name + ": " + AllocatorFigures.name(f), StatsFile.ALLOCATOR_TYPE_ID, key ->
+            {
+                key.putInt(StatsFile.KEY_ARENA_ID_OFFSET, -1);
+                key.putInt(StatsFile.KEY_FIGURE_ID_OFFSET, figure);
+                key.putLong(StatsFile.KEY_REGISTRATION_ID_OFFSET, registrationId);
+                key.putInt(StatsFile.KEY_NAME_LENGTH_OFFSET, name.length());
+                key.putStringWithoutLengthAscii(StatsFile.KEY_NAME_OFFSET, name);
+                key.putLong(StatsFile.KEY_ALLOCATOR_REGISTRATION_ID_OFFSET, 0);
+            });
+            countersManager.setCounterRegistrationId(ids[f], registrationId);
+        }
+        final AllocatorRegistration g = new AllocatorRegistration(publisher, ids, registrationId);
+        allocators.add(g);
+        write(g);
+    }
+
+    /**
+     * Removes an allocator: frees its allocator figures' counters and those of its arenas.
+     *
+     * @return false when it was not registered.
+     */
+    public synchronized boolean unregister(final AllocatorStatsPublisher publisher)
+    {
+        for (int i = 0; i < allocators.size(); i++)
+        {
+            final AllocatorRegistration g = allocators.get(i);
+            if (g.publisher == publisher)
+            {
+                allocators.remove(i);
+                free(g.counterIds);
+                for (int j = registrations.size() - 1; j >= 0; j--)
+                {
+                    if (registrations.get(j).allocatorRegistrationId == g.registrationId)
+                    {
+                        free(registrations.remove(j));
+                    }
+                }
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** @return the allocator publishers registered now. */
+    public synchronized java.util.List<AllocatorStatsPublisher> allocatorPublishers()
+    {
+        final java.util.List<AllocatorStatsPublisher> list = new ArrayList<>(allocators.size());
+        for (int i = 0; i < allocators.size(); i++)
+        {
+            list.add(allocators.get(i).publisher);
+        }
+        return list;
+    }
+
+    /** Step 1 of a publish for one allocator (see the class comment); the arena registrations follow in step 2. */
+    private void write(final AllocatorRegistration g)
+    {
+        final AllocatorStatsPublisher publisher = g.publisher;
+        publisher.refreshArenas();
+        final long version = publisher.arenaVersion();
+        if (version != g.arenaVersionSeen)
+        {
+            g.arenaVersionSeen = version;
+            publisher.forEachArena(g.registerArena);
+        }
+        publisher.copyFigures(allocatorScratch);
+        final int[] ids = g.counterIds;
+        for (int f = 0; f < ids.length; f++)
+        {
+            values.putLongRelease(org.agrona.concurrent.status.CountersReader.counterOffset(ids[f]), allocatorScratch[f]);
+        }
+    }
+
+    /** Registers an arena of {@code g}'s allocator unless it is registered or closed; warns once when out of room. */
+    private void registerArena(final AllocatorRegistration g, final ArenaStatsPublisher arena)
+    {
+        if (arena.arena().isClosed() || isRegistered(arena))
+        {
+            return;
+        }
+        try
+        {
+            register(arena, g.registrationId);
+        }
+        catch (final IllegalStateException ex)
+        {
+            g.arenaVersionSeen = -1; // try again at the next publish
+            if (!g.warnedFull)
+            {
+                g.warnedFull = true;
+                org.slf4j.LoggerFactory.getLogger(ArenaStatsExporter.class).warn(
+                    "arena {} of allocator {} is not exported: {}", arena.name(), g.publisher.name(), ex.getMessage());
+            }
+        }
     }
 
     /** Removes an arena and frees its counters. @return false when it was not registered. */
@@ -252,6 +420,18 @@ public final class ArenaStatsExporter implements AutoCloseable
         {
             return;
         }
+        for (int i = allocators.size() - 1; i >= 0; i--)
+        {
+            final AllocatorRegistration g = allocators.get(i);
+            if (g.publisher.isClosed())
+            {
+                free(allocators.remove(i).counterIds);
+            }
+            else
+            {
+                write(g);
+            }
+        }
         for (int i = registrations.size() - 1; i >= 0; i--)
         {
             final Registration r = registrations.get(i);
@@ -281,7 +461,12 @@ public final class ArenaStatsExporter implements AutoCloseable
 
     private void free(final Registration r)
     {
-        for (final int id : r.counterIds)
+        free(r.counterIds);
+    }
+
+    private void free(final int[] counterIds)
+    {
+        for (final int id : counterIds)
         {
             countersManager.free(id);
         }
@@ -296,6 +481,10 @@ public final class ArenaStatsExporter implements AutoCloseable
             for (int i = 0; i < registrations.size(); i++)
             {
                 final Registration r = registrations.get(i);
+                if (r.allocatorRegistrationId != 0)
+                {
+                    continue; // nobody publishes on an allocator arena's owner thread: it cannot serve a request
+                }
                 r.heapMapRequest = request;
                 r.publisher.requestHeapMap(request, StatsFile.heapMapPath(file, r.publisher.name()));
             }
@@ -305,7 +494,7 @@ public final class ArenaStatsExporter implements AutoCloseable
             for (int i = 0; i < registrations.size(); i++)
             {
                 final Registration r = registrations.get(i);
-                if (r.publisher.heapMapDone() != r.heapMapRequest)
+                if (r.allocatorRegistrationId == 0 && r.publisher.heapMapDone() != r.heapMapRequest)
                 {
                     return;
                 }
@@ -374,6 +563,7 @@ public final class ArenaStatsExporter implements AutoCloseable
         synchronized (this)
         {
             registrations.clear();
+            allocators.clear();
             IoUtil.unmap(mapped);
             if (deleteOnClose)
             {
@@ -391,12 +581,33 @@ public final class ArenaStatsExporter implements AutoCloseable
     {
         final ArenaStatsPublisher publisher;
         final int[] counterIds;
+        final long allocatorRegistrationId;
         long heapMapRequest;
 
-        Registration(final ArenaStatsPublisher publisher, final int[] counterIds)
+        Registration(final ArenaStatsPublisher publisher, final int[] counterIds, final long allocatorRegistrationId)
         {
             this.publisher = publisher;
             this.counterIds = counterIds;
+            this.allocatorRegistrationId = allocatorRegistrationId;
+        }
+    }
+
+    private final class AllocatorRegistration
+    {
+        final AllocatorStatsPublisher publisher;
+        final int[] counterIds;
+        final long registrationId;
+        /** Made once: registering new arenas allocates nothing more than the registrations themselves. */
+        final java.util.function.Consumer<ArenaStatsPublisher> registerArena;
+        long arenaVersionSeen = -1;
+        boolean warnedFull;
+
+        AllocatorRegistration(final AllocatorStatsPublisher publisher, final int[] counterIds, final long registrationId)
+        {
+            this.publisher = publisher;
+            this.counterIds = counterIds;
+            this.registrationId = registrationId;
+            this.registerArena = arena -> registerArena(this, arena);
         }
     }
 

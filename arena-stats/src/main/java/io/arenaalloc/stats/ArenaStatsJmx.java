@@ -12,16 +12,18 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Registers {@link ArenaStatsMXBean}s with the platform MBean server.
+ * Registers {@link ArenaStatsMXBean}s and {@link AllocatorStatsMXBean}s with the platform MBean server.
  *
  * <h2>Vocabulary</h2>
- * <b>source</b>: a supplier of snapshots (one publisher, or a registry's total). <b>registration</b>: the handle
- * that unregisters the MBean.
+ * <b>source</b>: a supplier of snapshots (one publisher, a registry's total, or an allocator's publisher).
+ * <b>registration</b>: the handle that unregisters the MBean.
  *
  * <h2>ObjectNames</h2>
  * <pre>
  *   {@value #DOMAIN}:type=ArenaStats,arena=&lt;id&gt;   one arena, {@link #register(ArenaStatsPublisher)}
- *   {@value #DOMAIN}:type=ArenaStats,arena=total  the total of a registry, {@link #registerTotal(ArenaStatsRegistry)}
+ *   {@value #DOMAIN}:type=ArenaStats,arena=total  the total of a registry (its allocators' arenas included),
+ *                                              {@link #registerTotal(ArenaStatsRegistry)}
+ *   {@value #DOMAIN}:type=AllocatorStats,name=&lt;allocator name&gt;   one allocator, {@link #register(AllocatorStatsPublisher)}
  * </pre>
  * Arena ids are unique among open arenas; unregister (close the returned handle) when the arena closes, so the
  * next arena with the same id can register.
@@ -29,7 +31,8 @@ import java.util.function.Supplier;
  * <h2>Algorithm</h2>
  * <ol>
  *   <li>Wrap a snapshot supplier in an MXBean implementation; each getter calls the supplier once.</li>
- *   <li>Register it as a {@link StandardMBean} of interface {@link ArenaStatsMXBean} (open types) under the name.</li>
+ *   <li>Register it as a {@link StandardMBean} of interface {@link ArenaStatsMXBean} or {@link AllocatorStatsMXBean}
+ *   (open types) under the name.</li>
  *   <li>The returned {@link Registration} unregisters it on close (idempotent).</li>
  * </ol>
  */
@@ -72,16 +75,36 @@ public final class ArenaStatsJmx
         return register(name(TOTAL_OBJECT_NAME), registry::total);
     }
 
+    /** @return {@code io.arenaalloc:type=AllocatorStats,name=<name>}, the name quoted when it needs to be. */
+    public static ObjectName allocatorObjectName(final String allocatorName)
+    {
+        final boolean plain = allocatorName.chars().noneMatch(c -> ",=:\"*?\\\n".indexOf(c) >= 0);
+        return name(DOMAIN + ":type=AllocatorStats,name=" + (plain ? allocatorName : ObjectName.quote(allocatorName)));
+    }
+
+    /** Registers one allocator's MXBean. @throws IllegalStateException if the name is taken. */
+    public static Registration register(final AllocatorStatsPublisher publisher)
+    {
+        final ObjectName name = allocatorObjectName(publisher.name());
+        return register(name, new StandardMBean(new AllocatorBean(publisher::snapshot), AllocatorStatsMXBean.class, true));
+    }
+
     private static Registration register(final ObjectName name, final Supplier<ArenaSnapshot> source)
+    {
+        return register(name, new StandardMBean(new Bean(source), ArenaStatsMXBean.class, true));
+    }
+
+    private static Registration register(final ObjectName name, final StandardMBean bean)
     {
         final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
         try
         {
-            server.registerMBean(new StandardMBean(new Bean(source), ArenaStatsMXBean.class, true), name);
+            server.registerMBean(bean, name);
         }
         catch (final InstanceAlreadyExistsException ex)
         {
-            throw new IllegalStateException("MBean " + name + " is already registered (an open arena with the same id?)", ex);
+            throw new IllegalStateException("MBean " + name + " is already registered (an open arena with the same id, " +
+                "or an allocator with the same name?)", ex);
         }
         catch (final JMException ex)
         {
@@ -317,6 +340,158 @@ public final class ArenaStatsJmx
         public String getSummary()
         {
             return ArenaStatsReporter.formatLine(s());
+        }
+    }
+
+    private static final class AllocatorBean implements AllocatorStatsMXBean
+    {
+        private final Supplier<AllocatorSnapshot> source;
+
+        AllocatorBean(final Supplier<AllocatorSnapshot> source)
+        {
+            this.source = source;
+        }
+
+        private AllocatorSnapshot s()
+        {
+            return source.get();
+        }
+
+        public String getName()
+        {
+            return s().name();
+        }
+
+        public long getArenasOpen()
+        {
+            return s().arenasOpen();
+        }
+
+        public long getThreadsRegistered()
+        {
+            return s().threadsRegistered();
+        }
+
+        public long getThreadsEnded()
+        {
+            return s().threadsEnded();
+        }
+
+        public long getArenasCreated()
+        {
+            return s().arenasCreated();
+        }
+
+        public long getArenasOrphaned()
+        {
+            return s().arenasOrphaned();
+        }
+
+        public long getArenasAdopted()
+        {
+            return s().arenasAdopted();
+        }
+
+        public long getArenasClosed()
+        {
+            return s().arenasClosed();
+        }
+
+        public long getRemoteFreesBatched()
+        {
+            return s().remoteFreesBatched();
+        }
+
+        public long getBatchesPublished()
+        {
+            return s().batchesPublished();
+        }
+
+        public long getBatchesOverflowed()
+        {
+            return s().batchesOverflowed();
+        }
+
+        public long getSingleFrees()
+        {
+            return s().singleFrees();
+        }
+
+        public long getSingleFreesOverflowed()
+        {
+            return s().singleFreesOverflowed();
+        }
+
+        public long getRingFullLockedFrees()
+        {
+            return s().ringFullLockedFrees();
+        }
+
+        public long getRemoteFreeErrors()
+        {
+            return s().remoteFreeErrors();
+        }
+
+        public long getRemoteFreesDeferred()
+        {
+            return s().remoteFreesDeferred();
+        }
+
+        public long getStripeRehashes()
+        {
+            return s().stripeRehashes();
+        }
+
+        public long getLimitWaits()
+        {
+            return s().limitWaits();
+        }
+
+        public long getLimitFailures()
+        {
+            return s().limitFailures();
+        }
+
+        public long getMaintenanceRuns()
+        {
+            return s().maintenanceRuns();
+        }
+
+        public long getBudgetCommittedBytes()
+        {
+            return s().budgetCommittedBytes();
+        }
+
+        public long getBudgetLimitBytes()
+        {
+            return s().budgetLimitBytes();
+        }
+
+        public Map<String, Long> getFigures()
+        {
+            final AllocatorSnapshot s = s();
+            final Map<String, Long> map = new LinkedHashMap<>();
+            for (int i = 0; i < AllocatorFigures.COUNT; i++)
+            {
+                map.put(AllocatorFigures.name(i), s.figure(i));
+            }
+            return map;
+        }
+
+        public Map<String, Long> getArenaTotalFigures()
+        {
+            final ArenaSnapshot total = s().arenaTotal();
+            final Map<String, Long> map = new LinkedHashMap<>();
+            for (int i = 0; i < ArenaFigures.COUNT; i++)
+            {
+                map.put(ArenaFigures.name(i), total.figure(i));
+            }
+            return map;
+        }
+
+        public String getSummary()
+        {
+            return ArenaStatsReporter.formatAllocatorLine(s());
         }
     }
 }

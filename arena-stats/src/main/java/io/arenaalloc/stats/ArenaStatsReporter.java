@@ -8,11 +8,14 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * Logs a summary of every arena of an {@link ArenaStatsRegistry} through SLF4J at a configurable interval.
+ * Logs a summary of every arena and every {@code ArenaAllocator} of an {@link ArenaStatsRegistry} through SLF4J at a
+ * configurable interval.
  *
  * <h2>Vocabulary</h2>
- * <b>summary line</b>: one line per arena ({@link #formatLine}), then one for the total when there are two or
- * more arenas. <b>report</b>: the lines of one interval, each logged as its own event.
+ * <b>summary line</b>: one line per arena ({@link #formatLine}; lone arenas first, then each allocator's arenas),
+ * then one for their total when there are two or more arenas; then one line per allocator
+ * ({@link #formatAllocatorLine}), then one for the allocators' total when there are two or more.
+ * <b>report</b>: the lines of one interval, each logged as its own event.
  *
  * <h2>Line layout</h2>
  * <pre>
@@ -22,13 +25,21 @@ import java.util.concurrent.locks.LockSupport;
  *   1.2 ms, moved 1,000 blocks / 2.0 MiB, skipped pinned 0, release blocked 0; limit failures 0
  * </pre>
  * (one line; wrapped here). Owner figures (fragmentation, free run, empty chunks, pinned) are as of each arena's
- * last publish; "(not published)" replaces them for an arena never published.
+ * last publish; "(not published)" replaces them for an arena never published (an allocator's arenas, see
+ * {@link AllocatorStatsPublisher}).
+ * <pre>
+ *   pool: 2 arenas open, budget 1.0 MiB committed of 4.0 MiB; threads 3 registered, 1 ended; arenas 2 created,
+ *   0 orphaned, 0 adopted, 0 closed; remote frees 5 batched in 1 batches (0 overflowed), 0 single (0 overflowed),
+ *   0 locked, 0 errors, 0 deferred; stripe rehashes 0; limit waits 2, failures 1; maintenance runs 0
+ * </pre>
+ * (one line; "budget 1.0 MiB committed, no limit" without a global limit). Allocator figures: {@link AllocatorFigures}.
  *
  * <h2>Threading and algorithm</h2>
  * <ol>
  *   <li>{@link #start()} starts a daemon thread named {@value #THREAD_NAME}.</li>
- *   <li>Every interval: {@link ArenaStatsRegistry#snapshots()} (opaque loads, any thread), format, log each line
- *   at the configured level. The arenas' owners are not involved and not slowed.</li>
+ *   <li>Every interval: {@link ArenaStatsRegistry#allocatorSnapshots()} and the lone arenas' snapshots (opaque
+ *   loads and {@code LongAdder} sums, any thread), format, log each line at the configured level. The arenas' owners
+ *   and the allocating threads are not involved and not slowed.</li>
  *   <li>{@link #close()} stops the thread. {@link #report()} logs a report now, from the calling thread.</li>
  * </ol>
  */
@@ -66,17 +77,73 @@ public final class ArenaStatsReporter implements AutoCloseable
     /** @return the summary lines of one report: each arena, then the total when there are two or more. */
     public static String[] formatReport(final List<ArenaSnapshot> arenas)
     {
-        final int n = arenas.size();
-        final String[] lines = new String[n >= 2 ? n + 1 : n];
-        for (int i = 0; i < n; i++)
+        return formatReport(arenas, List.of());
+    }
+
+    /**
+     * @return the summary lines of one report: each arena, their total when there are two or more, each allocator,
+     * the allocators' total when there are two or more.
+     */
+    public static String[] formatReport(final List<ArenaSnapshot> arenas, final List<AllocatorSnapshot> allocators)
+    {
+        final List<String> lines = new java.util.ArrayList<>();
+        for (final ArenaSnapshot s : arenas)
         {
-            lines[i] = formatLine(arenas.get(i));
+            lines.add(formatLine(s));
         }
-        if (n >= 2)
+        if (arenas.size() >= 2)
         {
-            lines[n] = formatLine(ArenaStats.total(arenas));
+            lines.add(formatLine(ArenaStats.total(arenas)));
         }
-        return lines;
+        for (final AllocatorSnapshot a : allocators)
+        {
+            lines.add(formatAllocatorLine(a));
+        }
+        if (allocators.size() >= 2)
+        {
+            lines.add(formatAllocatorLine(AllocatorSnapshot.total(ArenaStats.TOTAL_NAME, allocators)));
+        }
+        return lines.toArray(new String[0]);
+    }
+
+    /** @return the summary line of one allocator snapshot (see the class comment). */
+    public static String formatAllocatorLine(final AllocatorSnapshot s)
+    {
+        final StringBuilder sb = new StringBuilder(400);
+        sb.append(s.name());
+        if (s.isTotal())
+        {
+            sb.append(" (").append(s.allocatorCount()).append(" allocators)");
+        }
+        sb.append(": ").append(StatsFormat.grouped(s.arenasOpen())).append(" arenas open, budget ")
+            .append(StatsFormat.bytes(s.budgetCommittedBytes())).append(" committed");
+        if (s.budgetLimitBytes() == Long.MAX_VALUE)
+        {
+            sb.append(", no limit");
+        }
+        else
+        {
+            sb.append(" of ").append(StatsFormat.bytes(s.budgetLimitBytes()));
+        }
+        sb.append("; threads ").append(StatsFormat.grouped(s.threadsRegistered())).append(" registered, ")
+            .append(StatsFormat.grouped(s.threadsEnded())).append(" ended");
+        sb.append("; arenas ").append(StatsFormat.grouped(s.arenasCreated())).append(" created, ")
+            .append(StatsFormat.grouped(s.arenasOrphaned())).append(" orphaned, ")
+            .append(StatsFormat.grouped(s.arenasAdopted())).append(" adopted, ")
+            .append(StatsFormat.grouped(s.arenasClosed())).append(" closed");
+        sb.append("; remote frees ").append(StatsFormat.grouped(s.remoteFreesBatched())).append(" batched in ")
+            .append(StatsFormat.grouped(s.batchesPublished())).append(" batches (")
+            .append(StatsFormat.grouped(s.batchesOverflowed())).append(" overflowed), ")
+            .append(StatsFormat.grouped(s.singleFrees())).append(" single (")
+            .append(StatsFormat.grouped(s.singleFreesOverflowed())).append(" overflowed), ")
+            .append(StatsFormat.grouped(s.ringFullLockedFrees())).append(" locked, ")
+            .append(StatsFormat.grouped(s.remoteFreeErrors())).append(" errors, ")
+            .append(StatsFormat.grouped(s.remoteFreesDeferred())).append(" deferred");
+        sb.append("; stripe rehashes ").append(StatsFormat.grouped(s.stripeRehashes()));
+        sb.append("; limit waits ").append(StatsFormat.grouped(s.limitWaits())).append(", failures ")
+            .append(StatsFormat.grouped(s.limitFailures()));
+        sb.append("; maintenance runs ").append(StatsFormat.grouped(s.maintenanceRuns()));
+        return sb.toString();
     }
 
     /** @return the summary line of one snapshot (see the class comment). */
@@ -130,7 +197,13 @@ public final class ArenaStatsReporter implements AutoCloseable
         {
             return;
         }
-        for (final String line : formatReport(registry.snapshots()))
+        final List<AllocatorSnapshot> allocators = registry.allocatorSnapshots();
+        final List<ArenaSnapshot> arenas = registry.loneSnapshots();
+        for (final AllocatorSnapshot a : allocators)
+        {
+            arenas.addAll(a.arenas());
+        }
+        for (final String line : formatReport(arenas, allocators))
         {
             logger.atLevel(level).log(line);
         }

@@ -16,6 +16,9 @@ import java.nio.file.Path;
  *   record (state, type id, 112-byte key, label), managed by {@link org.agrona.concurrent.status.CountersManager}.</li>
  *   <li><b>registration</b>: one arena registered with the exporter; it owns {@link ArenaFigures#COUNT}
  *   counters, one per figure, all with type id {@value #FIGURE_TYPE_ID}.</li>
+ *   <li><b>allocator registration</b>: one {@code ArenaAllocator} registered with the exporter; it owns
+ *   {@link AllocatorFigures#COUNT} counters, one per allocator figure, all with type id
+ *   {@value #ALLOCATOR_TYPE_ID}; each of its arenas is a registration of its own whose key names it.</li>
  * </ul>
  *
  * <h2>File layout (all integers little-endian, as Agrona writes them on x86 and AArch64)</h2>
@@ -33,7 +36,7 @@ import java.nio.file.Path;
  *   56      8     closed ms         0 while open; epoch ms of the exporter's close (release store)
  *   64      8     publish count     publishes so far
  *   72      4     figure count      {@link ArenaFigures#COUNT} of the writer
- *   76      4     reserved
+ *   76      4     allocator figure count  {@link AllocatorFigures#COUNT} of the writer (layout version 2 on)
  *   80      8     heap map request  arena-stat increments it (a compare-and-set) to ask for heap maps
  *   88      8     heap map served   the exporter release-stores the request it has fully served
  *   96      4     description length (bytes, at most {@value #MAX_DESCRIPTION_LENGTH})
@@ -44,13 +47,18 @@ import java.nio.file.Path;
  *
  * <h2>Key of each counter (in the metadata record's 112-byte key)</h2>
  * <pre>
- *   0   4   arena id
- *   4   4   figure id (ArenaFigures)
+ *   type {@value #FIGURE_TYPE_ID} (arena figure)         type {@value #ALLOCATOR_TYPE_ID} (allocator figure)
+ *   0   4   arena id                             -1
+ *   4   4   figure id (ArenaFigures)             figure id (AllocatorFigures)
  *   8   8   registration id (also stored as Agrona's registration id of the counter)
- *   16  4   arena name length n (&lt;= {@value #MAX_NAME_LENGTH})
- *   20  n   arena name, ASCII
+ *   16  4   name length n (&lt;= {@value #MAX_NAME_LENGTH})
+ *   20  n   arena name, ASCII                    allocator name, ASCII
+ *   88  8   registration id of the arena's       0
+ *           allocator; 0 for an arena registered
+ *           on its own
  * </pre>
- * The label is {@code "<arena name>: <figure name>"}, so any Agrona counters reader prints something useful.
+ * The label is {@code "<arena or allocator name>: <figure name>"}, so any Agrona counters reader prints something
+ * useful.
  *
  * <h2>Protocol</h2>
  * <ol>
@@ -67,7 +75,8 @@ public final class StatsFile
 {
     /** "ARENASTF" as a little-endian long. */
     public static final long MAGIC = 0x4654_5341_4E45_5241L;
-    public static final int LAYOUT_VERSION = 1;
+    /** 1: arena figures only; 2: adds allocator figures (type {@value #ALLOCATOR_TYPE_ID}) and the key's offset 88. */
+    public static final int LAYOUT_VERSION = 2;
     public static final int HEADER_LENGTH = 256;
 
     public static final int MAGIC_OFFSET = 0;
@@ -82,6 +91,7 @@ public final class StatsFile
     public static final int CLOSED_MILLIS_OFFSET = 56;
     public static final int PUBLISH_COUNT_OFFSET = 64;
     public static final int FIGURE_COUNT_OFFSET = 72;
+    public static final int ALLOCATOR_FIGURE_COUNT_OFFSET = 76;
     public static final int HEAP_MAP_REQUEST_OFFSET = 80;
     public static final int HEAP_MAP_SERVED_OFFSET = 88;
     public static final int DESCRIPTION_LENGTH_OFFSET = 96;
@@ -90,12 +100,15 @@ public final class StatsFile
 
     /** Agrona type id of every figure counter. */
     public static final int FIGURE_TYPE_ID = 0x4152;
+    /** Agrona type id of every allocator figure counter. */
+    public static final int ALLOCATOR_TYPE_ID = 0x4153;
     public static final int KEY_ARENA_ID_OFFSET = 0;
     public static final int KEY_FIGURE_ID_OFFSET = 4;
     public static final int KEY_REGISTRATION_ID_OFFSET = 8;
     public static final int KEY_NAME_LENGTH_OFFSET = 16;
     public static final int KEY_NAME_OFFSET = 20;
     public static final int MAX_NAME_LENGTH = 64;
+    public static final int KEY_ALLOCATOR_REGISTRATION_ID_OFFSET = 88;
 
     /** Metadata bytes per values byte. */
     public static final int METADATA_RATIO = CountersReader.METADATA_LENGTH / CountersReader.COUNTER_LENGTH;

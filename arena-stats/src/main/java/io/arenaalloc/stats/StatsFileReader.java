@@ -34,14 +34,17 @@ import java.util.TreeMap;
  *   10 ms up to {@code initTimeoutMillis}. Any version other than {@link StatsFile#LAYOUT_VERSION} is refused
  *   naming both.</li>
  *   <li>Check header, metadata and values lengths against each other and the file length; check the figure
- *   count. Wrap the two buffers in an Agrona {@link CountersReader}.</li>
+ *   count and the allocator figure count. Wrap the two buffers in an Agrona {@link CountersReader}.</li>
  * </ol>
- * <h2>Algorithm of {@link #read()}</h2>
+ * <h2>Algorithm of {@link #read()} and {@link #readAllocators()}</h2>
  * <ol>
- *   <li>Visit every allocated counter of type {@link StatsFile#FIGURE_TYPE_ID}.</li>
+ *   <li>Visit every allocated counter of type {@link StatsFile#FIGURE_TYPE_ID} (arena figures) and
+ *   {@link StatsFile#ALLOCATOR_TYPE_ID} (allocator figures).</li>
  *   <li>Group by registration id, ascending: registration order, whatever counter slots were reused.</li>
  *   <li>Read each value with a volatile load. Values are slightly stale and not from one instant, as with any
  *   Agrona counters reader.</li>
+ *   <li>{@link #read()} returns every arena; {@link #readAllocators()} returns every allocator with the arenas whose
+ *   key names its registration id.</li>
  * </ol>
  *
  * <p>Not thread safe; one reader per thread. {@link #close()} unmaps.
@@ -198,6 +201,7 @@ public final class StatsFileReader implements AutoCloseable
         final int metaLength = header.getInt(StatsFile.METADATA_LENGTH_OFFSET);
         final int valuesLength = header.getInt(StatsFile.VALUES_LENGTH_OFFSET);
         final int figureCount = header.getInt(StatsFile.FIGURE_COUNT_OFFSET);
+        final int allocatorFigureCount = header.getInt(StatsFile.ALLOCATOR_FIGURE_COUNT_OFFSET);
         if (headerLength != StatsFile.HEADER_LENGTH || valuesLength <= 0 ||
             valuesLength % CountersReader.COUNTER_LENGTH != 0 || metaLength != valuesLength * StatsFile.METADATA_RATIO ||
             (long)headerLength + metaLength + valuesLength > length)
@@ -211,6 +215,11 @@ public final class StatsFileReader implements AutoCloseable
         {
             throw new StatsFileException(file + " has " + figureCount + " figures per arena, this reader knows " +
                 ArenaFigures.COUNT + " (use an arena-stat of the same release as the process)");
+        }
+        if (allocatorFigureCount != AllocatorFigures.COUNT)
+        {
+            throw new StatsFileException(file + " has " + allocatorFigureCount + " figures per allocator, this reader " +
+                "knows " + AllocatorFigures.COUNT + " (use an arena-stat of the same release as the process)");
         }
         final UnsafeBuffer meta = new UnsafeBuffer(mapped, headerLength, metaLength);
         final UnsafeBuffer values = new UnsafeBuffer(mapped, headerLength + metaLength, valuesLength);
@@ -297,19 +306,65 @@ public final class StatsFileReader implements AutoCloseable
             StatsFormat.age(age) + " ago");
     }
 
-    /** @return the figures of every registered arena, in registration order. */
+    /** @return the figures of every registered arena (lone or of an allocator), in registration order. */
     public List<ArenaSnapshot> read()
     {
         final long now = System.currentTimeMillis();
-        final Map<Long, Row> rows = new TreeMap<>();
+        final Map<Long, Row> arenaRows = new TreeMap<>();
+        collect(arenaRows, null);
+        final List<ArenaSnapshot> list = new ArrayList<>(arenaRows.size());
+        for (final Row row : arenaRows.values())
+        {
+            list.add(new ArenaSnapshot(row.name, row.arenaId, 1, now, row.figures));
+        }
+        return list;
+    }
+
+    /** @return every registered allocator, in registration order, each with its arenas in registration order. */
+    public List<AllocatorSnapshot> readAllocators()
+    {
+        final long now = System.currentTimeMillis();
+        final Map<Long, Row> arenaRows = new TreeMap<>();
+        final Map<Long, Row> allocatorRows = new TreeMap<>();
+        collect(arenaRows, allocatorRows);
+        final List<AllocatorSnapshot> list = new ArrayList<>(allocatorRows.size());
+        for (final Map.Entry<Long, Row> g : allocatorRows.entrySet())
+        {
+            final List<ArenaSnapshot> arenas = new ArrayList<>();
+            for (final Row row : arenaRows.values())
+            {
+                if (row.allocatorRegistrationId == g.getKey())
+                {
+                    arenas.add(new ArenaSnapshot(row.name, row.arenaId, 1, now, row.figures));
+                }
+            }
+            list.add(AllocatorSnapshot.of(g.getValue().name, now, g.getValue().figures, arenas));
+        }
+        return list;
+    }
+
+    private void collect(final Map<Long, Row> arenaRows, final Map<Long, Row> allocatorRows)
+    {
         counters.forEach((int counterId, int typeId, DirectBuffer key, String label) ->
         {
-            if (typeId != StatsFile.FIGURE_TYPE_ID)
+            final Map<Long, Row> rows;
+            final int figureCount;
+            if (typeId == StatsFile.FIGURE_TYPE_ID)
+            {
+                rows = arenaRows;
+                figureCount = ArenaFigures.COUNT;
+            }
+            else if (typeId == StatsFile.ALLOCATOR_TYPE_ID && allocatorRows != null)
+            {
+                rows = allocatorRows;
+                figureCount = AllocatorFigures.COUNT;
+            }
+            else
             {
                 return;
             }
             final int figure = key.getInt(StatsFile.KEY_FIGURE_ID_OFFSET);
-            if (figure < 0 || figure >= ArenaFigures.COUNT)
+            if (figure < 0 || figure >= figureCount)
             {
                 return;
             }
@@ -318,16 +373,11 @@ public final class StatsFileReader implements AutoCloseable
             {
                 final int n = Math.max(0, Math.min(StatsFile.MAX_NAME_LENGTH, key.getInt(StatsFile.KEY_NAME_LENGTH_OFFSET)));
                 return new Row(key.getInt(StatsFile.KEY_ARENA_ID_OFFSET),
-                    key.getStringWithoutLengthAscii(StatsFile.KEY_NAME_OFFSET, n));
+                    key.getStringWithoutLengthAscii(StatsFile.KEY_NAME_OFFSET, n),
+                    key.getLong(StatsFile.KEY_ALLOCATOR_REGISTRATION_ID_OFFSET), figureCount);
             });
             row.figures[figure] = counters.getCounterValue(counterId);
         });
-        final List<ArenaSnapshot> list = new ArrayList<>(rows.size());
-        for (final Row row : rows.values())
-        {
-            list.add(new ArenaSnapshot(row.name, row.arenaId, 1, now, row.figures));
-        }
-        return list;
     }
 
     /**
@@ -375,12 +425,15 @@ public final class StatsFileReader implements AutoCloseable
     {
         final int arenaId;
         final String name;
-        final long[] figures = new long[ArenaFigures.COUNT];
+        final long allocatorRegistrationId;
+        final long[] figures;
 
-        Row(final int arenaId, final String name)
+        Row(final int arenaId, final String name, final long allocatorRegistrationId, final int figureCount)
         {
             this.arenaId = arenaId;
             this.name = name;
+            this.allocatorRegistrationId = allocatorRegistrationId;
+            this.figures = new long[figureCount];
         }
     }
 }

@@ -20,7 +20,13 @@ import java.util.function.IntPredicate;
  *   published-at-ms          0.3 s ago   0.3 s ago   0.3 s ago   &lt;- epoch figures as ages ("never" for 0)
  *   class-48-live                 10           0          10      &lt;- size classes only where a slab exists
  * </pre>
- * <h2>Algorithm of {@link #table}</h2>
+ * {@link #allocatorTable} prints the {@link AllocatorFigures} the same way, with "allocator" in place of "figure"
+ * and one column per allocator ("no limit" for a budget-limit-bytes of {@code Long.MAX_VALUE}):
+ * <pre>
+ *   allocator                 pool   other   total
+ *   limit-waits                  2       0       2
+ * </pre>
+ * <h2>Algorithm of {@link #table} and {@link #allocatorTable}</h2>
  * <ol>
  *   <li>Choose rows: every figure the filter accepts; a per-class figure only if some column has capacity in
  *   that class (or {@code allClasses}).</li>
@@ -88,12 +94,20 @@ public final class StatsFormat
     /** @return one table cell: figure {@code id}'s value formatted by its unit. */
     public static String cell(final int id, final long value, final long nowMillis)
     {
-        switch (ArenaFigures.unit(id))
+        return cell(ArenaFigures.unit(id), value, nowMillis);
+    }
+
+    /** @return one table cell: {@code value} formatted by {@code unit}. */
+    public static String cell(final ArenaFigures.Unit unit, final long value, final long nowMillis)
+    {
+        switch (unit)
         {
             case PPM:
                 return percent(value / (double)ArenaFigures.PPM);
             case EPOCH_MILLIS:
                 return value == 0 ? "never" : age(nowMillis - value) + " ago";
+            case BYTES:
+                return value == Long.MAX_VALUE ? "no limit" : grouped(value);
             default:
                 return grouped(value);
         }
@@ -123,34 +137,89 @@ public final class StatsFormat
             }
             rows[rowCount++] = id;
         }
-        final String[][] cells = new String[rowCount][columns.size()];
-        int labelWidth = "figure".length();
-        final int[] widths = new int[columns.size()];
+        final String[] names = new String[columns.size()];
         for (int c = 0; c < columns.size(); c++)
         {
-            widths[c] = columns.get(c).name().length();
+            names[c] = columns.get(c).name();
         }
+        final String[] labels = new String[rowCount];
+        final String[][] cells = new String[rowCount][columns.size()];
         for (int r = 0; r < rowCount; r++)
         {
-            labelWidth = Math.max(labelWidth, ArenaFigures.name(rows[r]).length());
+            labels[r] = ArenaFigures.name(rows[r]);
             for (int c = 0; c < columns.size(); c++)
             {
                 cells[r][c] = cell(rows[r], columns.get(c).figure(rows[r]), nowMillis);
+            }
+        }
+        return grid("figure", names, labels, cells);
+    }
+
+    /**
+     * @param columns one column per allocator snapshot, in order (e.g. the allocators, then their total).
+     * @param filter  accepts the {@link AllocatorFigures} ids to show.
+     * @return the table of allocator figures, lines ending in '\n' (see the class comment).
+     */
+    public static String allocatorTable(final List<AllocatorSnapshot> columns, final IntPredicate filter,
+        final long nowMillis)
+    {
+        final String[] names = new String[columns.size()];
+        for (int c = 0; c < columns.size(); c++)
+        {
+            names[c] = columns.get(c).name();
+        }
+        int rowCount = 0;
+        final int[] rows = new int[AllocatorFigures.COUNT];
+        for (int id = 0; id < AllocatorFigures.COUNT; id++)
+        {
+            if (filter.test(id))
+            {
+                rows[rowCount++] = id;
+            }
+        }
+        final String[] labels = new String[rowCount];
+        final String[][] cells = new String[rowCount][columns.size()];
+        for (int r = 0; r < rowCount; r++)
+        {
+            labels[r] = AllocatorFigures.name(rows[r]);
+            for (int c = 0; c < columns.size(); c++)
+            {
+                cells[r][c] = cell(AllocatorFigures.unit(rows[r]), columns.get(c).figure(rows[r]), nowMillis);
+            }
+        }
+        return grid("allocator", names, labels, cells);
+    }
+
+    /** Steps 2 and 3 of the table algorithm: size the columns, print the header row and the rows. */
+    private static String grid(final String corner, final String[] columnNames, final String[] rowLabels,
+        final String[][] cells)
+    {
+        int labelWidth = corner.length();
+        final int[] widths = new int[columnNames.length];
+        for (int c = 0; c < columnNames.length; c++)
+        {
+            widths[c] = columnNames[c].length();
+        }
+        for (int r = 0; r < rowLabels.length; r++)
+        {
+            labelWidth = Math.max(labelWidth, rowLabels[r].length());
+            for (int c = 0; c < columnNames.length; c++)
+            {
                 widths[c] = Math.max(widths[c], cells[r][c].length());
             }
         }
         final StringBuilder sb = new StringBuilder();
-        pad(sb, "figure", labelWidth, false);
-        for (int c = 0; c < columns.size(); c++)
+        pad(sb, corner, labelWidth, false);
+        for (int c = 0; c < columnNames.length; c++)
         {
             sb.append("  ");
-            pad(sb, columns.get(c).name(), widths[c], true);
+            pad(sb, columnNames[c], widths[c], true);
         }
         sb.append('\n');
-        for (int r = 0; r < rowCount; r++)
+        for (int r = 0; r < rowLabels.length; r++)
         {
-            pad(sb, ArenaFigures.name(rows[r]), labelWidth, false);
-            for (int c = 0; c < columns.size(); c++)
+            pad(sb, rowLabels[r], labelWidth, false);
+            for (int c = 0; c < columnNames.length; c++)
             {
                 sb.append("  ");
                 pad(sb, cells[r][c], widths[c], true);

@@ -25,9 +25,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * arena-stat against counters files written by separate JVMs ({@link StatsChildMain}), started with the test
- * class path: a running process, heap maps on request, a process that closed its stats, one that was killed,
- * and discovery of the file in a directory.
+ * arena-stat against counters files written by separate JVMs ({@link StatsChildMain}, {@link AllocatorStatsChildMain}),
+ * started with the test class path: a running process, heap maps on request, a process that closed its stats, one
+ * that was killed, discovery of the file in a directory, and an exported {@code ArenaAllocator}'s allocator figures.
  */
 class ArenaStatToolProcessTest
 {
@@ -48,9 +48,22 @@ class ArenaStatToolProcessTest
         /** @return the cells of the table row of {@code figure}, or null. */
         String[] row(final String figure)
         {
+            return rowAfter(figure, null);
+        }
+
+        /** @return the cells of the allocator table's row of {@code figure}, or null. */
+        String[] allocatorRow(final String figure)
+        {
+            return rowAfter(figure, "allocator ");
+        }
+
+        private String[] rowAfter(final String figure, final String header)
+        {
+            boolean in = header == null;
             for (final String line : out.split("\n"))
             {
-                if (line.startsWith(figure + " "))
+                in |= header != null && line.startsWith(header);
+                if (in && line.startsWith(figure + " "))
                 {
                     return line.trim().split("\\s+");
                 }
@@ -77,10 +90,15 @@ class ArenaStatToolProcessTest
 
     static Process startChild(final Path file) throws IOException
     {
+        return startChild(StatsChildMain.class, file);
+    }
+
+    static Process startChild(final Class<?> main, final Path file) throws IOException
+    {
         final String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
         final ProcessBuilder pb = new ProcessBuilder(java, "--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED",
             "-Xmx64m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-            "-cp", System.getProperty("java.class.path"), StatsChildMain.class.getName(), file.toString());
+            "-cp", System.getProperty("java.class.path"), main.getName(), file.toString());
         pb.redirectError(ProcessBuilder.Redirect.INHERIT);
         return pb.start();
     }
@@ -183,6 +201,81 @@ class ArenaStatToolProcessTest
         {
             child1.destroyForcibly();
             child2.destroyForcibly();
+        }
+    }
+
+    @Test
+    void showsTheAllocatorFiguresOfAnotherProcess(@TempDir final Path dir) throws Exception
+    {
+        final Path file = dir.resolve("arena-stats-alloc.dat");
+        final Process child = startChild(AllocatorStatsChildMain.class, file);
+        try
+        {
+            final BufferedReader in = new BufferedReader(new InputStreamReader(child.getInputStream(),
+                StandardCharsets.US_ASCII));
+            final String ready = in.readLine();
+            assertNotNull(ready, "child exited before READY");
+            final String[] words = ready.split(" ");
+            assertEquals("READY", words[0], ready);
+            final long pid = Long.parseLong(words[1]);
+            final int k = Integer.parseInt(words[2]);
+            assertTrue(k >= 6, ready);
+
+            final Run run = tool("--once", file.toString());
+            assertEquals(ArenaStatTool.EXIT_OK, run.exit, run::toString);
+            assertTrue(run.out.contains("pid " + pid + " (AllocatorStatsChildMain), "), run::toString);
+            assertTrue(run.out.contains(", 1 arena, 1 allocator, "), run::toString);
+            // the allocator's arena is a column of the arena table
+            final String[] header = run.row("figure");
+            assertEquals(2, header.length, run::toString);
+            assertTrue(header[1].startsWith("pool/arena-"), run::toString);
+            assertArrayEquals(new String[] {"allocations", Integer.toString(10 + k)}, run.row("allocations"), run::toString);
+            assertArrayEquals(new String[] {"frees", "4"}, run.row("frees"), run::toString);
+            assertArrayEquals(new String[] {"frees-local", "0"}, run.row("frees-local"), run::toString);
+            assertArrayEquals(new String[] {"remote-frees-queued", "4"}, run.row("remote-frees-queued"), run::toString);
+            assertArrayEquals(new String[] {"remote-frees-applied", "4"}, run.row("remote-frees-applied"), run::toString);
+            assertArrayEquals(new String[] {"live-blocks", Integer.toString(6 + k)}, run.row("live-blocks"), run::toString);
+            // and the allocator figures have a table of their own
+            assertArrayEquals(new String[] {"allocator", "pool"}, run.allocatorRow("allocator"), run::toString);
+            assertArrayEquals(new String[] {"threads-registered", "2"}, run.allocatorRow("threads-registered"),
+                run::toString);
+            assertArrayEquals(new String[] {"arenas-created", "1"}, run.allocatorRow("arenas-created"), run::toString);
+            assertArrayEquals(new String[] {"arenas-open", "1"}, run.allocatorRow("arenas-open"), run::toString);
+            assertArrayEquals(new String[] {"remote-frees-batched", "4"}, run.allocatorRow("remote-frees-batched"),
+                run::toString);
+            assertArrayEquals(new String[] {"batches-published", "1"}, run.allocatorRow("batches-published"),
+                run::toString);
+            assertArrayEquals(new String[] {"limit-waits", "0"}, run.allocatorRow("limit-waits"), run::toString);
+            assertArrayEquals(new String[] {"limit-failures", "1"}, run.allocatorRow("limit-failures"), run::toString);
+            assertArrayEquals(new String[] {"budget-limit-bytes", "1,048,576"}, run.allocatorRow("budget-limit-bytes"),
+                run::toString);
+
+            // --figure filters both tables
+            final Run limits = tool("--once", "--figure", "^limit-", file.toString());
+            assertEquals(0, limits.exit, limits::toString);
+            assertArrayEquals(new String[] {"limit-failures", "0"}, limits.row("limit-failures"),
+                limits::toString); // the arena's own limit: none
+            assertArrayEquals(new String[] {"limit-waits", "0"}, limits.allocatorRow("limit-waits"), limits::toString);
+            assertArrayEquals(new String[] {"limit-failures", "1"}, limits.allocatorRow("limit-failures"),
+                limits::toString);
+            assertEquals(null, limits.allocatorRow("arenas-open"), limits::toString);
+
+            // heap maps are not asked of an allocator's arenas, so the request does not hang
+            final Run maps = tool("--heap-map", "--timeout", "5000", file.toString());
+            assertEquals(0, maps.exit, maps::toString);
+            assertTrue(maps.out.contains(": (an allocator's arena: no heap map on request)"), maps::toString);
+
+            // a killed process: its last allocator figures are still shown
+            child.destroyForcibly();
+            assertTrue(child.waitFor(20, TimeUnit.SECONDS));
+            final Run killed = tool("--once", file.toString());
+            assertEquals(ArenaStatTool.EXIT_NOT_RUNNING, killed.exit, killed::toString);
+            assertArrayEquals(new String[] {"limit-failures", "1"}, killed.allocatorRow("limit-failures"),
+                killed::toString);
+        }
+        finally
+        {
+            child.destroyForcibly();
         }
     }
 

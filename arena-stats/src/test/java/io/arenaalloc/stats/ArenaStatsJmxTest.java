@@ -65,4 +65,43 @@ class ArenaStatsJmxTest
             assertFalse(server.isRegistered(new ObjectName(ArenaStatsJmx.TOTAL_OBJECT_NAME)));
         }
     }
+
+    @Test
+    void allocatorMxBeanShowsTheAllocatorFiguresAndItsArenasTotal() throws Exception
+    {
+        final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        try (io.arenaalloc.threads.ArenaAllocator alloc = io.arenaalloc.threads.ArenaAllocator.builder()
+            .backgroundMaintenance(false).maxTotalBytes(1 << 20)
+            .arenaConfig(ArenaConfig.builder().chunkSize(256 << 10).build()).build())
+        {
+            final long a = alloc.allocate(64);
+            alloc.allocate(64);
+            assertThrows(io.arenaalloc.threads.AllocatorLimitExceededException.class, () -> alloc.allocate(2 << 20));
+            final AllocatorStatsPublisher publisher = AllocatorStatsPublisher.of(alloc, "jmx,pool");
+            final ObjectName name = ArenaStatsJmx.allocatorObjectName("jmx,pool");
+            assertEquals(new ObjectName("io.arenaalloc:type=AllocatorStats,name=\"jmx,pool\""), name);
+            assertEquals(new ObjectName("io.arenaalloc:type=AllocatorStats,name=plain"),
+                ArenaStatsJmx.allocatorObjectName("plain"));
+            try (ArenaStatsJmx.Registration r = ArenaStatsJmx.register(publisher))
+            {
+                assertEquals(name, r.objectName());
+                assertEquals("jmx,pool", server.getAttribute(name, "Name"));
+                assertEquals(1L, server.getAttribute(name, "LimitFailures"));
+                assertEquals(0L, server.getAttribute(name, "LimitWaits"));
+                assertEquals(1L, server.getAttribute(name, "ArenasOpen"));
+                assertEquals(1L << 20, server.getAttribute(name, "BudgetLimitBytes"));
+                final TabularData figures = (TabularData)server.getAttribute(name, "Figures");
+                assertEquals(AllocatorFigures.COUNT, figures.size());
+                assertEquals(1L, figures.get(new Object[] {"threads-registered"}).get("value"));
+                final TabularData arenas = (TabularData)server.getAttribute(name, "ArenaTotalFigures");
+                assertEquals(ArenaFigures.COUNT, arenas.size());
+                assertEquals(2L, arenas.get(new Object[] {"allocations"}).get("value"));
+                assertEquals(2L, arenas.get(new Object[] {"live-blocks"}).get("value"));
+                assertTrue(((String)server.getAttribute(name, "Summary")).startsWith("jmx,pool: 1 arenas open, "));
+                assertThrows(IllegalStateException.class, () -> ArenaStatsJmx.register(publisher));
+            }
+            assertFalse(server.isRegistered(name));
+            alloc.free(a);
+        }
+    }
 }

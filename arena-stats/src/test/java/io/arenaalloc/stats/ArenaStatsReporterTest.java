@@ -121,4 +121,82 @@ class ArenaStatsReporterTest
         assertThrows(IllegalArgumentException.class, () -> ArenaStatsReporter.builder(null));
         assertThrows(IllegalArgumentException.class, () -> ArenaStatsReporter.builder(registry).level(null));
     }
+
+    private static AllocatorSnapshot knownAllocator(final String name, final long limit)
+    {
+        final long[] f = new long[AllocatorFigures.COUNT];
+        f[io.arenaalloc.threads.AllocatorCounters.THREADS_REGISTERED] = 3;
+        f[io.arenaalloc.threads.AllocatorCounters.THREADS_ENDED] = 1;
+        f[io.arenaalloc.threads.AllocatorCounters.ARENAS_CREATED] = 2;
+        f[io.arenaalloc.threads.AllocatorCounters.REMOTE_FREES_BATCHED] = 5;
+        f[io.arenaalloc.threads.AllocatorCounters.BATCHES_PUBLISHED] = 1;
+        f[io.arenaalloc.threads.AllocatorCounters.LIMIT_WAITS] = 2;
+        f[io.arenaalloc.threads.AllocatorCounters.LIMIT_FAILURES] = 1;
+        f[AllocatorFigures.ARENAS_OPEN] = 2;
+        f[AllocatorFigures.BUDGET_COMMITTED_BYTES] = 1 << 20;
+        f[AllocatorFigures.BUDGET_LIMIT_BYTES] = limit;
+        return AllocatorSnapshot.of(name, 1, f, List.of(known(0)));
+    }
+
+    @Test
+    void formatsTheAllocatorLineExactly()
+    {
+        assertEquals("pool: 2 arenas open, budget 1.0 MiB committed of 4.0 MiB; threads 3 registered, 1 ended; " +
+            "arenas 2 created, 0 orphaned, 0 adopted, 0 closed; remote frees 5 batched in 1 batches (0 overflowed), " +
+            "0 single (0 overflowed), 0 locked, 0 errors, 0 deferred; stripe rehashes 0; limit waits 2, failures 1; " +
+            "maintenance runs 0", ArenaStatsReporter.formatAllocatorLine(knownAllocator("pool", 4 << 20)));
+        final AllocatorSnapshot total = AllocatorSnapshot.total("total",
+            List.of(knownAllocator("a", 4 << 20), knownAllocator("b", Long.MAX_VALUE)));
+        assertEquals("total (2 allocators): 4 arenas open, budget 2.0 MiB committed, no limit; threads 6 registered, " +
+            "2 ended; arenas 4 created, 0 orphaned, 0 adopted, 0 closed; remote frees 10 batched in 2 batches " +
+            "(0 overflowed), 0 single (0 overflowed), 0 locked, 0 errors, 0 deferred; stripe rehashes 0; limit waits 4, " +
+            "failures 2; maintenance runs 0", ArenaStatsReporter.formatAllocatorLine(total));
+        assertEquals(2, total.arenas().size());
+        final String[] report = ArenaStatsReporter.formatReport(List.of(known(3)),
+            List.of(knownAllocator("a", 1), knownAllocator("b", 2)));
+        assertEquals(4, report.length, String.join("\n", report));
+        assertTrue(report[0].startsWith("arena-0: "), report[0]);
+        assertTrue(report[1].startsWith("a: "), report[1]);
+        assertTrue(report[2].startsWith("b: "), report[2]);
+        assertTrue(report[3].startsWith("total (2 allocators): "), report[3]);
+    }
+
+    @Test
+    void logsAllocatorsAndTheirArenas() throws Exception
+    {
+        try (OffHeapArena lone = OffHeapArena.create(ArenaConfig.builder().chunkSize(256 << 10).build());
+            io.arenaalloc.threads.ArenaAllocator alloc = io.arenaalloc.threads.ArenaAllocator.builder()
+                .backgroundMaintenance(false).maxTotalBytes(1 << 20)
+                .arenaConfig(ArenaConfig.builder().chunkSize(256 << 10).build()).build())
+        {
+            final ArenaStatsRegistry registry = new ArenaStatsRegistry();
+            registry.add(ArenaStatsPublisher.builder(lone).name("lone").build()).publish();
+            registry.add(AllocatorStatsPublisher.of(alloc, "pool"));
+            lone.allocate(100);
+            final long a = alloc.allocate(100);
+            final Thread remote = new Thread(() -> alloc.free(a), "remote");
+            remote.start();
+            remote.join();
+            alloc.maintain(1_000_000);
+            assertThrows(io.arenaalloc.threads.AllocatorLimitExceededException.class, () -> alloc.allocate(2 << 20));
+            final ArenaStatsReporter reporter = ArenaStatsReporter.builder(registry).loggerName("arena.test.alloc")
+                .level(Level.WARN).build();
+            final String text;
+            try (StdErrCapture err = new StdErrCapture())
+            {
+                reporter.report();
+                text = err.text();
+            }
+            final String[] lines = text.split("\\R");
+            assertEquals(4, lines.length, text);
+            assertTrue(lines[0].contains("WARN arena.test.alloc - lone: live 112 B in 1 blocks"), lines[0]);
+            assertTrue(lines[1].matches(".*WARN arena\\.test\\.alloc - pool/arena-\\d+: live 0 B in 0 blocks .*" +
+                "\\(not published\\); allocations 1, frees 1 \\(local 0, remote 1 queued / 1 applied\\).*"), lines[1]);
+            assertTrue(lines[2].contains("WARN arena.test.alloc - total (2 arenas): live 112 B in 1 blocks"), lines[2]);
+            assertTrue(lines[3].contains("WARN arena.test.alloc - pool: 1 arenas open, budget 256.0 KiB committed of " +
+                "1.0 MiB; threads 2 registered, 0 ended; arenas 1 created, 0 orphaned, 0 adopted, 0 closed; remote frees " +
+                "1 batched in 1 batches (0 overflowed), 0 single (0 overflowed), 0 locked, 0 errors, 0 deferred; " +
+                "stripe rehashes 0; limit waits 0, failures 1; maintenance runs 0"), lines[3]);
+        }
+    }
 }

@@ -57,4 +57,39 @@ class ZeroGarbageTest
             arena.unpin(pinned);
         }
     }
+
+    @Test
+    void exportingAnAllocatorAllocatesNothingInSteadyState(@TempDir final Path dir)
+    {
+        final com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        try (io.arenaalloc.threads.ArenaAllocator alloc = io.arenaalloc.threads.ArenaAllocator.builder()
+            .backgroundMaintenance(false).arenaConfig(ArenaConfig.builder().chunkSize(256 << 10).build()).build();
+            ArenaStatsExporter exporter = ArenaStatsExporter.builder().file(dir.resolve("zero-alloc.dat")).intervalMillis(0)
+                .maxCounters(256).build())
+        {
+            final long block = alloc.allocate(100);
+            final AllocatorStatsPublisher publisher = AllocatorStatsPublisher.of(alloc, "zero");
+            exporter.register(publisher);
+            final long[] figures = new long[AllocatorFigures.COUNT];
+            final Runnable work = () ->
+            {
+                exporter.publish();
+                publisher.copyFigures(figures);
+            };
+            for (int i = 0; i < 3_000; i++)
+            {
+                work.run();
+            }
+            final long start = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < 1_000; i++)
+            {
+                work.run();
+            }
+            final long allocated = threads.getCurrentThreadAllocatedBytes() - start;
+            assertEquals(0, allocated, "bytes allocated by 1,000 publishes of an allocator");
+            assertEquals(1, figures[AllocatorFigures.ARENAS_OPEN]);
+            assertEquals(1, figures[io.arenaalloc.threads.AllocatorCounters.ARENAS_CREATED]);
+            alloc.free(block);
+        }
+    }
 }

@@ -863,6 +863,29 @@ public final class ArenaAllocator implements AutoCloseable
         return list;
     }
 
+    /**
+     * Any thread, allocates nothing: the open arena of this allocator with id {@code arenaId}, or null (no such
+     * arena, or it belongs to no arena of this allocator). For statistics: only its {@code counters()} may be
+     * read from another thread.
+     *
+     * @param arenaId 0 .. {@link ArenaConfig#MAX_ARENA_ID}.
+     */
+    public OffHeapArena arenaById(final int arenaId)
+    {
+        if (arenaId < 0 || arenaId > ArenaConfig.MAX_ARENA_ID)
+        {
+            throw new IllegalArgumentException("arenaId=" + arenaId + ", expected 0.." + ArenaConfig.MAX_ARENA_ID);
+        }
+        final ManagedArena m = arenas.get(arenaId);
+        return m == null ? null : m.arena;
+    }
+
+    /** @return this allocator's name, "arena-allocator-&lt;n&gt;" (n counts the allocators made in this JVM). */
+    public String name()
+    {
+        return name;
+    }
+
     /** @return the latest remote free the owner rejected, or null. */
     public Throwable lastRemoteFreeError()
     {
