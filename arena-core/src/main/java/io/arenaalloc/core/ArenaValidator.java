@@ -21,8 +21,11 @@ import org.agrona.collections.IntHashSet;
  *   bin of its length, with consistent prev links; the non-empty bitmap matches; every free run of a
  *   non-evacuating chunk is linked exactly once; the heap's free-granule count matches.</li>
  *   <li>Medium movable blocks and huge movable chunks name a live handle that points back at them.</li>
+ *   <li>Free cache (small fixed blocks): each entry is an allocated block of its class with a clear start
+ *   bit, no duplicates, counts match; a fixed slab block's start bit is set only if the slab counts it
+ *   allocated; start bits exist for live blocks only.</li>
  *   <li>Totals: committed bytes equal the sum of regular and huge chunk sizes; the arena's live bytes
- *   equal the sum over chunks; live handles equal the movable blocks found.</li>
+ *   equal the sum over chunks less the free cache's bytes; live handles equal the movable blocks found.</li>
  *   <li>Debug mode: every live block's guard bytes are intact.</li>
  * </ol>
  */
@@ -31,6 +34,8 @@ final class ArenaValidator
     private final OffHeapArena arena;
     private final HandleTable handles;
     private long movableBlocks;
+    private long cachedFound;
+    private long startsFound;
 
     ArenaValidator(final OffHeapArena arena)
     {
@@ -136,14 +141,16 @@ final class ArenaValidator
         {
             throw fail("committedBytes=" + arena.committedBytes() + ", chunks add up to " + committed);
         }
-        if (live != arena.sumLiveBytes())
+        if (live - arena.fixedHeap().cachedBytes != arena.sumLiveBytes())
         {
-            throw fail("liveBytes=" + arena.sumLiveBytes() + ", chunks add up to " + live);
+            throw fail("liveBytes=" + arena.sumLiveBytes() + ", chunks add up to " + live + " of which the free cache holds " +
+                arena.fixedHeap().cachedBytes);
         }
         if (movableBlocks != handles.liveHandles())
         {
             throw fail("live handles=" + handles.liveHandles() + ", movable blocks found=" + movableBlocks);
         }
+        checkFreeCache(arena.fixedHeap());
         checkSlabLists(arena.fixedHeap());
         checkSlabLists(arena.movableHeap());
         checkHeldIdle(arena.fixedHeap());
@@ -270,7 +277,7 @@ final class ArenaValidator
             }
             else if (kind == Chunk.TAG_SLAB)
             {
-                final Slab s = arena.slab(value);
+                final Slab s = arena.slab(Chunk.slabIdOf(tag));
                 checkSlab(c, g, s);
                 liveBytes += (long)s.live() * s.classSize;
                 usedBits += s.granules;
@@ -329,9 +336,9 @@ final class ArenaValidator
         }
         for (int i = 0; i < s.granules; i++)
         {
-            if (g + i >= c.granules || c.tag[g + i] != (Chunk.TAG_SLAB | s.id))
+            if (g + i >= c.granules || c.tag[g + i] != Chunk.slabTag(s.cls, s.id))
             {
-                throw fail("granule " + (g + i) + " of " + s + " in " + c + " is not tagged SLAB|" + s.id);
+                throw fail("granule " + (g + i) + " of " + s + " in " + c + " is not tagged SLAB|" + s.cls + "|" + s.id);
             }
         }
         if (!c.allEqual(g, s.granules, true))
@@ -366,8 +373,90 @@ final class ArenaValidator
                     movableBlocks++;
                     checkHandleBack(s.handles[i], s.addressOf(i), c);
                 }
+                else if (!c.isStart(s.addressOf(i)))
+                {
+                    cachedFound++; // in the free cache: checked against the cache's entries (poisoned in debug mode)
+                    continue;
+                }
+                else
+                {
+                    startsFound++;
+                }
                 checkGuard(s.addressOf(i), s.classSize - arena.guardBytes());
             }
+            else if (!s.heap.movable && c.isStart(s.addressOf(i)))
+            {
+                throw fail(s + " block " + i + " is free but its start bit is set");
+            }
+        }
+    }
+
+    /**
+     * Free cache of the fixed heap: every entry is a block of its class whose slab counts it allocated and
+     * whose start bit is clear, no block twice; the counts add up; start bits exist only for live blocks.
+     */
+    private void checkFreeCache(final Heap heap)
+    {
+        final org.agrona.collections.LongHashSet seen = new org.agrona.collections.LongHashSet();
+        long blocks = 0;
+        long bytes = 0;
+        for (int cls = 0; cls < SizeClasses.CLASS_COUNT; cls++)
+        {
+            final int n = heap.cacheCount[cls];
+            if (n < 0 || n > Heap.CACHE_SLOTS)
+            {
+                throw fail("free cache of class " + cls + " counts " + n + " entries, expected 0.." + Heap.CACHE_SLOTS);
+            }
+            for (int k = 0; k < n; k++)
+            {
+                final long address = heap.cacheAddress[cls * Heap.CACHE_SLOTS + k];
+                final Chunk chunk = heap.cacheChunk[cls * Heap.CACHE_SLOTS + k];
+                if (chunk == null || arena.chunkMap().find(address) != chunk || chunk.heap != heap)
+                {
+                    throw fail("free cache entry 0x" + Long.toHexString(address) + " of class " + cls +
+                        " names chunk " + chunk + ", expected the fixed chunk that holds it");
+                }
+                final int tag = chunk.tag[chunk.granuleOf(address)];
+                if (Chunk.tagKind(tag) != Chunk.TAG_SLAB || Chunk.slabClassOf(tag) != cls)
+                {
+                    throw fail("free cache entry 0x" + Long.toHexString(address) + " of class " + cls +
+                        " lies in no slab of that class (tag 0x" + Integer.toHexString(tag) + ")");
+                }
+                final Slab slab = arena.slab(Chunk.slabIdOf(tag));
+                final int index = slab.indexOf(address);
+                if (index < 0 || !slab.isAllocated(index) || chunk.isStart(address))
+                {
+                    throw fail("free cache entry 0x" + Long.toHexString(address) + " of " + slab +
+                        " is not an allocated block with a clear start bit");
+                }
+                if (!seen.add(address))
+                {
+                    throw fail("free cache holds 0x" + Long.toHexString(address) + " twice");
+                }
+                blocks++;
+                bytes += SizeClasses.classSize(cls);
+            }
+        }
+        if (blocks != heap.cachedBlocks || bytes != heap.cachedBytes || blocks != cachedFound)
+        {
+            throw fail("free cache counts " + heap.cachedBlocks + " blocks, " + heap.cachedBytes + " bytes; entries add up to " +
+                blocks + " blocks, " + bytes + " bytes; slabs hold " + cachedFound + " allocated blocks with a clear start bit");
+        }
+        long bits = 0;
+        for (int id = 0, limit = arena.chunkIdLimit(); id < limit; id++)
+        {
+            final Chunk c = arena.chunkMap().byId(id);
+            if (c != null && c.heap == heap && c.starts != null)
+            {
+                for (final long w : c.starts)
+                {
+                    bits += Long.bitCount(w);
+                }
+            }
+        }
+        if (bits != startsFound)
+        {
+            throw fail("fixed chunks hold " + bits + " start bits, expected one per live small block: " + startsFound);
         }
     }
 

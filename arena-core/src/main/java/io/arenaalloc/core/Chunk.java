@@ -31,11 +31,15 @@ import java.util.Arrays;
  *                   FREE_HEAD | length   first granule of a free run
  *                   FREE_TAIL | length   last granule of a free run longer than one granule
  *                   BLOCK     | length   first granule of a medium block
- *                   SLAB      | slabId   every granule of a slab (address -&gt; slab in O(1))
+ *                   SLAB      | cls (5) | slabId (24)
+ *                                        every granule of a slab (address -&gt; slab and class in O(1))
  *                   0                    anything else. Invariant: no stale tags inside runs.
  *   int[]  next   free run head: next run in its size bin (a run ref), or -1;
  *                 medium movable block head: its handle index
  *   int[]  prev   free run head: previous run in its size bin, or -1
+ *   long[] starts fixed heap, chunks that hold slabs: 1 bit a 16-byte quantum, set iff a live small
+ *                 block starts there (a block in the free cache of {@link Heap} is not live; see there).
+ *                 Allocated with the chunk's first slab; 1/128 of the chunk's size.
  * </pre>
  * Heap cost: 12.125 bytes per 256-byte granule (4.7% of the chunk, on the Java heap); a huge chunk
  * costs one object.
@@ -53,6 +57,13 @@ final class Chunk
     static final int TAG_BLOCK = 3 << TAG_KIND_SHIFT;
     static final int TAG_SLAB = 4 << TAG_KIND_SHIFT;
     static final int TAG_KIND_MASK = ~TAG_VALUE_MASK;
+    /** Bits of a slab tag's value that hold the slab id; the size class sits above them. */
+    static final int SLAB_ID_BITS = 24;
+    static final int SLAB_ID_MASK = (1 << SLAB_ID_BITS) - 1;
+    static final int SLAB_CLASS_BITS = TAG_KIND_SHIFT - SLAB_ID_BITS;
+    static final int SLAB_CLASS_MASK = (1 << SLAB_CLASS_BITS) - 1;
+    /** Shift from an address offset to its bit in {@link #starts}: one bit per {@link SizeClasses#QUANTUM}. */
+    static final int START_SHIFT = 4;
 
     // identity: reassigned when a pooled Chunk object is reused for a new region (zero garbage)
     int id;
@@ -66,6 +77,8 @@ final class Chunk
     final int[] tag;
     final int[] next;
     final int[] prev;
+    /** Fixed heap: live small block starts, 1 bit a quantum (null until the chunk holds a slab). */
+    long[] starts;
 
     /** Granules in used runs. */
     int usedGranules;
@@ -263,6 +276,10 @@ final class Chunk
     {
         Arrays.fill(used, 0);
         Arrays.fill(tag, 0);
+        if (starts != null)
+        {
+            Arrays.fill(starts, 0);
+        }
         usedGranules = 0;
         liveBytes = 0;
         evacuating = false;
@@ -290,6 +307,51 @@ final class Chunk
     static int tagValue(final int tag)
     {
         return tag & TAG_VALUE_MASK;
+    }
+
+    static int slabTag(final int cls, final int slabId)
+    {
+        return TAG_SLAB | (cls << SLAB_ID_BITS) | slabId;
+    }
+
+    static int slabIdOf(final int tag)
+    {
+        return tag & SLAB_ID_MASK;
+    }
+
+    static int slabClassOf(final int tag)
+    {
+        return (tag >>> SLAB_ID_BITS) & SLAB_CLASS_MASK;
+    }
+
+    /** Fixed heap: makes sure {@link #starts} exists (on the first slab of the chunk; zero afterwards). */
+    void ensureStarts()
+    {
+        final int words = (int)((size + (1L << (START_SHIFT + 6)) - 1) >>> (START_SHIFT + 6));
+        if (starts == null || starts.length < words)
+        {
+            starts = new long[words];
+        }
+    }
+
+    /** @return true when a live small block starts at {@code address} (fixed heap, inside a slab). */
+    boolean isStart(final long address)
+    {
+        final long offset = address - base;
+        final int q = (int)(offset >>> START_SHIFT);
+        return (offset & (SizeClasses.QUANTUM - 1)) == 0 && (starts[q >>> 6] & (1L << q)) != 0;
+    }
+
+    void setStart(final long address)
+    {
+        final int q = (int)((address - base) >>> START_SHIFT);
+        starts[q >>> 6] |= 1L << q;
+    }
+
+    void clearStart(final long address)
+    {
+        final int q = (int)((address - base) >>> START_SHIFT);
+        starts[q >>> 6] &= ~(1L << q);
     }
 
     static String kindName(final int kind)

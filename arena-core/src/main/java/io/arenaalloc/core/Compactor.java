@@ -190,7 +190,7 @@ final class Compactor
                 final int tag = v.tag[g];
                 if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
                 {
-                    final Slab slab = arena.slab(Chunk.tagValue(tag));
+                    final Slab slab = arena.slab(Chunk.slabIdOf(tag));
                     final int slabGranules = slab.granules;
                     final int cs = slab.classSize;
                     boolean stopped = false;
@@ -442,7 +442,7 @@ final class Compactor
             }
             else if (kind == Chunk.TAG_SLAB)
             {
-                final Slab s = arena.slab(Chunk.tagValue(tag));
+                final Slab s = arena.slab(Chunk.slabIdOf(tag));
                 if (s.free == s.capacity)
                 {
                     // give it back; its run (merged with the detached run before it, if any) stays out of the
@@ -505,7 +505,7 @@ final class Compactor
             }
             else if (kind == Chunk.TAG_SLAB)
             {
-                final Slab s = arena.slab(Chunk.tagValue(tag));
+                final Slab s = arena.slab(Chunk.slabIdOf(tag));
                 if (s.free > 0 && !s.inPartialList && heap.current[s.cls] != s)
                 {
                     heap.addPartial(s);

@@ -8,12 +8,30 @@ package io.arenaalloc.core;
  *
  * <h2>Small allocate (size &lt;= 4096)</h2>
  * <ol>
- *   <li>cls = classOf(size); s = current[cls]. If s has a free block, take it (two bit scans, see {@link Slab}).</li>
+ *   <li>cls = classOf(size). Fixed heap: if the free cache of cls has an entry, pop the newest (LIFO: the
+ *   block most recently freed, likely still in the CPU cache), set its start bit, done; its slab is not
+ *   touched.</li>
+ *   <li>s = current[cls]. If s has a free block, take it (two bit scans, see {@link Slab}); fixed heap: set
+ *   its start bit in {@link Chunk#starts}.</li>
  *   <li>Else pop the first partial slab of the class (a slab with free blocks that is not current).</li>
  *   <li>Else cut a new slab: a run of slabGranules(cls) granules from the medium path below; tag each of
- *   its granules SLAB|id.</li>
+ *   its granules SLAB|cls|id.</li>
  * </ol>
- * <h2>Small free</h2>
+ * <h2>Free cache (fixed heap only)</h2>
+ * <pre>
+ *   cacheAddress  long[28 x 64]   | cls 0: a0 a1 .. a(n-1) . . . | cls 1: ... |     n = cacheCount[cls]
+ *   cacheChunk    Chunk[28 x 64]  | cls 0: c0 c1 .. c(n-1) . . . | cls 1: ... |     oldest first, newest at n-1
+ * </pre>
+ * A small fixed block freed by the user is checked and retired by its start bit alone (clear: a double
+ * free or an interior address; set: clear it), then pushed on its class's stack. Its slab still counts it
+ * allocated, so the slab, its chunk's live bytes and the partial lists are untouched on both the free and
+ * the next allocation of the class: a free + allocate pair costs a tag read, two bit flips and a push/pop,
+ * like a thread cache of jemalloc, but keeps exact double-free detection. The cache gives blocks back to
+ * their slabs (the "small free" below) when a class's stack is full (its older half), when the arena has
+ * no live block left, when an allocation finds no space (before the limit is declared), on
+ * {@link OffHeapArena#flushFreeCache} (maintenance calls it when the owner is idle) and before a region is
+ * removed. It holds at most 28 x 64 blocks, and so at most that many slabs, out of the allocator's reach.
+ * <h2>Small free (movable heap; fixed heap: when the cache gives a block back)</h2>
  * Clear the block (double free detected by its bit). A full slab that gains a free block joins the
  * partial list; a non-current slab that becomes empty gives its run back (step "medium free"). When a
  * chunk is left with no live block at all: while fewer than {@code spareChunks} chunks are empty or held
@@ -36,9 +54,10 @@ package io.arenaalloc.core;
  *   <li>Insert the merged run. If it spans the whole chunk, the chunk is empty: keep it as a spare while
  *   fewer than {@code spareChunks} are kept, else return it to the memory source.</li>
  * </ol>
- * Work per call, worst case: small allocate 2 bit scans (+ a slab refill: one medium allocate and up
- * to 64 tag writes); medium allocate 8 list steps + 6 word scans + n/64 bitmap words; free is O(1)
- * plus n/64 bitmap words.
+ * Work per call, worst case: small allocate from the cache a pop and a bit set, else 2 bit scans (+ a slab
+ * refill: one medium allocate and up to 256 tag writes); small free to the cache a tag read, a bit test and a
+ * push, plus at most every 32nd free of a class a flush of 32 blocks to their slabs; medium allocate 8 list
+ * steps + 6 word scans + n/64 bitmap words; free is O(1) plus n/64 bitmap words.
  */
 final class Heap
 {
@@ -58,6 +77,15 @@ final class Heap
     int chunkCount;
     /** Movable heap only: sum of the live bytes of this heap's chunks (the fixed heap leaves it 0). */
     long liveBytes;
+    /** Fixed heap: the free cache, {@link #CACHE_SLOTS} entries per class (block address, its chunk). */
+    final long[] cacheAddress;
+    final Chunk[] cacheChunk;
+    final int[] cacheCount = new int[SizeClasses.CLASS_COUNT];
+    /** Blocks and bytes in the free cache. */
+    int cachedBlocks;
+    long cachedBytes;
+    /** Entries per size class in the free cache; a full class flushes its older half. */
+    static final int CACHE_SLOTS = 64;
     /** While set (by the compactor), runs come only from free runs already in the index: no new chunk. */
     boolean noGrow;
     /** Changes with every allocation and free in this heap (the compactor's "anything new?" check). */
@@ -68,6 +96,76 @@ final class Heap
         this.arena = arena;
         this.movable = movable;
         this.runs = new FreeRunIndex(chunks, granuleBits);
+        final int slots = movable ? 0 : SizeClasses.CLASS_COUNT * CACHE_SLOTS;
+        this.cacheAddress = new long[slots];
+        this.cacheChunk = new Chunk[slots];
+    }
+
+    // ---- free cache (fixed heap) ----------------------------------------------------------------
+
+    /**
+     * Free cache, push: a small fixed block just freed by the user (its start bit already cleared) is kept
+     * for the next allocation of its class; a full class first returns its older half to the slabs.
+     */
+    void cachePush(final int cls, final long address, final Chunk chunk)
+    {
+        int n = cacheCount[cls];
+        if (n == CACHE_SLOTS)
+        {
+            flushCache(cls, CACHE_SLOTS / 2);
+            n = CACHE_SLOTS - CACHE_SLOTS / 2;
+        }
+        final int i = cls * CACHE_SLOTS + n;
+        cacheAddress[i] = address;
+        cacheChunk[i] = chunk;
+        cacheCount[cls] = n + 1;
+        cachedBlocks++;
+        cachedBytes += SizeClasses.classSize(cls);
+    }
+
+    /**
+     * Returns the {@code count} oldest cached blocks of class {@code cls} to their slabs (the slab bookkeeping
+     * of an ordinary small free: partial lists, empty slabs given back, idle chunks released).
+     */
+    void flushCache(final int cls, final int count)
+    {
+        final int base = cls * CACHE_SLOTS;
+        final int n = cacheCount[cls];
+        final int cs = SizeClasses.classSize(cls);
+        // the entries leave the cache first: a slab's release below may look at the cache's counts
+        cacheCount[cls] = n - count;
+        cachedBlocks -= count;
+        cachedBytes -= (long)cs * count;
+        for (int k = 0; k < count; k++)
+        {
+            final long address = cacheAddress[base + k];
+            final Chunk chunk = cacheChunk[base + k];
+            cacheChunk[base + k] = null;
+            final Slab slab = arena.slab(Chunk.slabIdOf(chunk.tag[chunk.granuleOf(address)]));
+            slab.freeIndex(slab.indexOf(address));
+            chunk.liveBytes -= cs;
+            afterSmallFree(slab);
+        }
+        System.arraycopy(cacheAddress, base + count, cacheAddress, base, n - count);
+        System.arraycopy(cacheChunk, base + count, cacheChunk, base, n - count);
+        java.util.Arrays.fill(cacheChunk, base + n - count, base + n, null);
+    }
+
+    /** Returns every cached block to its slab. @return the number of blocks returned. */
+    int flushCaches()
+    {
+        final int blocks = cachedBlocks;
+        if (blocks != 0)
+        {
+            for (int cls = 0; cls < SizeClasses.CLASS_COUNT; cls++)
+            {
+                if (cacheCount[cls] != 0)
+                {
+                    flushCache(cls, cacheCount[cls]);
+                }
+            }
+        }
+        return blocks;
     }
 
     // ---- small -------------------------------------------------------------------------------
@@ -102,7 +200,11 @@ final class Heap
         final int g = runs.granuleOf(ref);
         s = slabPoolSize > 0 ? slabPool[--slabPoolSize] : arena.newSlab();
         s.init(this, cls, chunk, g);
-        final int tag = Chunk.TAG_SLAB | s.id;
+        if (!movable)
+        {
+            chunk.ensureStarts();
+        }
+        final int tag = Chunk.slabTag(cls, s.id);
         for (int i = 0; i < granules; i++)
         {
             chunk.tag[g + i] = tag;
@@ -248,10 +350,10 @@ final class Heap
         while (g < chunk.granules)
         {
             final int tag = chunk.tag[g];
-            if (Chunk.tagKind(tag) == Chunk.TAG_SLAB && arena.slab(Chunk.tagValue(tag)).free ==
-                arena.slab(Chunk.tagValue(tag)).capacity)
+            if (Chunk.tagKind(tag) == Chunk.TAG_SLAB && arena.slab(Chunk.slabIdOf(tag)).free ==
+                arena.slab(Chunk.slabIdOf(tag)).capacity)
             {
-                releaseSlab(arena.slab(Chunk.tagValue(tag))); // may release the chunk once its last run is free
+                releaseSlab(arena.slab(Chunk.slabIdOf(tag))); // may release the chunk once its last run is free
                 if (chunk.usedGranules == 0 || chunk.heap != this)
                 {
                     return;
@@ -262,7 +364,7 @@ final class Heap
             }
             else
             {
-                g += Chunk.tagKind(tag) == Chunk.TAG_SLAB ? arena.slab(Chunk.tagValue(tag)).granules :
+                g += Chunk.tagKind(tag) == Chunk.TAG_SLAB ? arena.slab(Chunk.slabIdOf(tag)).granules :
                     Math.max(1, Chunk.tagValue(tag));
             }
         }
@@ -295,6 +397,14 @@ final class Heap
                 chunk.tag[chunk.granules - 1] = 0;
             }
             arena.releaseChunk(chunk);
+        }
+    }
+
+    void ensureSlabPoolCapacity(final int slabs)
+    {
+        if (slabPool.length < slabs)
+        {
+            slabPool = java.util.Arrays.copyOf(slabPool, Math.max(slabs, slabPool.length * 2));
         }
     }
 
@@ -451,6 +561,10 @@ final class Heap
     /** Forgets all slabs and runs (reset); chunks are re-added by the arena. */
     void clear()
     {
+        java.util.Arrays.fill(cacheCount, 0);
+        java.util.Arrays.fill(cacheChunk, null);
+        cachedBlocks = 0;
+        cachedBytes = 0;
         java.util.Arrays.fill(current, null);
         java.util.Arrays.fill(partial, null);
         runs.clear();

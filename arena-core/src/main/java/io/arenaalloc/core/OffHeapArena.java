@@ -37,10 +37,14 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <ul>
  *   <li>Every block is aligned to 16 bytes; {@link #allocateAligned} gives any power of two up to chunkSize.</li>
  *   <li>No header in native memory: metadata is out of band on the Java heap, about 4.7% of each
- *   regular chunk ({@link Chunk}), plus 32 bytes per handle slot.</li>
+ *   regular chunk ({@link Chunk}; 0.8% more for the start bits of a fixed chunk with slabs), plus 24 bytes
+ *   per handle slot.</li>
  *   <li>Rounding: small sizes waste at most 25% (mean about 11%); medium at most 255 bytes plus the
  *   free-run index's good fit (1/16 of a run).</li>
- *   <li>Work per call, worst case: allocate small = 2 bit scans; allocate medium = 8 list steps +
+ *   <li>Small fixed blocks go through a per-class free cache (LIFO, 64 a class, see {@link Heap}): a free
+ *   + allocate pair then touches no slab; the cache gives its blocks back to their slabs when a class
+ *   fills, when the arena empties, when space runs out, and on {@link #flushFreeCache()}.</li>
+ *   <li>Work per call, worst case: allocate small = a cache pop, else 2 bit scans; allocate medium = 8 list steps +
  *   6 bitmap-word scans + n/64 words for n granules; free = a check of the last chunk found (else one
  *   hash probe) + O(1) coalescing +
  *   n/64 words; taking or releasing a chunk additionally costs one call to the memory source and
@@ -263,7 +267,7 @@ public final class OffHeapArena implements AutoCloseable
         final int n = (int)SizeClasses.granulesFor(Math.max(internal, SizeClasses.SMALL_MAX + 1));
         final int extra = alignment <= SizeClasses.GRANULE ? 0 : (int)(alignment >>> SizeClasses.GRANULE_SHIFT) - 1;
         int ref = fixed.allocateRun(n + extra);
-        if (ref < 0 && compactForSpace())
+        if (ref < 0 && reclaimForSpace())
         {
             ref = fixed.allocateRun(n + extra);
         }
@@ -316,17 +320,22 @@ public final class OffHeapArena implements AutoCloseable
             final int tag = chunk.tag[g];
             if ((tag & Chunk.TAG_KIND_MASK) == Chunk.TAG_SLAB)
             {
-                final Slab slab = slabs[tag & Chunk.TAG_VALUE_MASK];
-                final int index = slab.indexOf(address);
-                if (index < 0 || !slab.isAllocated(index))
+                // the start bit is the check (a double free or an address inside a block finds it clear);
+                // the block goes to the free cache, its slab is not touched (see Heap "Free cache")
+                final long offset = address - chunk.base;
+                final int q = (int)(offset >>> Chunk.START_SHIFT);
+                final long[] starts = chunk.starts;
+                final long word = starts[q >>> 6];
+                final long bit = 1L << q;
+                if ((offset & (SizeClasses.QUANTUM - 1)) != 0 || (word & bit) == 0)
                 {
                     throw notABlock("free", address, chunk);
                 }
-                final int cs = slab.classSize;
+                final int cls = Chunk.slabClassOf(tag);
+                final int cs = SizeClasses.classSize(cls);
                 beforeFree(address, cs - guard);
-                slab.freeIndex(index);
-                chunk.liveBytes -= cs;
-                fixed.afterSmallFree(slab);
+                starts[q >>> 6] = word & ~bit;
+                fixed.cachePush(cls, address, chunk);
                 afterFree(cs);
                 return;
             }
@@ -470,7 +479,11 @@ public final class OffHeapArena implements AutoCloseable
         final int tag = chunk.tag[g];
         if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
         {
-            final Slab slab = slabs[Chunk.tagValue(tag)];
+            if (chunk.heap == fixed)
+            {
+                return chunk.isStart(address) ? SizeClasses.classSize(Chunk.slabClassOf(tag)) : -1;
+            }
+            final Slab slab = slabs[Chunk.slabIdOf(tag)];
             final int index = slab.indexOf(address);
             return index >= 0 && slab.isAllocated(index) ? slab.classSize : -1;
         }
@@ -501,7 +514,7 @@ public final class OffHeapArena implements AutoCloseable
         {
             final int cls = SizeClasses.classOf(internal);
             Slab slab = movable.slabFor(cls);
-            if (slab == null && compactForSpace())
+            if (slab == null && reclaimForSpace())
             {
                 slab = movable.slabFor(cls);
             }
@@ -521,7 +534,7 @@ public final class OffHeapArena implements AutoCloseable
         {
             final int n = (int)SizeClasses.granulesFor(internal);
             long a = movable.allocateMedium(n);
-            if (a == 0 && compactForSpace())
+            if (a == 0 && reclaimForSpace())
             {
                 a = movable.allocateMedium(n);
             }
@@ -649,7 +662,7 @@ public final class OffHeapArena implements AutoCloseable
         final int tag = chunk.tag[g];
         if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
         {
-            final Slab slab = slabs[Chunk.tagValue(tag)];
+            final Slab slab = slabs[Chunk.slabIdOf(tag)];
             slab.freeIndex(slab.indexOf(address));
             chunk.addLive(-slab.classSize);
             movable.afterSmallFree(slab);
@@ -710,7 +723,7 @@ public final class OffHeapArena implements AutoCloseable
         final int tag = chunk.tag[g];
         if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
         {
-            final Slab slab = slabs[Chunk.tagValue(tag)];
+            final Slab slab = slabs[Chunk.slabIdOf(tag)];
             slab.handles[slab.indexOf(address)] = handleIndex;
         }
         else
@@ -782,6 +795,31 @@ public final class OffHeapArena implements AutoCloseable
     }
 
     /**
+     * Returns the blocks in the free cache of small fixed blocks to their slabs, so that slabs and chunks
+     * left empty go back (as frees would without the cache). Maintenance calls it when the owner is idle;
+     * it costs one slab free per cached block (at most 28 x 64). Owner thread only.
+     * @return the number of blocks returned.
+     */
+    public int flushFreeCache()
+    {
+        checkOpen();
+        return fixed.flushCaches();
+    }
+
+    /** @return blocks in the free cache of small fixed blocks (free to the user, still held by their slabs). */
+    public int freeCacheBlocks()
+    {
+        return fixed.cachedBlocks;
+    }
+
+    /** An allocation found no space: flush the free cache, then compact if that is allowed. */
+    private boolean reclaimForSpace()
+    {
+        final boolean flushed = fixed.flushCaches() != 0;
+        return compactForSpace() || flushed;
+    }
+
+    /**
      * Called when an allocation found no space within the limit: compacts the movable heap in steps until a
      * chunk comes free (released to the source, so the limit has room again, or kept as a spare), or until
      * compaction has nothing left to gain or 1000 default step budgets have passed.
@@ -823,7 +861,7 @@ public final class OffHeapArena implements AutoCloseable
         {
             final int n = (int)SizeClasses.granulesFor(internal);
             long address = fixed.allocateMedium(n);
-            if (address == 0 && compactForSpace())
+            if (address == 0 && reclaimForSpace())
             {
                 address = fixed.allocateMedium(n);
             }
@@ -840,10 +878,25 @@ public final class OffHeapArena implements AutoCloseable
     /** Small fixed block (movable small blocks are allocated in {@link #allocateHandle}). */
     private long allocateSmall(final int cls, final long requested)
     {
-        Slab slab = fixed.slabFor(cls);
-        if (slab == null && compactForSpace())
+        final Heap heap = fixed;
+        final int cached = heap.cacheCount[cls];
+        if (cached != 0)
         {
-            slab = fixed.slabFor(cls);
+            // the free cache: the block most recently freed in this class (its slab still counts it used)
+            final int i = cls * Heap.CACHE_SLOTS + cached - 1;
+            heap.cacheCount[cls] = cached - 1;
+            final int cs = SizeClasses.classSize(cls);
+            heap.cachedBlocks--;
+            heap.cachedBytes -= cs;
+            final long address = heap.cacheAddress[i];
+            heap.cacheChunk[i].setStart(address);
+            addLive(cs);
+            return address;
+        }
+        Slab slab = heap.slabFor(cls);
+        if (slab == null && reclaimForSpace())
+        {
+            slab = heap.slabFor(cls);
         }
         if (slab == null)
         {
@@ -858,7 +911,9 @@ public final class OffHeapArena implements AutoCloseable
         }
         chunk.liveBytes += cs; // the fixed heap keeps no heap total
         addLive(cs);
-        return slab.addressOf(index);
+        final long address = slab.addressOf(index);
+        chunk.setStart(address);
+        return address;
     }
 
     private long allocateHuge(final Heap heap, final long internal, final long alignment, final long requested)
@@ -867,7 +922,7 @@ public final class OffHeapArena implements AutoCloseable
         final long bytes = Math.max(ChunkMap.MIN_CHUNK_BYTES,
             (internal + pad + MemorySource.ALIGNMENT - 1) & -MemorySource.ALIGNMENT);
         if (bytes > maxTotalBytes || (committedBytes + bytes > maxTotalBytes &&
-            !(compactForSpace() && committedBytes + bytes <= maxTotalBytes)))
+            !(reclaimForSpace() && committedBytes + bytes <= maxTotalBytes)))
         {
             throw limitExceeded(requested);
         }
@@ -975,6 +1030,10 @@ public final class OffHeapArena implements AutoCloseable
         }
         final Slab slab = new Slab(slabCount);
         slabs[slabCount++] = slab;
+        // a heap's pool of released Slab objects can never hold more than exist: size it now, when a slab is
+        // created anyway, so that releasing slabs later never allocates
+        fixed.ensureSlabPoolCapacity(slabCount);
+        movable.ensureSlabPoolCapacity(slabCount);
         return slab;
     }
 
@@ -1035,6 +1094,7 @@ public final class OffHeapArena implements AutoCloseable
     public void removeRegion(final long address)
     {
         checkOpen();
+        fixed.flushCaches(); // cached blocks still hold their slabs
         Chunk chunk = chunkMap.find(address);
         if (chunk == null || chunk.kind != Chunk.KIND_REGION || chunk.base != address)
         {
@@ -1269,7 +1329,7 @@ public final class OffHeapArena implements AutoCloseable
         }
         return new Overhead(chunkSize, SizeClasses.GRANULE, SizeClasses.QUANTUM, mediumMax,
             (chunkSize >>> SizeClasses.GRANULE_SHIFT) * 12 + (chunkSize >>> SizeClasses.GRANULE_SHIFT) / 8, 0,
-            32, chunks, heapBytes);
+            (HandleTable.SEGMENT_LONGS / HandleTable.SEGMENT_SLOTS) * Long.BYTES, chunks, heapBytes);
     }
 
     /**
@@ -1305,10 +1365,11 @@ public final class OffHeapArena implements AutoCloseable
                 final int kind = Chunk.tagKind(tag);
                 if (kind == Chunk.TAG_SLAB)
                 {
-                    final Slab slab = slabs[Chunk.tagValue(tag)];
+                    final Slab slab = slabs[Chunk.slabIdOf(tag)];
                     for (int i = 0; i < slab.capacity; i++)
                     {
-                        final boolean used = slab.isAllocated(i);
+                        // a fixed block in the free cache is free to the user: its start bit is clear
+                        final boolean used = isMovable ? slab.isAllocated(i) : c.isStart(slab.addressOf(i));
                         visitor.visitBlock(slab.addressOf(i), slab.classSize - (used ? guard : 0), used, isMovable,
                             used && isMovable && handles.isPinnedAt(slab.handles[i]), slab.cls);
                     }
@@ -1441,6 +1502,10 @@ public final class OffHeapArena implements AutoCloseable
         c.putOpaque(ArenaCounters.FREES, ++freeCount);
         c.putOpaque(ArenaCounters.LIVE_BLOCKS, --liveBlocks);
         c.putOpaque(ArenaCounters.LIVE_BYTES, live);
+        if (liveBlocks == 0)
+        {
+            fixed.flushCaches(); // the arena is empty: let the free cache's slabs and chunks go back now
+        }
         if (debug)
         {
             debugTick();

@@ -299,4 +299,83 @@ class FixedBlocksTest
             arena.validate();
         }
     }
+    @Test
+    void shouldHandTheMostRecentlyFreedBlockOfAClassToTheNextAllocation()
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        try (OffHeapArena arena = arena(source))
+        {
+            final long keep = arena.allocate(100);
+            final long a = arena.allocate(48);
+            final long b = arena.allocate(48);
+            arena.free(a);
+            arena.free(b);
+            assertEquals(2, arena.freeCacheBlocks());
+            arena.validate();
+            assertEquals(b, arena.allocate(40), "LIFO: the newest free block of the class comes back first");
+            assertEquals(a, arena.allocate(33));
+            assertEquals(0, arena.freeCacheBlocks());
+            arena.validate();
+            arena.free(keep);
+        }
+        assertEquals(0, source.reservedBytes());
+    }
+
+    @Test
+    void shouldTreatABlockInTheFreeCacheAsFreed()
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        try (OffHeapArena arena = arena(source))
+        {
+            final long keep = arena.allocate(100);
+            final long a = arena.allocate(64);
+            arena.free(a);
+            final InvalidBlockException twice = assertThrows(InvalidBlockException.class, () -> arena.free(a));
+            assertThat(twice.getMessage()).contains("address=0x" + Long.toHexString(a));
+            assertThrows(InvalidBlockException.class, () -> arena.usableSize(a));
+            assertThrows(InvalidBlockException.class, () -> arena.reallocate(a, 10));
+            final List<long[]> seen = new ArrayList<>();
+            arena.walk((address, size, inUse, movable) -> seen.add(new long[] {address, inUse ? 1 : 0}));
+            assertThat(seen.stream().filter(e -> e[0] == a).findFirst().orElseThrow()[1]).as("a cached block walks as free")
+                .isZero();
+            assertThat(seen.stream().filter(e -> e[0] == keep).findFirst().orElseThrow()[1]).isEqualTo(1);
+            assertEquals(1, arena.freeCacheBlocks());
+            arena.validate();
+            arena.free(keep);
+            assertEquals(0, arena.freeCacheBlocks(), "an empty arena flushes its free cache");
+        }
+        assertEquals(0, source.reservedBytes());
+    }
+
+    @Test
+    void shouldGiveChunksBackWhenTheFreeCacheIsFlushed()
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        try (OffHeapArena arena = arena(source))
+        {
+            final long keep = arena.allocate(5000); // a medium block: the arena never empties
+            final long[] blocks = new long[30_000];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = arena.allocate(16 + (i * 37) % 4000);
+                Patterns.fill(blocks[i], 16, i);
+            }
+            final long full = arena.committedBytes();
+            for (int i = 0; i < blocks.length; i++)
+            {
+                Patterns.check(blocks[i], 16, i, "before free");
+                arena.free(blocks[i]);
+            }
+            arena.validate();
+            assertThat(arena.freeCacheBlocks()).isBetween(1, SizeClasses.CLASS_COUNT * Heap.CACHE_SLOTS);
+            final int cached = arena.freeCacheBlocks();
+            assertEquals(cached, arena.flushFreeCache());
+            assertEquals(0, arena.freeCacheBlocks());
+            arena.validate();
+            assertThat(arena.committedBytes()).as("everything but the chunk of the one medium block went back")
+                .isLessThanOrEqualTo(1 << 20).isLessThan(full);
+            arena.free(keep);
+        }
+        assertEquals(0, source.reservedBytes());
+    }
 }
