@@ -21,8 +21,8 @@ import org.agrona.collections.IntHashSet;
  *   bin of its length, with consistent prev links; the non-empty bitmap matches; every free run of a
  *   non-evacuating chunk is linked exactly once; the heap's free-granule count matches.</li>
  *   <li>Medium movable blocks and huge movable chunks name a live handle that points back at them.</li>
- *   <li>Free cache (small fixed blocks): each entry is an allocated block of its class with a clear start
- *   bit, no duplicates, counts match; a fixed slab block's start bit is set only if the slab counts it
+ *   <li>Free cache (small and medium fixed blocks): each small entry is an allocated block of its class with
+ *   a clear start bit, each medium entry a CACHED run of its length, no duplicates, counts and byte limit match; a fixed slab block's start bit is set only if the slab counts it
  *   allocated; start bits exist for live blocks only.</li>
  *   <li>Totals: committed bytes equal the sum of regular and huge chunk sizes; the arena's live bytes
  *   equal the sum over chunks less the free cache's bytes; live handles equal the movable blocks found.</li>
@@ -35,6 +35,7 @@ final class ArenaValidator
     private final HandleTable handles;
     private long movableBlocks;
     private long cachedFound;
+    private long mediumCachedFound;
     private long startsFound;
 
     ArenaValidator(final OffHeapArena arena)
@@ -254,6 +255,22 @@ final class ArenaValidator
                 previousFree = true;
                 g += len;
             }
+            else if (kind == Chunk.TAG_CACHED)
+            {
+                final int len = value;
+                checkLength(c, g, len);
+                if (c.heap.movable || !c.allEqual(g, len, true))
+                {
+                    throw fail("cached block [" + g + ", " + (g + len) + ") of " + c +
+                        " is in the movable heap or has clear bits");
+                }
+                checkInteriorUntagged(c, g, len, false);
+                liveBytes += (long)len << SizeClasses.GRANULE_SHIFT; // the chunk counts it used until the cache lets go
+                usedBits += len;
+                mediumCachedFound++;
+                previousFree = false;
+                g += len;
+            }
             else if (kind == Chunk.TAG_BLOCK)
             {
                 final int len = value;
@@ -287,7 +304,7 @@ final class ArenaValidator
             else
             {
                 throw fail("granule " + g + " of " + c + " starts no run: tag 0x" + Integer.toHexString(tag) +
-                    ", expected FREE_HEAD, BLOCK or SLAB");
+                    ", expected FREE_HEAD, BLOCK, CACHED or SLAB");
             }
         }
         int bits = 0;
@@ -410,7 +427,7 @@ final class ArenaValidator
             for (int k = 0; k < n; k++)
             {
                 final long address = heap.cacheAddress[cls * Heap.CACHE_SLOTS + k];
-                final Chunk chunk = heap.cacheChunk[cls * Heap.CACHE_SLOTS + k];
+                final Chunk chunk = arena.chunkMap().byId(heap.cacheChunk[cls * Heap.CACHE_SLOTS + k]);
                 if (chunk == null || arena.chunkMap().find(address) != chunk || chunk.heap != heap)
                 {
                     throw fail("free cache entry 0x" + Long.toHexString(address) + " of class " + cls +
@@ -437,6 +454,45 @@ final class ArenaValidator
                 bytes += SizeClasses.classSize(cls);
             }
         }
+        long mediumBlocks = 0;
+        long mediumBytes = 0;
+        for (int n = 0; n < heap.mediumCacheCount.length; n++)
+        {
+            final int k = heap.mediumCacheCount[n];
+            if (k < 0 || k > Heap.MEDIUM_CACHE_SLOTS || (k > 0 && n == 0))
+            {
+                throw fail("free cache of medium length " + n + " counts " + k + " entries, expected 0.." +
+                    Heap.MEDIUM_CACHE_SLOTS);
+            }
+            for (int j = 0; j < k; j++)
+            {
+                final long address = heap.mediumCacheAddress[n * Heap.MEDIUM_CACHE_SLOTS + j];
+                final Chunk chunk = arena.chunkMap().byId(heap.mediumCacheChunk[n * Heap.MEDIUM_CACHE_SLOTS + j]);
+                if (chunk == null || arena.chunkMap().find(address) != chunk || chunk.heap != heap ||
+                    chunk.granuleAddress(chunk.granuleOf(address)) != address ||
+                    chunk.tag[chunk.granuleOf(address)] != (Chunk.TAG_CACHED | n))
+                {
+                    throw fail("free cache entry 0x" + Long.toHexString(address) + " of medium length " + n +
+                        " is not a CACHED|" + n + " block of its chunk " + chunk);
+                }
+                if (!seen.add(address))
+                {
+                    throw fail("free cache holds 0x" + Long.toHexString(address) + " twice");
+                }
+                mediumBlocks++;
+                mediumBytes += (long)n << SizeClasses.GRANULE_SHIFT;
+            }
+        }
+        if (mediumBlocks != heap.mediumCachedBlocks || mediumBytes != heap.mediumCachedBytes ||
+            mediumBlocks != mediumCachedFound || mediumBytes > heap.mediumCacheLimit)
+        {
+            throw fail("medium free cache counts " + heap.mediumCachedBlocks + " blocks, " + heap.mediumCachedBytes +
+                " bytes (limit " + heap.mediumCacheLimit + "); entries add up to " + mediumBlocks + " blocks, " +
+                mediumBytes + " bytes; chunks hold " + mediumCachedFound + " CACHED blocks");
+        }
+        blocks += mediumBlocks;
+        bytes += mediumBytes;
+        cachedFound += mediumCachedFound;
         if (blocks != heap.cachedBlocks || bytes != heap.cachedBytes || blocks != cachedFound)
         {
             throw fail("free cache counts " + heap.cachedBlocks + " blocks, " + heap.cachedBytes + " bytes; entries add up to " +

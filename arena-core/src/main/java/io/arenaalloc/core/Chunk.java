@@ -31,6 +31,7 @@ import java.util.Arrays;
  *                   FREE_HEAD | length   first granule of a free run
  *                   FREE_TAIL | length   last granule of a free run longer than one granule
  *                   BLOCK     | length   first granule of a medium block
+ *                   CACHED    | length   first granule of a medium fixed block in the free cache
  *                   SLAB      | cls (5) | slabId (24)
  *                                        every granule of a slab (address -&gt; slab and class in O(1))
  *                   0                    anything else. Invariant: no stale tags inside runs.
@@ -56,6 +57,8 @@ final class Chunk
     static final int TAG_FREE_TAIL = 2 << TAG_KIND_SHIFT;
     static final int TAG_BLOCK = 3 << TAG_KIND_SHIFT;
     static final int TAG_SLAB = 4 << TAG_KIND_SHIFT;
+    /** First granule of a medium fixed block in the free cache of {@link Heap} (used, free to the user). */
+    static final int TAG_CACHED = 5 << TAG_KIND_SHIFT;
     static final int TAG_KIND_MASK = ~TAG_VALUE_MASK;
     /** Bits of a slab tag's value that hold the slab id; the size class sits above them. */
     static final int SLAB_ID_BITS = 24;

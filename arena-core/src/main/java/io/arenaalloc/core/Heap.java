@@ -20,7 +20,7 @@ package io.arenaalloc.core;
  * <h2>Free cache (fixed heap only)</h2>
  * <pre>
  *   cacheAddress  long[28 x 64]   | cls 0: a0 a1 .. a(n-1) . . . | cls 1: ... |     n = cacheCount[cls]
- *   cacheChunk    Chunk[28 x 64]  | cls 0: c0 c1 .. c(n-1) . . . | cls 1: ... |     oldest first, newest at n-1
+ *   cacheChunk    int[28 x 64]    | cls 0: c0 c1 .. c(n-1) . . . | cls 1: ... |     chunk ids; oldest first
  * </pre>
  * A small fixed block freed by the user is checked and retired by its start bit alone (clear: a double
  * free or an interior address; set: clear it), then pushed on its class's stack. Its slab still counts it
@@ -64,6 +64,7 @@ final class Heap
     final OffHeapArena arena;
     final boolean movable;
     final FreeRunIndex runs;
+    final ChunkMap chunks;
     final Slab[] current = new Slab[SizeClasses.CLASS_COUNT];
     final Slab[] partial = new Slab[SizeClasses.CLASS_COUNT];
     /** Released Slab objects of this heap, reused (a movable slab carries a handle array, a fixed one not). */
@@ -79,13 +80,25 @@ final class Heap
     long liveBytes;
     /** Fixed heap: the free cache, {@link #CACHE_SLOTS} entries per class (block address, its chunk). */
     final long[] cacheAddress;
-    final Chunk[] cacheChunk;
+    final int[] cacheChunk;
     final int[] cacheCount = new int[SizeClasses.CLASS_COUNT];
     /** Blocks and bytes in the free cache. */
     int cachedBlocks;
     long cachedBytes;
     /** Entries per size class in the free cache; a full class flushes its older half. */
     static final int CACHE_SLOTS = 64;
+    /** Medium blocks up to this many granules (32 KiB) use the free cache too, one stack per length. */
+    static final int MEDIUM_CACHE_MAX_GRANULES = 128;
+    /** Entries per medium length; a full length flushes its older half. */
+    static final int MEDIUM_CACHE_SLOTS = 8;
+    /** Bytes the medium part of the free cache may hold at most: min(1 MiB, chunkSize / 4). */
+    final long mediumCacheLimit;
+    final long[] mediumCacheAddress;
+    final int[] mediumCacheChunk;
+    final int[] mediumCacheCount;
+    /** Medium blocks and bytes in the free cache (included in {@link #cachedBlocks} and {@link #cachedBytes}). */
+    int mediumCachedBlocks;
+    long mediumCachedBytes;
     /** While set (by the compactor), runs come only from free runs already in the index: no new chunk. */
     boolean noGrow;
     /** Changes with every allocation and free in this heap (the compactor's "anything new?" check). */
@@ -94,11 +107,95 @@ final class Heap
     Heap(final OffHeapArena arena, final boolean movable, final ChunkMap chunks, final int granuleBits)
     {
         this.arena = arena;
+        this.chunks = chunks;
         this.movable = movable;
         this.runs = new FreeRunIndex(chunks, granuleBits);
         final int slots = movable ? 0 : SizeClasses.CLASS_COUNT * CACHE_SLOTS;
         this.cacheAddress = new long[slots];
-        this.cacheChunk = new Chunk[slots];
+        this.cacheChunk = new int[slots];
+        final int mediumSlots = movable ? 0 : (MEDIUM_CACHE_MAX_GRANULES + 1) * MEDIUM_CACHE_SLOTS;
+        this.mediumCacheAddress = new long[mediumSlots];
+        this.mediumCacheChunk = new int[mediumSlots];
+        this.mediumCacheCount = new int[movable ? 0 : MEDIUM_CACHE_MAX_GRANULES + 1];
+        this.mediumCacheLimit = Math.min(1L << 20, arena.chunkSize() / 4);
+    }
+
+    /**
+     * Free cache, medium push: keeps the medium fixed block at granule g (n granules, user-freed) for the next
+     * allocation of n granules; its tag becomes CACHED|n, its granules stay used.
+     * @return false when the block is too long or the cache holds its byte limit: free it normally.
+     */
+    boolean mediumCachePush(final Chunk chunk, final int g, final int n)
+    {
+        final long bytes = (long)n << SizeClasses.GRANULE_SHIFT;
+        if (n > MEDIUM_CACHE_MAX_GRANULES || mediumCachedBytes + bytes > mediumCacheLimit)
+        {
+            return false;
+        }
+        int k = mediumCacheCount[n];
+        if (k == MEDIUM_CACHE_SLOTS)
+        {
+            flushMediumCache(n, MEDIUM_CACHE_SLOTS / 2);
+            k = MEDIUM_CACHE_SLOTS - MEDIUM_CACHE_SLOTS / 2;
+        }
+        chunk.tag[g] = Chunk.TAG_CACHED | n;
+        final int i = n * MEDIUM_CACHE_SLOTS + k;
+        mediumCacheAddress[i] = chunk.granuleAddress(g);
+        mediumCacheChunk[i] = chunk.id;
+        mediumCacheCount[n] = k + 1;
+        mediumCachedBlocks++;
+        mediumCachedBytes += bytes;
+        cachedBlocks++;
+        cachedBytes += bytes;
+        return true;
+    }
+
+    /** Free cache, medium pop. @return the newest cached block of exactly n granules (tagged BLOCK again), or 0. */
+    long mediumCachePop(final int n)
+    {
+        if (n > MEDIUM_CACHE_MAX_GRANULES)
+        {
+            return 0;
+        }
+        final int k = mediumCacheCount[n];
+        if (k == 0)
+        {
+            return 0;
+        }
+        final int i = n * MEDIUM_CACHE_SLOTS + k - 1;
+        mediumCacheCount[n] = k - 1;
+        final long address = mediumCacheAddress[i];
+        final Chunk chunk = chunks.byId(mediumCacheChunk[i]);
+        chunk.tag[chunk.granuleOf(address)] = Chunk.TAG_BLOCK | n;
+        final long bytes = (long)n << SizeClasses.GRANULE_SHIFT;
+        mediumCachedBlocks--;
+        mediumCachedBytes -= bytes;
+        cachedBlocks--;
+        cachedBytes -= bytes;
+        return address;
+    }
+
+    /** Returns the {@code count} oldest cached medium blocks of n granules to the free runs. */
+    void flushMediumCache(final int n, final int count)
+    {
+        final int base = n * MEDIUM_CACHE_SLOTS;
+        final int k = mediumCacheCount[n];
+        final long bytes = (long)n << SizeClasses.GRANULE_SHIFT;
+        mediumCacheCount[n] = k - count;
+        mediumCachedBlocks -= count;
+        mediumCachedBytes -= bytes * count;
+        cachedBlocks -= count;
+        cachedBytes -= bytes * count;
+        for (int j = 0; j < count; j++)
+        {
+            final long address = mediumCacheAddress[base + j];
+            final Chunk chunk = chunks.byId(mediumCacheChunk[base + j]);
+            final int g = chunk.granuleOf(address);
+            chunk.tag[g] = Chunk.TAG_BLOCK | n;
+            freeMedium(chunk, g);
+        }
+        System.arraycopy(mediumCacheAddress, base + count, mediumCacheAddress, base, k - count);
+        System.arraycopy(mediumCacheChunk, base + count, mediumCacheChunk, base, k - count);
     }
 
     // ---- free cache (fixed heap) ----------------------------------------------------------------
@@ -117,7 +214,7 @@ final class Heap
         }
         final int i = cls * CACHE_SLOTS + n;
         cacheAddress[i] = address;
-        cacheChunk[i] = chunk;
+        cacheChunk[i] = chunk.id; // an id, not a reference: no GC write barrier on the free path
         cacheCount[cls] = n + 1;
         cachedBlocks++;
         cachedBytes += SizeClasses.classSize(cls);
@@ -139,8 +236,7 @@ final class Heap
         for (int k = 0; k < count; k++)
         {
             final long address = cacheAddress[base + k];
-            final Chunk chunk = cacheChunk[base + k];
-            cacheChunk[base + k] = null;
+            final Chunk chunk = chunks.byId(cacheChunk[base + k]);
             final Slab slab = arena.slab(Chunk.slabIdOf(chunk.tag[chunk.granuleOf(address)]));
             slab.freeIndex(slab.indexOf(address));
             chunk.liveBytes -= cs;
@@ -148,10 +244,9 @@ final class Heap
         }
         System.arraycopy(cacheAddress, base + count, cacheAddress, base, n - count);
         System.arraycopy(cacheChunk, base + count, cacheChunk, base, n - count);
-        java.util.Arrays.fill(cacheChunk, base + n - count, base + n, null);
     }
 
-    /** Returns every cached block to its slab. @return the number of blocks returned. */
+    /** Returns every cached block to its slab or the free runs. @return the number of blocks returned. */
     int flushCaches()
     {
         final int blocks = cachedBlocks;
@@ -162,6 +257,13 @@ final class Heap
                 if (cacheCount[cls] != 0)
                 {
                     flushCache(cls, cacheCount[cls]);
+                }
+            }
+            for (int n = 0; n < mediumCacheCount.length && mediumCachedBlocks != 0; n++)
+            {
+                if (mediumCacheCount[n] != 0)
+                {
+                    flushMediumCache(n, mediumCacheCount[n]);
                 }
             }
         }
@@ -562,9 +664,11 @@ final class Heap
     void clear()
     {
         java.util.Arrays.fill(cacheCount, 0);
-        java.util.Arrays.fill(cacheChunk, null);
+        java.util.Arrays.fill(mediumCacheCount, 0);
         cachedBlocks = 0;
         cachedBytes = 0;
+        mediumCachedBlocks = 0;
+        mediumCachedBytes = 0;
         java.util.Arrays.fill(current, null);
         java.util.Arrays.fill(partial, null);
         runs.clear();

@@ -341,9 +341,13 @@ public final class OffHeapArena implements AutoCloseable
             }
             if (Chunk.tagKind(tag) == Chunk.TAG_BLOCK && (address & (SizeClasses.GRANULE - 1)) == 0 && chunk.isUsed(g))
             {
-                final long size = (long)Chunk.tagValue(tag) << SizeClasses.GRANULE_SHIFT;
+                final int n = Chunk.tagValue(tag);
+                final long size = (long)n << SizeClasses.GRANULE_SHIFT;
                 beforeFree(address, size - guard);
-                fixed.freeMedium(chunk, g);
+                if (!fixed.mediumCachePush(chunk, g, n))
+                {
+                    fixed.freeMedium(chunk, g);
+                }
                 afterFree(size);
                 return;
             }
@@ -860,7 +864,11 @@ public final class OffHeapArena implements AutoCloseable
         if (internal <= mediumMax)
         {
             final int n = (int)SizeClasses.granulesFor(internal);
-            long address = fixed.allocateMedium(n);
+            long address = fixed.mediumCachePop(n);
+            if (address == 0)
+            {
+                address = fixed.allocateMedium(n);
+            }
             if (address == 0 && reclaimForSpace())
             {
                 address = fixed.allocateMedium(n);
@@ -889,7 +897,7 @@ public final class OffHeapArena implements AutoCloseable
             heap.cachedBlocks--;
             heap.cachedBytes -= cs;
             final long address = heap.cacheAddress[i];
-            heap.cacheChunk[i].setStart(address);
+            chunkMap.byId(heap.cacheChunk[i]).setStart(address);
             addLive(cs);
             return address;
         }

@@ -378,4 +378,39 @@ class FixedBlocksTest
         }
         assertEquals(0, source.reservedBytes());
     }
+    @Test
+    void shouldCacheFreedMediumBlocksByExactLengthAndRejectTheirDoubleFree()
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        try (OffHeapArena arena = arena(source))
+        {
+            final long keep = arena.allocate(64);
+            final long a = arena.allocate(10_000); // 40 granules
+            final long b = arena.allocate(20_000); // 79 granules
+            Patterns.fill(a, 10_000, 1);
+            arena.free(a);
+            arena.free(b);
+            assertEquals(2, arena.freeCacheBlocks());
+            arena.validate();
+            assertThrows(InvalidBlockException.class, () -> arena.free(a));
+            assertThrows(InvalidBlockException.class, () -> arena.usableSize(b));
+            arena.validate();
+            final long c = arena.allocate(9_900); // 39 granules: no exact match, from the free runs
+            assertThat(c).isNotEqualTo(a).isNotEqualTo(b);
+            assertEquals(a, arena.allocate(10_100), "the cached block of exactly 40 granules");
+            assertEquals(10_240, arena.usableSize(a));
+            assertEquals(1, arena.freeCacheBlocks());
+            assertEquals(1, arena.flushFreeCache());
+            arena.validate();
+            final long d = arena.allocate(20_000);
+            assertEquals(b, d, "after the flush, the best fit is the run the block left");
+            arena.free(a);
+            arena.free(c);
+            arena.free(d);
+            arena.free(keep);
+            assertEquals(0, arena.freeCacheBlocks());
+            arena.validate();
+        }
+        assertEquals(0, source.reservedBytes());
+    }
 }
