@@ -1,10 +1,24 @@
 package io.arenaalloc.threads;
 
+import io.arenaalloc.core.HandleTable;
+import io.arenaalloc.core.OffHeapArena;
+
 /**
  * What an {@link ArenaAllocator} keeps per platform thread under {@link Policy#PER_THREAD}, in a
  * {@code ThreadLocal} of that allocator and in its {@link ThreadRegistry}: the thread's own arena (if it
  * allocated), and its {@link RemoteFreeOutbox}. Virtual threads get none (they use the stripes and the
  * inboxes' rings), so there is never per-virtual-thread state.
+ *
+ * <h2>Owner's fast path state (PER_THREAD owner only)</h2>
+ * <pre>
+ *   drainCountdown          calls left before the owner next looks at its inbox (reset to drainInterval)
+ *   chunk cache, 2 entries  [base0, base0 + span0), [base1, base1 + span1): chunks of the owned arena
+ *                           (span 0 = empty); an address inside one is the caller's own block, no AddressMap
+ * </pre>
+ * The chunk cache only ever holds chunks of {@link #arena}: an entry is added by the owner after its
+ * {@link AddressMap} lookup found its own arena, and taken out by the arena's chunk listener when the chunk
+ * leaves the arena ({@link #forgetChunkPlain}); chunks leave only through calls made by whoever holds the
+ * arena, which is this thread while it owns the arena (an orphan has no owner context). So a hit is exact.
  *
  * <p>Confined to its thread while the thread lives; the liveness scan reads it after
  * {@code thread.isAlive()} returned false, which happens-after everything the thread did.
@@ -13,15 +27,72 @@ final class ThreadContext
 {
     final Thread thread;
     final RemoteFreeOutbox outbox;
-    /** The arena this thread owns, or null (not allocated yet, or {@link #useStripes}). */
+    /** The arena this thread owns, or null (not allocated yet, or {@link #useStripes}). Set by {@link #attach}. */
     ManagedArena arena;
+    /** {@code arena.arena}, or null: one load fewer on the owner's fast path. */
+    OffHeapArena ownArena;
     /** The thread found {@code maxThreadArenas} reached: it allocates from the stripes for good. */
     boolean useStripes;
+    /** Owner's calls left before it next looks at its inbox. */
+    int drainCountdown;
+    private long chunkBase0;
+    private long chunkSpan0;
+    private long chunkBase1;
+    private long chunkSpan1;
 
     ThreadContext(final Thread thread, final int batchSize, final boolean debug)
     {
         this.thread = thread;
         this.outbox = new RemoteFreeOutbox(batchSize, debug);
+    }
+
+    /** This thread now owns {@code m} (or, with null, no arena). */
+    void attach(final ManagedArena m)
+    {
+        arena = m;
+        ownArena = m == null ? null : m.arena;
+    }
+
+    /**
+     * Owner's fast path: is {@code addressOrHandle} in the owned arena, known without the allocator's tables?
+     * A handle names its arena (compare the id); an address is looked up in the chunk cache. False means
+     * "not known here" (a miss), not "foreign".
+     */
+    boolean ownsPlain(final ManagedArena own, final long addressOrHandle)
+    {
+        if (addressOrHandle < 0)
+        {
+            return HandleTable.arenaIdOf(addressOrHandle) == own.id;
+        }
+        return Long.compareUnsigned(addressOrHandle - chunkBase0, chunkSpan0) < 0 ||
+            Long.compareUnsigned(addressOrHandle - chunkBase1, chunkSpan1) < 0;
+    }
+
+    /** Owner: remembers a chunk of its own arena (most recent in entry 0, the previous one moves to entry 1). */
+    void rememberChunkPlain(final long base, final long span)
+    {
+        if (chunkBase0 != base || chunkSpan0 != span)
+        {
+            chunkBase1 = chunkBase0;
+            chunkSpan1 = chunkSpan0;
+            chunkBase0 = base;
+            chunkSpan0 = span;
+        }
+    }
+
+    /** Whoever holds the owned arena (the owner): the chunk at {@code base} leaves the arena. */
+    void forgetChunkPlain(final long base)
+    {
+        if (chunkBase0 == base)
+        {
+            chunkBase0 = 0;
+            chunkSpan0 = 0;
+        }
+        if (chunkBase1 == base)
+        {
+            chunkBase1 = 0;
+            chunkSpan1 = 0;
+        }
     }
 
     /**
@@ -31,8 +102,10 @@ final class ThreadContext
      */
     void detach()
     {
-        arena = null;
+        attach(null);
         useStripes = true;
+        chunkSpan0 = 0;
+        chunkSpan1 = 0;
         outbox.clear();
     }
 
