@@ -20,30 +20,20 @@ import io.arenaalloc.core.OffHeapArena;
  * leaves the arena ({@link #forgetChunkPlain}); chunks leave only through calls made by whoever holds the
  * arena, which is this thread while it owns the arena (an orphan has no owner context). So a hit is exact.
  *
+ * <p><b>Padded</b> (128 bytes of padding before and after the fields): the owner writes
+ * {@code drainCountdown} on every call and every thread reads its own context on every call, so two
+ * threads' contexts (allocated one after the other at registration) must not share a cache line.
+ *
  * <p>Confined to its thread while the thread lives; the liveness scan reads it after
  * {@code thread.isAlive()} returned false, which happens-after everything the thread did.
  */
-final class ThreadContext
+final class ThreadContext extends ThreadContextFields
 {
-    final Thread thread;
-    final RemoteFreeOutbox outbox;
-    /** The arena this thread owns, or null (not allocated yet, or {@link #useStripes}). Set by {@link #attach}. */
-    ManagedArena arena;
-    /** {@code arena.arena}, or null: one load fewer on the owner's fast path. */
-    OffHeapArena ownArena;
-    /** The thread found {@code maxThreadArenas} reached: it allocates from the stripes for good. */
-    boolean useStripes;
-    /** Owner's calls left before it next looks at its inbox. */
-    int drainCountdown;
-    private long chunkBase0;
-    private long chunkSpan0;
-    private long chunkBase1;
-    private long chunkSpan1;
+    long p31, p32, p33, p34, p35, p36, p37, p38, p39, p3a, p3b, p3c, p3d, p3e, p3f, p40;
 
     ThreadContext(final Thread thread, final int batchSize, final boolean debug)
     {
-        this.thread = thread;
-        this.outbox = new RemoteFreeOutbox(batchSize, debug);
+        super(thread, new RemoteFreeOutbox(batchSize, debug));
     }
 
     /** This thread now owns {@code m} (or, with null, no arena). */
@@ -113,5 +103,35 @@ final class ThreadContext
     {
         return "ThreadContext{thread=" + thread.getName() + ", arena=" + (arena == null ? "-" : Integer.toString(arena.id)) +
             ", useStripes=" + useStripes + '}';
+    }
+}
+
+abstract class ThreadContextPad0
+{
+    long p01, p02, p03, p04, p05, p06, p07, p08, p09, p0a, p0b, p0c, p0d, p0e, p0f, p10;
+}
+
+/** The fields of {@link ThreadContext}, between its two paddings. */
+abstract class ThreadContextFields extends ThreadContextPad0
+{
+    final Thread thread;
+    final RemoteFreeOutbox outbox;
+    /** The arena this thread owns, or null (not allocated yet, or {@link #useStripes}). Set by {@code attach}. */
+    ManagedArena arena;
+    /** {@code arena.arena}, or null: one load fewer on the owner's fast path. */
+    OffHeapArena ownArena;
+    /** The thread found {@code maxThreadArenas} reached: it allocates from the stripes for good. */
+    boolean useStripes;
+    /** Owner's calls left before it next looks at its inbox. */
+    int drainCountdown;
+    long chunkBase0;
+    long chunkSpan0;
+    long chunkBase1;
+    long chunkSpan1;
+
+    ThreadContextFields(final Thread thread, final RemoteFreeOutbox outbox)
+    {
+        this.thread = thread;
+        this.outbox = outbox;
     }
 }
