@@ -215,18 +215,21 @@ public final class ArenaAllocator implements AutoCloseable
     public long allocate(final long size)
     {
         final ThreadContext c = tableContext();
-        final ManagedArena m;
-        if (c != null && (m = c.arena) != null)
+        final OffHeapArena own;
+        if (c != null && (own = c.ownArena) != null)
         {
             // the PER_THREAD owner's fast path, kept small so it inlines: no ThreadLocal, no closed check
-            beforeOwnerCall(c, m);
+            if (--c.drainCountdown < 0)
+            {
+                drainOwn(c);
+            }
             try
             {
-                return c.ownArena.allocate(size);
+                return own.allocate(size);
             }
             catch (final ArenaLimitExceededException ex)
             {
-                return retryAfterLimit(m, c, OP_ALLOCATE, size, 0, ex);
+                return retryAfterLimit(c.arena, c, OP_ALLOCATE, size, 0, ex);
             }
         }
         checkOpen();
@@ -251,17 +254,20 @@ public final class ArenaAllocator implements AutoCloseable
     public long allocateHandle(final long size)
     {
         final ThreadContext c = tableContext();
-        final ManagedArena m;
-        if (c != null && (m = c.arena) != null)
+        final OffHeapArena own;
+        if (c != null && (own = c.ownArena) != null)
         {
-            beforeOwnerCall(c, m);
+            if (--c.drainCountdown < 0)
+            {
+                drainOwn(c);
+            }
             try
             {
-                return m.arena.allocateHandle(size);
+                return own.allocateHandle(size);
             }
             catch (final ArenaLimitExceededException ex)
             {
-                return retryAfterLimit(m, c, OP_ALLOCATE_HANDLE, size, 0, ex);
+                return retryAfterLimit(c.arena, c, OP_ALLOCATE_HANDLE, size, 0, ex);
             }
         }
         checkOpen();
@@ -351,12 +357,15 @@ public final class ArenaAllocator implements AutoCloseable
     public void free(final long addressOrHandle)
     {
         final ThreadContext c = tableContext();
-        final ManagedArena own;
-        if (c != null && (own = c.arena) != null && c.ownsPlain(own, addressOrHandle))
+        final OffHeapArena own;
+        if (c != null && (own = c.ownArena) != null && c.ownsPlain(addressOrHandle))
         {
             // the PER_THREAD owner's fast path: its own block, known from the handle or the chunk cache
-            beforeOwnerCall(c, own);
-            c.ownArena.free(addressOrHandle);
+            if (--c.drainCountdown < 0)
+            {
+                drainOwn(c);
+            }
+            own.free(addressOrHandle);
             return;
         }
         freeSlow(c, addressOrHandle);
@@ -1062,9 +1071,15 @@ public final class ArenaAllocator implements AutoCloseable
     {
         if (--c.drainCountdown < 0)
         {
-            c.drainCountdown = drainInterval - 1;
-            m.drainIfWork();
+            drainOwn(c);
         }
+    }
+
+    /** The owner's countdown ran out: restart it, drain if work waits (out of line: once per drainInterval calls). */
+    private void drainOwn(final ThreadContext c)
+    {
+        c.drainCountdown = drainInterval - 1;
+        c.arena.drainIfWork();
     }
 
     /** The caller's context, registering the thread on first use; null for STRIPED and virtual threads. */

@@ -41,6 +41,7 @@ final class ThreadContext extends ThreadContextFields
     {
         arena = m;
         ownArena = m == null ? null : m.arena;
+        ownArenaId = m == null ? -1 : m.id;
     }
 
     /**
@@ -48,11 +49,11 @@ final class ThreadContext extends ThreadContextFields
      * A handle names its arena (compare the id); an address is looked up in the chunk cache. False means
      * "not known here" (a miss), not "foreign".
      */
-    boolean ownsPlain(final ManagedArena own, final long addressOrHandle)
+    boolean ownsPlain(final long addressOrHandle)
     {
         if (addressOrHandle < 0)
         {
-            return HandleTable.arenaIdOf(addressOrHandle) == own.id;
+            return HandleTable.arenaIdOf(addressOrHandle) == ownArenaId;
         }
         return Long.compareUnsigned(addressOrHandle - chunkBase0, chunkSpan0) < 0 ||
             Long.compareUnsigned(addressOrHandle - chunkBase1, chunkSpan1) < 0;
@@ -118,8 +119,10 @@ abstract class ThreadContextFields extends ThreadContextPad0
     final RemoteFreeOutbox outbox;
     /** The arena this thread owns, or null (not allocated yet, or {@link #useStripes}). Set by {@code attach}. */
     ManagedArena arena;
-    /** {@code arena.arena}, or null: one load fewer on the owner's fast path. */
+    /** {@code arena.arena}, or null: one load fewer on the owner's fast path (the fast path tests this one). */
     OffHeapArena ownArena;
+    /** {@code arena.id}, or -1. */
+    int ownArenaId = -1;
     /** The thread found {@code maxThreadArenas} reached: it allocates from the stripes for good. */
     boolean useStripes;
     /** Owner's calls left before it next looks at its inbox. */

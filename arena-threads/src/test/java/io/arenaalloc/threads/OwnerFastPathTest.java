@@ -28,20 +28,20 @@ class OwnerFastPathTest
             final ManagedArena own = c.arena;
             final long other = alloc.allocate(64);
             alloc.free(other); // a cache miss: looked up, then remembered
-            assertTrue(c.ownsPlain(own, small), "the chunk of a freed own block is remembered");
+            assertTrue(c.ownsPlain(small), "the chunk of a freed own block is remembered");
 
             final long huge = alloc.allocate(4 * TestAllocators.CHUNK); // a dedicated chunk
             Patterns.fill(huge, 4 * TestAllocators.CHUNK, 7);
-            assertFalse(c.ownsPlain(own, huge), "not looked up yet");
+            assertFalse(c.ownsPlain(huge), "not looked up yet");
             final long huge2 = alloc.allocate(4 * TestAllocators.CHUNK);
             alloc.free(huge2); // miss, remembered, then its chunk goes back: forgotten
-            assertFalse(c.ownsPlain(own, huge2), "a released chunk must leave the cache");
+            assertFalse(c.ownsPlain(huge2), "a released chunk must leave the cache");
             assertThrows(InvalidBlockException.class, () -> alloc.free(huge2), "its address is foreign now");
 
             alloc.free(huge);
-            assertFalse(c.ownsPlain(own, huge));
+            assertFalse(c.ownsPlain(huge));
             alloc.free(small);
-            assertTrue(c.ownsPlain(own, small), "the small chunk is still cached");
+            assertTrue(c.ownsPlain(small), "the small chunk is still cached");
             assertEquals(0, own.arena.liveBlocks());
         }
     }
@@ -71,7 +71,7 @@ class OwnerFastPathTest
                     Patterns.check(blocks[i], 32 + i, i, "adopted block " + i);
                     alloc.free(blocks[i]); // own frees (a miss first, then cache hits)
                 }
-                assertTrue(c.ownsPlain(c.arena, blocks[0]));
+                assertTrue(c.ownsPlain(blocks[0]));
                 alloc.free(mine);
                 assertEquals(0, c.arena.inbox.openBatches());
                 assertEquals(0, c.arena.arena.liveBlocks(), "every free was applied locally");
