@@ -1204,7 +1204,13 @@ public final class ArenaAllocator implements AutoCloseable
         final ManagedArena[] s = stripes();
         final int mask = s.length - 1;
         int probe = Threads.probe();
-        for (int i = 0; i < s.length; i++)
+        final ManagedArena first = s[probe & mask];
+        if (first.tryLock())
+        {
+            return first; // the common case: no re-hash to count
+        }
+        probe = Threads.advanceProbe(probe);
+        for (int i = 1; i < s.length; i++)
         {
             final ManagedArena m = s[probe & mask];
             if (m.tryLock())
