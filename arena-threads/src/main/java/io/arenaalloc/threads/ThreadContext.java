@@ -5,13 +5,15 @@ import io.arenaalloc.core.OffHeapArena;
 
 /**
  * What an {@link ArenaAllocator} keeps per platform thread under {@link Policy#PER_THREAD}, in a
- * {@code ThreadLocal} of that allocator and in its {@link ThreadRegistry}: the thread's own arena (if it
+ * {@code ThreadLocal} of that allocator, in its {@link ThreadRegistry} and, when the thread's slot was free,
+ * in its {@link ThreadContextTable} (where the owner's fast path finds it): the thread's own arena (if it
  * allocated), and its {@link RemoteFreeOutbox}. Virtual threads get none (they use the stripes and the
  * inboxes' rings), so there is never per-virtual-thread state.
  *
  * <h2>Owner's fast path state (PER_THREAD owner only)</h2>
  * <pre>
- *   drainCountdown          calls left before the owner next looks at its inbox (reset to drainInterval)
+ *   ownArena, ownArenaId    arena.arena and arena.id (null / -1 without an arena): the fast path's test
+ *   drainCountdown          calls left before the owner next looks at its inbox (every drainInterval calls)
  *   chunk cache, 2 entries  [base0, base0 + span0), [base1, base1 + span1): chunks of the owned arena
  *                           (span 0 = empty); an address inside one is the caller's own block, no AddressMap
  * </pre>
@@ -19,6 +21,8 @@ import io.arenaalloc.core.OffHeapArena;
  * {@link AddressMap} lookup found its own arena, and taken out by the arena's chunk listener when the chunk
  * leaves the arena ({@link #forgetChunkPlain}); chunks leave only through calls made by whoever holds the
  * arena, which is this thread while it owns the arena (an orphan has no owner context). So a hit is exact.
+ * (At allocator close the closing thread clears the cache while closing the arenas; close must happen-after
+ * every other call, and a call after it fails before it looks at the cache.)
  *
  * <p><b>Padded</b> (128 bytes of padding before and after the fields): the owner writes
  * {@code drainCountdown} on every call and every thread reads its own context on every call, so two
