@@ -293,7 +293,7 @@ public final class ArenaAllocator implements AutoCloseable
             }
             if (m != null)
             {
-                beforeOwnerCall(c, m);
+                beforeOwnerCall(c);
                 try
                 {
                     return call(m.arena, op, size, arg);
@@ -384,7 +384,7 @@ public final class ArenaAllocator implements AutoCloseable
             {
                 c.rememberChunkPlain(d.base, d.end - d.base);
             }
-            beforeOwnerCall(c, m);
+            beforeOwnerCall(c);
             m.arena.free(addressOrHandle);
             return;
         }
@@ -544,7 +544,7 @@ public final class ArenaAllocator implements AutoCloseable
         {
             if (mode == MODE_OWNER)
             {
-                beforeOwnerCall(c, m);
+                beforeOwnerCall(c);
             }
             else if (mode == MODE_LOCKED)
             {
@@ -1067,7 +1067,7 @@ public final class ArenaAllocator implements AutoCloseable
     }
 
     /** The owner, before each call on its own arena: every {@code drainInterval} calls, drain if work waits. */
-    private void beforeOwnerCall(final ThreadContext c, final ManagedArena m)
+    private void beforeOwnerCall(final ThreadContext c)
     {
         if (--c.drainCountdown < 0)
         {
