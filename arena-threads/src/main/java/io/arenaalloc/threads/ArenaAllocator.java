@@ -66,10 +66,25 @@ import java.util.concurrent.locks.LockSupport;
  * table of arenas; an address is looked up in the {@link AddressMap} that every arena keeps current through
  * its {@code ChunkListener}. Both work from any thread, lock-free, without allocating.
  *
+ * <h2>The PER_THREAD owner's fast path (allocate, allocateHandle, free)</h2>
+ * <ol>
+ *   <li>c = the caller's {@link ThreadContext} from the {@link ThreadContextTable} (thread id &amp; 1023, one
+ *   plain load, an identity check). Not there (STRIPED, a virtual thread, a thread not registered yet or
+ *   whose slot another thread holds, a closed allocator): the slow path, which checks that the allocator
+ *   is open and finds the context through the {@code ThreadLocal}.</li>
+ *   <li>free only: is the value the caller's own? A handle: its arena id equals the owned arena's. An
+ *   address: inside one of the two chunks of the owned arena that the context remembers
+ *   ({@link ThreadContext#ownsPlain}). Otherwise the slow path: {@link AddressMap} lookup; an own chunk is
+ *   remembered, anything else is a remote or stripe free.</li>
+ *   <li>Count the call down; every {@code drainInterval}-th call drains the inbox if it has work.</li>
+ *   <li>The arena call.</li>
+ * </ol>
+ *
  * <h2>Contracts, in numbers</h2>
  * <ul>
- *   <li>PER_THREAD owner's allocate and free: one {@code ThreadLocal} lookup, one counter increment, the
- *   arena call; no lock, no atomic read-modify-write (movable frees keep the handle table's one CAS).</li>
+ *   <li>PER_THREAD owner's allocate and free: one table load and identity check, one countdown on the
+ *   caller's own context, (free) one range or id compare, the arena call; no {@code ThreadLocal}, no lock, no
+ *   volatile store, no atomic read-modify-write (movable frees keep the handle table's one CAS).</li>
  *   <li>Remote free: an O(1) owner lookup and one release store; one CAS per {@code remoteFreeBatchSize}
  *   frees (see {@link RemoteFreeInbox} for the protocol and the bound on how long freed bytes stay unusable).</li>
  *   <li>STRIPED allocate and free: one CAS and one release store on the stripe's lock word.</li>
@@ -125,6 +140,9 @@ public final class ArenaAllocator implements AutoCloseable
     private final AddressMap addressMap = new AddressMap();
     private final AtomicReferenceArray<ManagedArena> arenas = new AtomicReferenceArray<>(ArenaConfig.MAX_ARENA_ID + 1);
     private final ThreadLocal<ThreadContext> contexts = new ThreadLocal<>();
+    private final ThreadContextTable contextTable = new ThreadContextTable();
+    private final ThreadContext[] contextSlots = contextTable.slots;
+    private final boolean perThread;
     private final ThreadRegistry registry;
     private final GlobalBudget budget;
     private final AllocatorCounters counters = new AllocatorCounters();
@@ -142,13 +160,14 @@ public final class ArenaAllocator implements AutoCloseable
     {
         this.config = config;
         this.policy = config.policy();
+        this.perThread = policy == Policy.PER_THREAD;
         this.arenaTemplate = config.arenaConfig();
         this.debug = arenaTemplate.debug();
         this.drainInterval = config.drainInterval();
         this.stripeCount = config.stripes();
         this.budget = new GlobalBudget(config.maxTotalBytes());
         this.errorHandler = config.errorHandler();
-        this.registry = new ThreadRegistry(this, counters, config.maxThreadArenas(), config.livenessScanNanos());
+        this.registry = new ThreadRegistry(this, counters, contextTable, config.maxThreadArenas(), config.livenessScanNanos());
         this.counters.attach(this);
         this.name = "arena-allocator-" + INSTANCES.incrementAndGet();
         this.nextStripeMaintenanceNanos = System.nanoTime();
@@ -195,23 +214,26 @@ public final class ArenaAllocator implements AutoCloseable
     /** A fixed block of at least {@code size} bytes, aligned to 16. @return its address, never 0. */
     public long allocate(final long size)
     {
-        checkOpen();
-        final ThreadContext c = context();
-        final ManagedArena m;
-        if (c != null && (m = c.arena) != null)
+        final ThreadContext c = tableContext();
+        final OffHeapArena own;
+        if (c != null && (own = c.ownArena) != null)
         {
-            // the PER_THREAD owner's fast path, kept small so it inlines
-            m.beforeCall(drainInterval);
+            // the PER_THREAD owner's fast path, kept small so it inlines: no ThreadLocal, no closed check
+            if (--c.drainCountdown < 0)
+            {
+                drainOwn(c);
+            }
             try
             {
-                return m.arena.allocate(size);
+                return own.allocate(size);
             }
             catch (final ArenaLimitExceededException ex)
             {
-                return retryAfterLimit(m, c, OP_ALLOCATE, size, 0, ex);
+                return retryAfterLimit(c.arena, c, OP_ALLOCATE, size, 0, ex);
             }
         }
-        return allocate(c, OP_ALLOCATE, size, 0);
+        checkOpen();
+        return allocate(c != null ? c : context(), OP_ALLOCATE, size, 0);
     }
 
     /** As {@link #allocate}, the first {@code size} bytes zeroed. */
@@ -231,22 +253,25 @@ public final class ArenaAllocator implements AutoCloseable
     /** A movable block. @return its handle (a negative long), valid until freed while the block may move. */
     public long allocateHandle(final long size)
     {
-        checkOpen();
-        final ThreadContext c = context();
-        final ManagedArena m;
-        if (c != null && (m = c.arena) != null)
+        final ThreadContext c = tableContext();
+        final OffHeapArena own;
+        if (c != null && (own = c.ownArena) != null)
         {
-            m.beforeCall(drainInterval);
+            if (--c.drainCountdown < 0)
+            {
+                drainOwn(c);
+            }
             try
             {
-                return m.arena.allocateHandle(size);
+                return own.allocateHandle(size);
             }
             catch (final ArenaLimitExceededException ex)
             {
-                return retryAfterLimit(m, c, OP_ALLOCATE_HANDLE, size, 0, ex);
+                return retryAfterLimit(c.arena, c, OP_ALLOCATE_HANDLE, size, 0, ex);
             }
         }
-        return allocate(c, OP_ALLOCATE_HANDLE, size, 0);
+        checkOpen();
+        return allocate(c != null ? c : context(), OP_ALLOCATE_HANDLE, size, 0);
     }
 
     /** As {@link #allocateHandle}, the first {@code size} bytes zeroed. */
@@ -268,7 +293,7 @@ public final class ArenaAllocator implements AutoCloseable
             }
             if (m != null)
             {
-                m.beforeCall(drainInterval);
+                beforeOwnerCall(c);
                 try
                 {
                     return call(m.arena, op, size, arg);
@@ -331,12 +356,35 @@ public final class ArenaAllocator implements AutoCloseable
      */
     public void free(final long addressOrHandle)
     {
+        final ThreadContext c = tableContext();
+        final OffHeapArena own;
+        if (c != null && (own = c.ownArena) != null && c.ownsPlain(addressOrHandle))
+        {
+            // the PER_THREAD owner's fast path: its own block, known from the handle or the chunk cache
+            if (--c.drainCountdown < 0)
+            {
+                drainOwn(c);
+            }
+            own.free(addressOrHandle);
+            return;
+        }
+        freeSlow(c, addressOrHandle);
+    }
+
+    /** Every free but the owner's fast path: an owner's chunk-cache miss, remote frees, stripes. */
+    private void freeSlow(final ThreadContext found, final long addressOrHandle)
+    {
         checkOpen();
-        final ManagedArena m = arenaFor(addressOrHandle, "free");
-        final ThreadContext c = context();
+        final ThreadContext c = found != null ? found : context();
+        final AddressMap.Descriptor d = addressOrHandle > 0 ? addressMap.find(addressOrHandle) : null;
+        final ManagedArena m = d != null ? d.arena : arenaFor(addressOrHandle, "free");
         if (c != null && c.arena == m)
         {
-            m.beforeCall(drainInterval);
+            if (d != null)
+            {
+                c.rememberChunkPlain(d.base, d.end - d.base);
+            }
+            beforeOwnerCall(c);
             m.arena.free(addressOrHandle);
             return;
         }
@@ -494,7 +542,11 @@ public final class ArenaAllocator implements AutoCloseable
         ArenaLimitExceededException limit;
         try
         {
-            if (mode != MODE_BORROWED)
+            if (mode == MODE_OWNER)
+            {
+                beforeOwnerCall(c);
+            }
+            else if (mode == MODE_LOCKED)
             {
                 m.beforeCall(drainInterval);
             }
@@ -980,6 +1032,12 @@ public final class ArenaAllocator implements AutoCloseable
         return stripes();
     }
 
+    /** The calling thread's context as the owner's fast path finds it (the table), or null. */
+    ThreadContext tableContextForTest()
+    {
+        return tableContext();
+    }
+
     /** The calling thread's own arena under PER_THREAD, or null. */
     ManagedArena ownArenaForTest()
     {
@@ -1022,6 +1080,31 @@ public final class ArenaAllocator implements AutoCloseable
         }
     }
 
+    /**
+     * The owner's fast path, step 1: the caller's context when it is in the {@link ThreadContextTable} (a
+     * registered platform thread under PER_THREAD, allocator open), else null: then {@link #context()} decides.
+     */
+    private ThreadContext tableContext()
+    {
+        return perThread ? ThreadContextTable.findPlain(contextSlots, Thread.currentThread()) : null;
+    }
+
+    /** The owner, before each call on its own arena: every {@code drainInterval} calls, drain if work waits. */
+    private void beforeOwnerCall(final ThreadContext c)
+    {
+        if (--c.drainCountdown < 0)
+        {
+            drainOwn(c);
+        }
+    }
+
+    /** The owner's countdown ran out: restart it, drain if work waits (out of line: once per drainInterval calls). */
+    private void drainOwn(final ThreadContext c)
+    {
+        c.drainCountdown = drainInterval - 1;
+        c.arena.drainIfWork();
+    }
+
     /** The caller's context, registering the thread on first use; null for STRIPED and virtual threads. */
     private ThreadContext context()
     {
@@ -1051,6 +1134,7 @@ public final class ArenaAllocator implements AutoCloseable
     {
         final ThreadContext c = registry.register(t, config.remoteFreeBatchSize(), debug);
         contexts.set(c);
+        contextTable.claim(c);
         return c;
     }
 
@@ -1077,7 +1161,7 @@ public final class ArenaAllocator implements AutoCloseable
             }
             m.owner = c;
         }
-        c.arena = m;
+        c.attach(m);
         return m;
     }
 
@@ -1143,7 +1227,13 @@ public final class ArenaAllocator implements AutoCloseable
         final ManagedArena[] s = stripes();
         final int mask = s.length - 1;
         int probe = Threads.probe();
-        for (int i = 0; i < s.length; i++)
+        final ManagedArena first = s[probe & mask];
+        if (first.tryLock())
+        {
+            return first; // the common case: no re-hash to count
+        }
+        probe = Threads.advanceProbe(probe);
+        for (int i = 1; i < s.length; i++)
         {
             final ManagedArena m = s[probe & mask];
             if (m.tryLock())

@@ -113,6 +113,11 @@ final class ManagedArena extends ManagedArenaState
         public void onChunkRemoved(final OffHeapArena arena, final long base, final long size)
         {
             next.onChunkRemoved(arena, base, size);
+            final ThreadContext c = owner.owner;
+            if (c != null)
+            {
+                c.forgetChunkPlain(base); // we run on the owner's thread: only the holder changes chunks
+            }
             map.remove(owner, base, size);
         }
     }
@@ -222,7 +227,10 @@ final class ManagedArena extends ManagedArenaState
         return inbox.hasWorkRelaxed() ? inbox.drain() : 0;
     }
 
-    /** Whoever holds the arena: counts a call and drains every {@code interval} calls. */
+    /**
+     * A stripe's lock holder: counts a call and drains every {@code interval} calls. (A PER_THREAD owner
+     * counts on its {@link ThreadContext#drainCountdown} instead, on the line it has loaded anyway.)
+     */
     void beforeCall(final int interval)
     {
         if (++opsSinceDrain >= interval)
@@ -283,7 +291,7 @@ abstract class ManagedArenaState extends ManagedArenaPad0
 
     @SuppressWarnings("unused") // through STATE
     private volatile int state;
-    /** Calls since the last drain: written only by whoever holds the arena, beside the state it writes anyway. */
+    /** Stripe calls since the last drain: written only by the lock holder, beside the state it writes anyway. */
     int opsSinceDrain;
     /** Statistics written by whoever holds the arena, read racily: values drained from the ring. */
     long singleFreesReceived;

@@ -271,9 +271,10 @@ final class RemoteFreeInbox
 
         long value;
         int single = 0;
+        int applied = 0;
         while ((value = ring.poll()) != 0)
         {
-            apply(arena, value);
+            applied += apply(arena, value);
             single++;
         }
         if (single != 0)
@@ -302,7 +303,7 @@ final class RemoteFreeInbox
                     finished = true;
                     break;
                 }
-                apply(arena, value);
+                applied += apply(arena, value);
                 taken++;
                 i++;
             }
@@ -336,7 +337,9 @@ final class RemoteFreeInbox
         }
         if (taken != 0)
         {
-            arena.counters().addOpaque(ArenaCounters.REMOTE_FREES_QUEUED, taken);
+            final ArenaCounters counters = arena.counters();
+            counters.addOpaque(ArenaCounters.REMOTE_FREES_QUEUED, taken);
+            counters.addOpaque(ArenaCounters.REMOTE_FREES_APPLIED, applied);
         }
         return taken;
     }
@@ -355,13 +358,13 @@ final class RemoteFreeInbox
         openTail = b;
     }
 
-    /** Step 6. */
-    private void apply(final OffHeapArena arena, final long value)
+    /** Step 6. @return 1 when the value was freed now (counted once per drain), else 0. */
+    private int apply(final OffHeapArena arena, final long value)
     {
         try
         {
             arena.free(value);
-            arena.counters().addOpaque(ArenaCounters.REMOTE_FREES_APPLIED, 1);
+            return 1;
         }
         catch (final RuntimeException ex)
         {
@@ -373,6 +376,7 @@ final class RemoteFreeInbox
             {
                 owner.allocator.remoteFreeFailed(owner, value, ex);
             }
+            return 0;
         }
     }
 

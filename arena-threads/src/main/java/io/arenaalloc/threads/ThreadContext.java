@@ -1,27 +1,93 @@
 package io.arenaalloc.threads;
 
+import io.arenaalloc.core.HandleTable;
+import io.arenaalloc.core.OffHeapArena;
+
 /**
  * What an {@link ArenaAllocator} keeps per platform thread under {@link Policy#PER_THREAD}, in a
- * {@code ThreadLocal} of that allocator and in its {@link ThreadRegistry}: the thread's own arena (if it
+ * {@code ThreadLocal} of that allocator, in its {@link ThreadRegistry} and, when the thread's slot was free,
+ * in its {@link ThreadContextTable} (where the owner's fast path finds it): the thread's own arena (if it
  * allocated), and its {@link RemoteFreeOutbox}. Virtual threads get none (they use the stripes and the
  * inboxes' rings), so there is never per-virtual-thread state.
+ *
+ * <h2>Owner's fast path state (PER_THREAD owner only)</h2>
+ * <pre>
+ *   ownArena, ownArenaId    arena.arena and arena.id (null / -1 without an arena): the fast path's test
+ *   drainCountdown          calls left before the owner next looks at its inbox (every drainInterval calls)
+ *   chunk cache, 2 entries  [base0, base0 + span0), [base1, base1 + span1): chunks of the owned arena
+ *                           (span 0 = empty); an address inside one is the caller's own block, no AddressMap
+ * </pre>
+ * The chunk cache only ever holds chunks of {@link #arena}: an entry is added by the owner after its
+ * {@link AddressMap} lookup found its own arena, and taken out by the arena's chunk listener when the chunk
+ * leaves the arena ({@link #forgetChunkPlain}); chunks leave only through calls made by whoever holds the
+ * arena, which is this thread while it owns the arena (an orphan has no owner context). So a hit is exact.
+ * (At allocator close the closing thread clears the cache while closing the arenas; close must happen-after
+ * every other call, and a call after it fails before it looks at the cache.)
+ *
+ * <p><b>Padded</b> (128 bytes of padding before and after the fields): the owner writes
+ * {@code drainCountdown} on every call and every thread reads its own context on every call, so two
+ * threads' contexts (allocated one after the other at registration) must not share a cache line.
  *
  * <p>Confined to its thread while the thread lives; the liveness scan reads it after
  * {@code thread.isAlive()} returned false, which happens-after everything the thread did.
  */
-final class ThreadContext
+final class ThreadContext extends ThreadContextFields
 {
-    final Thread thread;
-    final RemoteFreeOutbox outbox;
-    /** The arena this thread owns, or null (not allocated yet, or {@link #useStripes}). */
-    ManagedArena arena;
-    /** The thread found {@code maxThreadArenas} reached: it allocates from the stripes for good. */
-    boolean useStripes;
+    long p31, p32, p33, p34, p35, p36, p37, p38, p39, p3a, p3b, p3c, p3d, p3e, p3f, p40;
 
     ThreadContext(final Thread thread, final int batchSize, final boolean debug)
     {
-        this.thread = thread;
-        this.outbox = new RemoteFreeOutbox(batchSize, debug);
+        super(thread, new RemoteFreeOutbox(batchSize, debug));
+    }
+
+    /** This thread now owns {@code m} (or, with null, no arena). */
+    void attach(final ManagedArena m)
+    {
+        arena = m;
+        ownArena = m == null ? null : m.arena;
+        ownArenaId = m == null ? -1 : m.id;
+    }
+
+    /**
+     * Owner's fast path: is {@code addressOrHandle} in the owned arena, known without the allocator's tables?
+     * A handle names its arena (compare the id); an address is looked up in the chunk cache. False means
+     * "not known here" (a miss), not "foreign".
+     */
+    boolean ownsPlain(final long addressOrHandle)
+    {
+        if (addressOrHandle < 0)
+        {
+            return HandleTable.arenaIdOf(addressOrHandle) == ownArenaId;
+        }
+        return Long.compareUnsigned(addressOrHandle - chunkBase0, chunkSpan0) < 0 ||
+            Long.compareUnsigned(addressOrHandle - chunkBase1, chunkSpan1) < 0;
+    }
+
+    /** Owner: remembers a chunk of its own arena (most recent in entry 0, the previous one moves to entry 1). */
+    void rememberChunkPlain(final long base, final long span)
+    {
+        if (chunkBase0 != base || chunkSpan0 != span)
+        {
+            chunkBase1 = chunkBase0;
+            chunkSpan1 = chunkSpan0;
+            chunkBase0 = base;
+            chunkSpan0 = span;
+        }
+    }
+
+    /** Whoever holds the owned arena (the owner): the chunk at {@code base} leaves the arena. */
+    void forgetChunkPlain(final long base)
+    {
+        if (chunkBase0 == base)
+        {
+            chunkBase0 = 0;
+            chunkSpan0 = 0;
+        }
+        if (chunkBase1 == base)
+        {
+            chunkBase1 = 0;
+            chunkSpan1 = 0;
+        }
     }
 
     /**
@@ -31,8 +97,10 @@ final class ThreadContext
      */
     void detach()
     {
-        arena = null;
+        attach(null);
         useStripes = true;
+        chunkSpan0 = 0;
+        chunkSpan1 = 0;
         outbox.clear();
     }
 
@@ -40,5 +108,37 @@ final class ThreadContext
     {
         return "ThreadContext{thread=" + thread.getName() + ", arena=" + (arena == null ? "-" : Integer.toString(arena.id)) +
             ", useStripes=" + useStripes + '}';
+    }
+}
+
+abstract class ThreadContextPad0
+{
+    long p01, p02, p03, p04, p05, p06, p07, p08, p09, p0a, p0b, p0c, p0d, p0e, p0f, p10;
+}
+
+/** The fields of {@link ThreadContext}, between its two paddings. */
+abstract class ThreadContextFields extends ThreadContextPad0
+{
+    final Thread thread;
+    final RemoteFreeOutbox outbox;
+    /** The arena this thread owns, or null (not allocated yet, or {@link #useStripes}). Set by {@code attach}. */
+    ManagedArena arena;
+    /** {@code arena.arena}, or null: one load fewer on the owner's fast path (the fast path tests this one). */
+    OffHeapArena ownArena;
+    /** {@code arena.id}, or -1. */
+    int ownArenaId = -1;
+    /** The thread found {@code maxThreadArenas} reached: it allocates from the stripes for good. */
+    boolean useStripes;
+    /** Owner's calls left before it next looks at its inbox. */
+    int drainCountdown;
+    long chunkBase0;
+    long chunkSpan0;
+    long chunkBase1;
+    long chunkSpan1;
+
+    ThreadContextFields(final Thread thread, final RemoteFreeOutbox outbox)
+    {
+        this.thread = thread;
+        this.outbox = outbox;
     }
 }

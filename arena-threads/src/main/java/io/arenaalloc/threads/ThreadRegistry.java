@@ -34,10 +34,12 @@ import java.util.Arrays;
  *
  * <h2>Algorithms</h2>
  * <ol>
- *   <li><b>register</b> (a platform thread's first call): new context, appended to {@code contexts}.</li>
+ *   <li><b>register</b> (a platform thread's first call): new context, appended to {@code contexts}; the
+ *   allocator then claims the thread's slot of the {@link ThreadContextTable} for it.</li>
  *   <li><b>scan</b> (at most every {@code livenessScanNanos}; from {@code maintain}, the background thread,
  *   and a new thread's first allocation): for each context whose thread is not alive: seal its open
- *   batches ({@link RemoteFreeOutbox#sealAllAfterDeath}) so owners can finish them; if it owned an arena,
+ *   batches ({@link RemoteFreeOutbox#sealAllAfterDeath}) so owners can finish them; take it out of the
+ *   {@link ThreadContextTable}; if it owned an arena,
  *   clear the arena's owner, release-store ORPHANED and append it to {@code orphans}; fold its counters
  *   into the allocator's; drop the context.</li>
  *   <li><b>adopt</b> (a thread's first allocation, before it makes an arena): CAS an orphan from ORPHANED to
@@ -73,6 +75,7 @@ final class ThreadRegistry
 
     private final ArenaAllocator allocator;
     private final AllocatorCounters counters;
+    private final ThreadContextTable table;
     private final int maxThreadArenas;
     private final long scanIntervalNanos;
     private volatile ThreadContext[] contexts = NO_CONTEXTS;
@@ -82,11 +85,12 @@ final class ThreadRegistry
     private volatile int scanning;
     private volatile long nextScanNanos;
 
-    ThreadRegistry(final ArenaAllocator allocator, final AllocatorCounters counters, final int maxThreadArenas,
-        final long scanIntervalNanos)
+    ThreadRegistry(final ArenaAllocator allocator, final AllocatorCounters counters, final ThreadContextTable table,
+        final int maxThreadArenas, final long scanIntervalNanos)
     {
         this.allocator = allocator;
         this.counters = counters;
+        this.table = table;
         this.maxThreadArenas = maxThreadArenas;
         this.scanIntervalNanos = scanIntervalNanos;
         this.nextScanNanos = System.nanoTime();
@@ -189,11 +193,12 @@ final class ThreadRegistry
     /** The thread of {@code c} ended: its writes happen-before this (its isAlive() returned false). */
     private void endThread(final ThreadContext c)
     {
+        table.release(c);
         c.outbox.sealAllAfterDeath();
         final ManagedArena m = c.arena;
         if (m != null)
         {
-            c.arena = null;
+            c.attach(null);
             m.owner = null;
             ownedArenas--;
             m.stateRelease(ManagedArena.ORPHANED);
@@ -281,6 +286,7 @@ final class ThreadRegistry
     {
         for (final ThreadContext c : contexts)
         {
+            table.release(c);
             foldCounters(c);
             c.detach();
         }

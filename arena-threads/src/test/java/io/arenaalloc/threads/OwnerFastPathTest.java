@@ -1,0 +1,219 @@
+package io.arenaalloc.threads;
+
+import io.arenaalloc.core.InvalidBlockException;
+import org.junit.jupiter.api.Test;
+
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The PER_THREAD owner's fast path: the thread-context table and the per-thread chunk cache. */
+class OwnerFastPathTest
+{
+    @Test
+    void shouldRememberOwnChunksAndForgetAChunkWhenItLeavesTheArena() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long small = alloc.allocate(64);
+            final ThreadContext c = alloc.tableContextForTest();
+            assertNotNull(c, "a registered PER_THREAD thread is in the table");
+            final ManagedArena own = c.arena;
+            final long other = alloc.allocate(64);
+            alloc.free(other); // a cache miss: looked up, then remembered
+            assertTrue(c.ownsPlain(small), "the chunk of a freed own block is remembered");
+
+            final long huge = alloc.allocate(4 * TestAllocators.CHUNK); // a dedicated chunk
+            Patterns.fill(huge, 4 * TestAllocators.CHUNK, 7);
+            assertFalse(c.ownsPlain(huge), "not looked up yet");
+            final long huge2 = alloc.allocate(4 * TestAllocators.CHUNK);
+            alloc.free(huge2); // miss, remembered, then its chunk goes back: forgotten
+            assertFalse(c.ownsPlain(huge2), "a released chunk must leave the cache");
+            assertThrows(InvalidBlockException.class, () -> alloc.free(huge2), "its address is foreign now");
+
+            alloc.free(huge);
+            assertFalse(c.ownsPlain(huge));
+            alloc.free(small);
+            assertTrue(c.ownsPlain(small), "the small chunk is still cached");
+            assertEquals(0, own.arena.liveBlocks());
+        }
+    }
+
+    @Test
+    void shouldTakeAnAdoptedArenasBlocksAsOwn() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long[] blocks = new long[100];
+            TestAllocators.onOtherThread("first-owner", () ->
+            {
+                for (int i = 0; i < blocks.length; i++)
+                {
+                    blocks[i] = alloc.allocate(32 + i);
+                    Patterns.fill(blocks[i], 32 + i, i);
+                }
+            });
+            alloc.maintain(); // the liveness scan orphans the ended thread's arena
+            TestAllocators.onOtherThread("adopter", () ->
+            {
+                final long mine = alloc.allocate(16); // adopts the orphan
+                final ThreadContext c = alloc.tableContextForTest();
+                assertSame(alloc.managedArenaOf(blocks[0]), c.arena, "adopted");
+                for (int i = 0; i < blocks.length; i++)
+                {
+                    Patterns.check(blocks[i], 32 + i, i, "adopted block " + i);
+                    alloc.free(blocks[i]); // own frees (a miss first, then cache hits)
+                }
+                assertTrue(c.ownsPlain(blocks[0]));
+                alloc.free(mine);
+                assertEquals(0, c.arena.inbox.openBatches());
+                assertEquals(0, c.arena.arena.liveBlocks(), "every free was applied locally");
+            });
+        }
+    }
+
+    @Test
+    void shouldWorkForAThreadWhoseTableSlotIsTaken() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final CountDownLatch holderRegistered = new CountDownLatch(1);
+            final CountDownLatch done = new CountDownLatch(1);
+            final long[] holderBlock = new long[1];
+            final Thread holder = new Thread(() ->
+            {
+                holderBlock[0] = alloc.allocate(100);
+                holderRegistered.countDown();
+                try
+                {
+                    done.await(30, TimeUnit.SECONDS);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }, "slot-holder");
+            holder.start();
+            assertTrue(holderRegistered.await(30, TimeUnit.SECONDS));
+
+            final Throwable[] failure = new Throwable[1];
+            final Thread twin = collidingThread(holder, () ->
+            {
+                try
+                {
+                    assertNull(alloc.tableContextForTest(), "the slot is held by the other thread");
+                    final long a = alloc.allocate(48);
+                    Patterns.fill(a, 48, 3);
+                    assertNull(alloc.tableContextForTest(), "still out of the table: ThreadLocal path");
+                    final long h = alloc.allocateHandle(80);
+                    Patterns.check(a, 48, 3, "own block");
+                    alloc.free(a);
+                    alloc.free(h);
+                    alloc.free(holderBlock[0]); // a remote free to the slot holder
+                    assertEquals(0, alloc.ownArenaForTest().arena.liveBlocks());
+                }
+                catch (final Throwable ex)
+                {
+                    failure[0] = ex;
+                }
+            });
+            twin.start();
+            twin.join(30_000);
+            done.countDown();
+            holder.join(30_000);
+            if (failure[0] != null)
+            {
+                throw new AssertionError("colliding thread failed", failure[0]);
+            }
+            alloc.maintain(); // holder ended: reclaimer drains the remote free and closes its emptied arena
+            assertNull(alloc.managedArenaOf(holderBlock[0]), "the remote free reached the holder's arena");
+        }
+    }
+
+    @Test
+    void shouldRefuseTheFastPathAfterCloseOnALivingOwner() throws Exception
+    {
+        final ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD);
+        final CountDownLatch allocated = new CountDownLatch(1);
+        final CountDownLatch closed = new CountDownLatch(1);
+        final Throwable[] seen = new Throwable[2];
+        final Thread owner = new Thread(() ->
+        {
+            final long a = alloc.allocate(64);
+            alloc.free(a);
+            final long b = alloc.allocate(64);
+            allocated.countDown();
+            try
+            {
+                closed.await(30, TimeUnit.SECONDS);
+            }
+            catch (final InterruptedException ex)
+            {
+                return;
+            }
+            seen[0] = catchThrowable(() -> alloc.allocate(64));
+            seen[1] = catchThrowable(() -> alloc.free(b));
+        }, "owner");
+        owner.start();
+        assertTrue(allocated.await(30, TimeUnit.SECONDS));
+        alloc.close();
+        closed.countDown();
+        owner.join(30_000);
+        assertTrue(seen[0] instanceof IllegalStateException, "allocate after close: " + seen[0]);
+        assertTrue(seen[1] instanceof IllegalStateException, "free after close: " + seen[1]);
+    }
+
+    @Test
+    void tableShouldOnlyEverReturnTheCallersOwnContext()
+    {
+        final ThreadContextTable table = new ThreadContextTable();
+        final Thread me = Thread.currentThread();
+        final Thread twin = collidingThread(me, () -> { });
+        final ThreadContext twinContext = new ThreadContext(twin, 4, false);
+        assertTrue(table.claim(twinContext));
+        assertNull(ThreadContextTable.findPlain(table.slots, me), "a colliding thread's context is not mine");
+        final ThreadContext mine = new ThreadContext(me, 4, false);
+        assertFalse(table.claim(mine), "slot taken");
+        table.release(mine); // not in: no effect
+        assertSame(twinContext, ThreadContextTable.findPlain(table.slots, twin));
+        table.release(twinContext);
+        assertTrue(table.claim(mine));
+        assertSame(mine, ThreadContextTable.findPlain(table.slots, me));
+    }
+
+    /** A new, unstarted thread whose id maps to the same table slot as {@code other}'s. */
+    @SuppressWarnings("deprecation")
+    private static Thread collidingThread(final Thread other, final Runnable task)
+    {
+        final long want = other.getId() & (ThreadContextTable.SIZE - 1);
+        for (int i = 0; i < 4 * ThreadContextTable.SIZE; i++)
+        {
+            final Thread t = new Thread(task, "twin-" + i);
+            if ((t.getId() & (ThreadContextTable.SIZE - 1)) == want)
+            {
+                return t;
+            }
+        }
+        throw new AssertionError("no thread id collided with " + other.getId());
+    }
+
+    private static Throwable catchThrowable(final Runnable r)
+    {
+        try
+        {
+            r.run();
+            return null;
+        }
+        catch (final Throwable ex)
+        {
+            return ex;
+        }
+    }
+}
