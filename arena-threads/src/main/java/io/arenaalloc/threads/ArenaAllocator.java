@@ -752,7 +752,7 @@ public final class ArenaAllocator implements AutoCloseable
         {
             final ManagedArena m = c.arena;
             work += m.drainIfWork();
-            work += compactWithin(m.arena, deadline);
+            work += compactWithin(m, deadline);
         }
         if (registry.orphanCount() != 0)
         {
@@ -779,7 +779,7 @@ public final class ArenaAllocator implements AutoCloseable
                 try
                 {
                     work += m.drainIfWork();
-                    work += compactWithin(m.arena, deadline);
+                    work += compactWithin(m, deadline);
                 }
                 finally
                 {
@@ -791,16 +791,28 @@ public final class ArenaAllocator implements AutoCloseable
     }
 
     /**
-     * Whoever holds {@code arena}: compaction steps until {@code deadline} or nothing is left to gain. Each
-     * step has the arena's time budget ({@code compactStepNanos}) and a byte budget of at least
-     * {@code compactStepBytes}, raised to what the remaining time can copy at a conservative
-     * {@value #IDLE_COPY_BYTES_PER_NANO} bytes/ns, so blocks larger than the default step budget still move
-     * when the idle time allows it (core skips a block larger than the step's byte budget).
-     * @return steps that moved something.
+     * Whoever holds {@code m}: first, if its arena allocated nothing since the last maintenance of it, its free
+     * cache goes back to the slabs ({@link OffHeapArena#flushFreeCache}), so that an idle arena's empty slabs
+     * and chunks can be released; a busy arena keeps its cache. Then compaction steps until {@code deadline} or
+     * nothing is left to gain. Each step has the arena's time budget ({@code compactStepNanos}) and a byte
+     * budget of at least {@code compactStepBytes}, raised to what the remaining time can copy at a
+     * conservative {@value #IDLE_COPY_BYTES_PER_NANO} bytes/ns, so blocks larger than the default step budget
+     * still move when the idle time allows it (core skips a block larger than the step's byte budget). Steps
+     * that move nothing while a victim is detached or restored (core does those a part at a time) are
+     * allowed, up to {@value #MAX_FRUITLESS_STEPS} in a row.
+     * @return steps that moved something, plus one for a flushed cache.
      */
-    int compactWithin(final OffHeapArena arena, final long deadline)
+    int compactWithin(final ManagedArena m, final long deadline)
     {
+        final OffHeapArena arena = m.arena;
         int steps = 0;
+        final long allocations = arena.counters().getOpaque(io.arenaalloc.core.ArenaCounters.ALLOCATIONS);
+        if (allocations == m.allocationsAtLastMaintenance && arena.freeCacheBlocks() != 0)
+        {
+            arena.flushFreeCache();
+            steps++;
+        }
+        m.allocationsAtLastMaintenance = allocations;
         int fruitless = 0;
         while (true)
         {
@@ -816,13 +828,16 @@ public final class ArenaAllocator implements AutoCloseable
                 steps++;
                 fruitless = 0;
             }
-            else if (!arena.compactionWorthIt() || ++fruitless >= 2)
+            else if (!arena.compactionWorthIt() || ++fruitless >= MAX_FRUITLESS_STEPS)
             {
                 break;
             }
         }
         return steps;
     }
+
+    /** Compaction steps in a row that may move nothing (detaching or restoring a victim) before maintenance stops. */
+    static final int MAX_FRUITLESS_STEPS = 64;
 
     /**
      * An {@link IdleStrategy} that gives the duty cycle's idle time to {@link #maintain} (on the calling

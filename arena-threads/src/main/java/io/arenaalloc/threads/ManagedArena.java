@@ -74,6 +74,8 @@ final class ManagedArena extends ManagedArenaState
     final RemoteFreeInbox inbox;
     /** The owning thread's context while OWNED (written under the registry's lock); null otherwise. */
     volatile ThreadContext owner;
+    /** Holder-confined: the arena's allocation count at its last maintenance (idle test for the free cache). */
+    long allocationsAtLastMaintenance = -1;
     ManagedArena(final ArenaAllocator allocator, final int kind, final ArenaConfig arenaConfig, final int queueCapacity,
         final int ringCapacity)
     {

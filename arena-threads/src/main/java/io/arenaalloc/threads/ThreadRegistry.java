@@ -242,7 +242,7 @@ final class ThreadRegistry
             try
             {
                 work += m.inbox.drain();
-                work += allocator.compactWithin(m.arena, deadlineNanos);
+                work += allocator.compactWithin(m, deadlineNanos);
                 if (m.arena.liveBlocks() == 0)
                 {
                     synchronized (this)

@@ -68,6 +68,37 @@ class MaintenanceTest
     }
 
     @Test
+    void shouldFlushTheFreeCacheOfAnArenaThatAllocatedNothingSinceTheLastMaintenance()
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long keep = alloc.allocate(64);
+            final OffHeapArena arena = alloc.arenaOf(keep);
+            final long[] blocks = new long[20_000];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = alloc.allocate(16 + (i * 37) % 4000);
+                Patterns.fill(blocks[i], 16, i);
+            }
+            final long committedFull = arena.committedBytes();
+            for (int i = 0; i < blocks.length; i++)
+            {
+                Patterns.check(blocks[i], 16, i, "before free");
+                alloc.free(blocks[i]);
+            }
+            assertTrue(arena.freeCacheBlocks() > 0, "frees of small blocks went to the free cache");
+            alloc.maintain(TimeUnit.MILLISECONDS.toNanos(5)); // notes the allocation count: the owner may be busy
+            assertTrue(arena.freeCacheBlocks() > 0, "a busy arena keeps its cache");
+            alloc.maintain(TimeUnit.MILLISECONDS.toNanos(5)); // nothing allocated since: idle
+            assertEquals(0, arena.freeCacheBlocks(), "an idle arena's cache went back to its slabs");
+            assertTrue(arena.committedBytes() < committedFull, "empty slabs and chunks went back: " +
+                arena.committedBytes() + " < " + committedFull);
+            arena.validate();
+            alloc.free(keep);
+        }
+    }
+
+    @Test
     void shouldCompactTheOwnersArenaInItsIdleTimeOnly()
     {
         try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
