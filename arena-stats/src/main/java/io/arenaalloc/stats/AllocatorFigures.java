@@ -27,7 +27,8 @@ import io.arenaalloc.threads.ArenaAllocator;
  *   19        budget-committed-bytes        bytes   ArenaAllocator.committedBytes()      sum
  *   20        budget-limit-bytes            bytes   AllocatorConfig.maxTotalBytes()      sum, saturating at
  *                                                   (Long.MAX_VALUE = no global limit)   Long.MAX_VALUE
- *   21        = COUNT
+ *   21        budget-committed-high-water   bytes   ArenaAllocator.committedHighWater()  sum (an upper bound)
+ *   22        = COUNT
  * </pre>
  * Ids 0..17 are exactly {@link AllocatorCounters}' ids, so {@code vector[AllocatorCounters.LIMIT_WAITS]} works.
  *
@@ -49,7 +50,8 @@ public final class AllocatorFigures
     public static final int ARENAS_OPEN = AllocatorCounters.COUNT;
     public static final int BUDGET_COMMITTED_BYTES = ARENAS_OPEN + 1;
     public static final int BUDGET_LIMIT_BYTES = ARENAS_OPEN + 2;
-    public static final int COUNT = ARENAS_OPEN + 3;
+    public static final int BUDGET_COMMITTED_HIGH_WATER = ARENAS_OPEN + 3;
+    public static final int COUNT = ARENAS_OPEN + 4;
 
     private static final String[] NAMES = new String[COUNT];
     private static final ArenaFigures.Unit[] UNITS = new ArenaFigures.Unit[COUNT];
@@ -67,6 +69,8 @@ public final class AllocatorFigures
         UNITS[BUDGET_COMMITTED_BYTES] = ArenaFigures.Unit.BYTES;
         NAMES[BUDGET_LIMIT_BYTES] = "budget-limit-bytes";
         UNITS[BUDGET_LIMIT_BYTES] = ArenaFigures.Unit.BYTES;
+        NAMES[BUDGET_COMMITTED_HIGH_WATER] = "budget-committed-high-water";
+        UNITS[BUDGET_COMMITTED_HIGH_WATER] = ArenaFigures.Unit.BYTES;
         for (int i = 0; i < COUNT; i++)
         {
             if (NAMES[i] == null)
@@ -124,6 +128,7 @@ public final class AllocatorFigures
         into[ARENAS_OPEN] = allocator.arenaCount();
         into[BUDGET_COMMITTED_BYTES] = allocator.committedBytes();
         into[BUDGET_LIMIT_BYTES] = allocator.config().maxTotalBytes();
+        into[BUDGET_COMMITTED_HIGH_WATER] = allocator.committedHighWater();
     }
 
     /**

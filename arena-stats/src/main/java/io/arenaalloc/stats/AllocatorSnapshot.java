@@ -249,6 +249,12 @@ public final class AllocatorSnapshot
     }
 
     /** @return bytes all arenas hold from their memory sources, as the global budget counts them. */
+    /** @return the most bytes the allocator's arenas together ever held from their sources. */
+    public long budgetCommittedHighWater()
+    {
+        return figures[AllocatorFigures.BUDGET_COMMITTED_HIGH_WATER];
+    }
+
     public long budgetCommittedBytes()
     {
         return figures[AllocatorFigures.BUDGET_COMMITTED_BYTES];

@@ -35,9 +35,13 @@ import java.util.function.Consumer;
  *   A refresh reads {@link ArenaAllocator#arenaById} for every possible arena id (32,768 loads, tens of
  *   microseconds) and allocates only when an arena came or went.</li>
  *   <li><b>Owner figures</b> of the tracked arenas (fragmentation, largest free run, empty chunks, pinned blocks,
- *   occupancy by size class) need a walk on each arena's owner thread, and the allocator offers no hook to run one
- *   there: they stay unpublished (0, "publishes" 0) unless the application publishes them itself. The counters
- *   (allocations, frees local and remote, bytes, chunks, compaction, high-water marks, limit failures) are live.</li>
+ *   occupancy by size class) need a walk on each arena's owner thread: this publisher sets itself as the
+ *   allocator's {@link io.arenaalloc.threads.ArenaMaintenanceListener}, so the holder of each tracked arena
+ *   refreshes them at the end of that arena's maintenance, at most once per the arena publisher's interval. An
+ *   arena that is never maintained (a PER_THREAD owner that never calls {@code maintain} or an idle strategy of
+ *   the allocator) keeps them unpublished (0, "publishes" 0). The counters (allocations, frees local and remote,
+ *   bytes, chunks, compaction, high-water marks, limit failures) are live either way. One publisher per allocator
+ *   receives the callbacks: the last one made.</li>
  * </ul>
  *
  * <h2>Algorithm of {@link #refreshArenas()}</h2>
@@ -60,11 +64,31 @@ public final class AllocatorStatsPublisher
     private final String name;
     private final ArrayList<ArenaStatsPublisher> arenas = new ArrayList<>();
     private long arenaVersion;
+    /** The tracked publishers as of the last refresh that changed them, for the maintenance callback (lock-free). */
+    private volatile ArenaStatsPublisher[] tracked = new ArenaStatsPublisher[0];
 
     private AllocatorStatsPublisher(final ArenaAllocator allocator, final String name)
     {
         this.allocator = allocator;
         this.name = name;
+        allocator.setMaintenanceListener(this::onMaintenance);
+    }
+
+    /**
+     * The allocator's maintenance callback, on the thread that holds {@code arena}: refreshes that arena's owner
+     * figures when its publisher's interval has passed. Allocates nothing.
+     */
+    private void onMaintenance(final OffHeapArena arena, final long nowNanos)
+    {
+        final ArenaStatsPublisher[] publishers = tracked;
+        for (final ArenaStatsPublisher p : publishers)
+        {
+            if (p.arena() == arena)
+            {
+                p.publishIfDue(nowNanos);
+                return;
+            }
+        }
     }
 
     /** @return a publisher of {@code allocator} named after it. */
@@ -151,6 +175,7 @@ public final class AllocatorStatsPublisher
         {
             arenas.sort(BY_ARENA_ID);
             arenaVersion++;
+            tracked = arenas.toArray(new ArenaStatsPublisher[0]);
         }
         return changed;
     }

@@ -153,6 +153,7 @@ public final class ArenaAllocator implements AutoCloseable
     private volatile boolean closed;
     private volatile long nextStripeMaintenanceNanos;
     private volatile Throwable lastRemoteFreeError;
+    private volatile ArenaMaintenanceListener maintenanceListener;
     private int stripeCursor; // racy round-robin start of stripe maintenance: benign
     private final AgentRunner backgroundRunner;
 
@@ -799,7 +800,8 @@ public final class ArenaAllocator implements AutoCloseable
      * conservative {@value #IDLE_COPY_BYTES_PER_NANO} bytes/ns, so blocks larger than the default step budget
      * still move when the idle time allows it (core skips a block larger than the step's byte budget). Steps
      * that move nothing while a victim is detached or restored (core does those a part at a time) are
-     * allowed, up to {@value #MAX_FRUITLESS_STEPS} in a row.
+     * allowed, up to {@value #MAX_FRUITLESS_STEPS} in a row. Last, the {@link ArenaMaintenanceListener}, if one is
+     * set, gets the arena.
      * @return steps that moved something, plus one for a flushed cache.
      */
     int compactWithin(final ManagedArena m, final long deadline)
@@ -832,6 +834,11 @@ public final class ArenaAllocator implements AutoCloseable
             {
                 break;
             }
+        }
+        final ArenaMaintenanceListener listener = maintenanceListener;
+        if (listener != null)
+        {
+            listener.onMaintenance(arena, System.nanoTime());
         }
         return steps;
     }
@@ -884,6 +891,12 @@ public final class ArenaAllocator implements AutoCloseable
     public long committedBytes()
     {
         return budget.committedOpaque();
+    }
+
+    /** The most bytes all arenas together have held from their memory sources at any moment. */
+    public long committedHighWater()
+    {
+        return budget.highWaterOpaque();
     }
 
     /** Usable bytes of live blocks over all arenas (racy sum of their counters). */
@@ -951,6 +964,15 @@ public final class ArenaAllocator implements AutoCloseable
     public String name()
     {
         return name;
+    }
+
+    /**
+     * Sets the listener that each arena's holder calls at the end of that arena's maintenance (see
+     * {@link ArenaMaintenanceListener}); null removes it. One listener per allocator: a later call replaces it.
+     */
+    public void setMaintenanceListener(final ArenaMaintenanceListener listener)
+    {
+        maintenanceListener = listener;
     }
 
     /** @return the latest remote free the owner rejected, or null. */

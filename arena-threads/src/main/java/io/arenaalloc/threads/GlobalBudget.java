@@ -9,13 +9,14 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Word</h2>
  * {@code committed}: bytes reserved by all arenas, padded (each chunk reservation or release CASes it).
- * Invariant: {@code 0 <= committed <= limit}.
+ * Invariant: {@code 0 <= committed <= limit}. {@code highWater}: the largest {@code committed} ever reached
+ * (beside it, raised with a CAS after a reservation).
  *
  * <h2>Algorithm</h2>
  * <ol>
  *   <li><b>reserve</b>(n): c = committed; if c + n &gt; limit, throw {@link AllocatorLimitExceededException}
  *   (the arena's state is untouched: core reserves before it changes anything); else CAS c to c + n,
- *   retry on failure.</li>
+ *   retry on failure. Then raise highWater to c + n if it is lower (CAS loop).</li>
  *   <li><b>release</b>(n): atomically subtract n.</li>
  * </ol>
  * Only chunk traffic touches it (slow path): never an allocation served from a chunk already held.
@@ -55,6 +56,17 @@ final class GlobalBudget extends GlobalBudgetCommitted
             }
         }
         while (!COMMITTED.compareAndSet(this, c, c + bytes));
+        final long now = c + bytes;
+        long high;
+        while (now > (high = (long)HIGH_WATER.getVolatile(this)) && !HIGH_WATER.compareAndSet(this, high, now))
+        {
+            Thread.onSpinWait();
+        }
+    }
+
+    long highWaterOpaque()
+    {
+        return (long)HIGH_WATER.getOpaque(this);
     }
 
     void release(final long bytes)
@@ -71,12 +83,14 @@ abstract class GlobalBudgetPad0
 abstract class GlobalBudgetCommitted extends GlobalBudgetPad0
 {
     static final VarHandle COMMITTED;
+    static final VarHandle HIGH_WATER;
 
     static
     {
         try
         {
             COMMITTED = MethodHandles.lookup().findVarHandle(GlobalBudgetCommitted.class, "committed", long.class);
+            HIGH_WATER = MethodHandles.lookup().findVarHandle(GlobalBudgetCommitted.class, "highWater", long.class);
         }
         catch (final ReflectiveOperationException ex)
         {
@@ -86,4 +100,6 @@ abstract class GlobalBudgetCommitted extends GlobalBudgetPad0
 
     @SuppressWarnings("unused") // through COMMITTED
     private volatile long committed;
+    @SuppressWarnings("unused") // through HIGH_WATER
+    private volatile long highWater;
 }
