@@ -166,6 +166,10 @@ final class Compactor
             phase = MOVING;
             cursor = 0;
             slabCursor = 0;
+            if (System.nanoTime() - start >= maxNanos)
+            {
+                return finish(start, 0); // detaching used the budget: the moves start with the next step
+            }
         }
         if (phase == RESTORING)
         {
