@@ -45,7 +45,8 @@ import org.agrona.UnsafeApi;
  *   clock every {@link #CLOCK_EVERY} runs and after each slab given back. Between steps the owner may
  *   allocate from the still-linked part (the walk meets those blocks later) and free anywhere; a free run
  *   that coalesces across the frontier moves the frontier past its end ({@link FreeRunIndex#insert}), so
- *   the frontier is always at a run boundary and a run is linked iff its head is on the linked side.</li>
+ *   the frontier is always at a run boundary and a run is linked iff its head is on the linked side. A step
+ *   whose detaching used up its time budget ends there; moving starts with the next step.</li>
  *   <li><b>Move</b>: from the cursor, find the next used granule (bit scan). A medium block: its handle
  *   index is in {@code chunk.next[g]}. A slab: walk its allocated blocks; each one's handle index is in
  *   {@code slab.handles}. For each block: claim it ({@link HandleTable#tryBeginMove}; a pinned block is
