@@ -99,14 +99,14 @@ final class ArenaValidator
             {
                 throw fail(c + " belongs to no heap of this arena");
             }
-            final long[] freeAndLive = checkRuns(c, heap == arena.fixedHeap() ? linkedFixed : linkedMovable);
+            final long linkedFree = checkRuns(c, heap == arena.fixedHeap() ? linkedFixed : linkedMovable);
             if (heap == arena.fixedHeap())
             {
-                freeFixed += freeAndLive[0]; // the free granules of linked runs
+                freeFixed += linkedFree;
             }
             else
             {
-                freeMovable += freeAndLive[0];
+                freeMovable += linkedFree;
             }
             live += c.liveBytes;
             if (heap == arena.fixedHeap())
@@ -210,13 +210,12 @@ final class ArenaValidator
         }
     }
 
-    /** @return {free granules, live bytes}. */
-    private long[] checkRuns(final Chunk c, final IntHashSet linked)
+    /** @return the free granules of the chunk's runs that belong in the free-run index ({@link Chunk#linked}). */
+    private long checkRuns(final Chunk c, final IntHashSet linked)
     {
         int g = 0;
         int usedBits = 0;
         long liveBytes = 0;
-        long freeGranules = 0;
         long linkedGranules = 0;
         boolean previousFree = false;
         while (g < c.granules)
@@ -247,7 +246,6 @@ final class ArenaValidator
                     throw fail("free run at granule " + g + " (length " + len + ") of " + c +
                         " is not linked in the free-run index");
                 }
-                freeGranules += len;
                 if (c.linked(g))
                 {
                     linkedGranules += len;
@@ -321,7 +319,7 @@ final class ArenaValidator
         {
             throw fail(c + " counts liveBytes=" + c.liveBytes + ", its blocks add up to " + liveBytes);
         }
-        return new long[] {linkedGranules, liveBytes, freeGranules};
+        return linkedGranules;
     }
 
     private static void checkLength(final Chunk c, final int g, final int len)

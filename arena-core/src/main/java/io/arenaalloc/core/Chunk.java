@@ -302,6 +302,24 @@ final class Chunk
         return g >= linkedFrom || g < linkedBelow;
     }
 
+    /**
+     * A free run [g, g + n) of the compaction victim was just formed (by coalescing): if it crosses a frontier,
+     * the frontier moves past its end, so a frontier always sits at a run boundary and a run is linked iff its
+     * head is on the linked side.
+     */
+    void frontiersPast(final int g, final int n)
+    {
+        final int end = g + n;
+        if (g < linkedFrom && end > linkedFrom)
+        {
+            linkedFrom = end;
+        }
+        if (g < linkedBelow && end > linkedBelow)
+        {
+            linkedBelow = end;
+        }
+    }
+
     static int tagKind(final int tag)
     {
         return tag & TAG_KIND_MASK;
@@ -349,12 +367,6 @@ final class Chunk
     {
         final int q = (int)((address - base) >>> START_SHIFT);
         starts[q >>> 6] |= 1L << q;
-    }
-
-    void clearStart(final long address)
-    {
-        final int q = (int)((address - base) >>> START_SHIFT);
-        starts[q >>> 6] &= ~(1L << q);
     }
 
     static String kindName(final int kind)

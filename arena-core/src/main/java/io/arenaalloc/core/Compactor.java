@@ -13,7 +13,8 @@ import org.agrona.UnsafeApi;
  *   owner's or the compactor's) lands in it.</li>
  *   <li><b>frontier</b>: while the victim is detached or restored a part at a time, the granule that
  *   separates its linked runs from its unlinked ones ({@link Chunk#linked}).</li>
- *   <li><b>cursor</b>: the granule (and, inside a slab, the block) where the next step resumes.</li>
+ *   <li><b>cursor</b>: while moving, the granule (and, inside a slab, the block) where the next step
+ *   resumes; detaching and restoring resume at the victim's frontier instead.</li>
  *   <li><b>step</b>: one call of {@link #step}; it ends when its time or byte budget is spent.</li>
  * </ul>
  *
@@ -44,7 +45,7 @@ import org.agrona.UnsafeApi;
  *   unlink free runs, take slabs out of the current/partial lists, move the frontier past each; look at the
  *   clock every {@link #CLOCK_EVERY} runs and after each slab given back. Between steps the owner may
  *   allocate from the still-linked part (the walk meets those blocks later) and free anywhere; a free run
- *   that coalesces across the frontier moves the frontier past its end ({@link FreeRunIndex#insert}), so
+ *   that coalesces across the frontier moves the frontier past its end ({@link Chunk#frontiersPast}), so
  *   the frontier is always at a run boundary and a run is linked iff its head is on the linked side. A step
  *   whose detaching used up its time budget ends there; moving starts with the next step.</li>
  *   <li><b>Move</b>: from the cursor, find the next used granule (bit scan). A medium block: its handle
@@ -412,9 +413,7 @@ final class Compactor
         best.evacuating = true;
         best.linkedBelow = 0;
         best.linkedFrom = 0;
-        phase = DETACHING;
-        cursor = 0;
-        slabCursor = 0;
+        phase = DETACHING; // the move cursor is set when detaching is done
         victimBlocked = false;
         victimSkippedBytes = 0;
         return true;
@@ -422,7 +421,7 @@ final class Compactor
 
 
     /**
-     * Detaching, a part of it (phase {@link #DETACHING}): walks the victim's runs from the cursor, gives back
+     * Detaching, a part of it (phase {@link #DETACHING}): walks the victim's runs from its frontier, gives back
      * empty slabs, takes free runs out of the index and slabs out of the allocation lists, and moves the
      * frontier {@link Chunk#linkedFrom} behind them; checks the clock every {@link #CLOCK_EVERY} runs.
      * @return true when the whole victim is detached.
@@ -430,7 +429,7 @@ final class Compactor
     private boolean detachSome(final long start, final long maxNanos)
     {
         final Chunk c = victim;
-        int g = c.linkedFrom; // at a run boundary (see FreeRunIndex.insert)
+        int g = c.linkedFrom; // at a run boundary (see Chunk.frontiersPast)
         int n = 0;
         while (g < c.granules)
         {
@@ -486,14 +485,14 @@ final class Compactor
 
     /**
      * Restoring, a part of it (phase {@link #RESTORING}): walks the runs of a victim that could not be
-     * emptied from the cursor, links free runs into the index and partial slabs into their lists, and moves
+     * emptied from its frontier, links free runs into the index and partial slabs into their lists, and moves
      * the frontier {@link Chunk#linkedBelow} past them. The last part hands the chunk back to allocation.
      * @return true when the victim is restored (and no longer the victim).
      */
     private boolean restoreSome(final long start, final long maxNanos)
     {
         final Chunk c = victim;
-        int g = c.linkedBelow; // at a run boundary (see FreeRunIndex.insert)
+        int g = c.linkedBelow; // at a run boundary (see Chunk.frontiersPast)
         int n = 0;
         while (g < c.granules)
         {

@@ -26,6 +26,12 @@ package io.arenaalloc.core;
  *   waste of this "good fit" is bounded by 1/16 of the run.</li>
  * </ol>
  * Worst case per call: 8 list steps + 6 word scans; insert and remove are O(1).
+ *
+ * <h2>Which runs are in the index</h2>
+ * Every free run of the heap, except those of the compaction victim's detached part: {@code insert} and
+ * {@code remove} (un)link a run only when {@link Chunk#linked} says its head is on the linked side of the
+ * victim's frontier, and {@code insert} first lets a run that coalesced across a frontier move it
+ * ({@link Chunk#frontiersPast}).
  */
 final class FreeRunIndex
 {
@@ -103,17 +109,7 @@ final class FreeRunIndex
         }
         if (chunk.evacuating)
         {
-            // a run that coalesced across a frontier of the compaction victim moves the frontier past its end,
-            // so a frontier is always at a run boundary and a run is linked iff its head is on the linked side
-            final int end = g + n;
-            if (g < chunk.linkedFrom && end > chunk.linkedFrom)
-            {
-                chunk.linkedFrom = end;
-            }
-            if (g < chunk.linkedBelow && end > chunk.linkedBelow)
-            {
-                chunk.linkedBelow = end;
-            }
+            chunk.frontiersPast(g, n);
         }
         if (chunk.linked(g))
         {

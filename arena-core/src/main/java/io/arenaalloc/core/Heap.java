@@ -221,6 +221,27 @@ final class Heap
     }
 
     /**
+     * Free cache, pop: the block most recently freed in class {@code cls}, its start bit set again (its slab
+     * still counts it used, so nothing else changes).
+     * @return its address, or 0 when the class's stack is empty.
+     */
+    long cachePop(final int cls)
+    {
+        final int n = cacheCount[cls];
+        if (n == 0)
+        {
+            return 0;
+        }
+        final int i = cls * CACHE_SLOTS + n - 1;
+        cacheCount[cls] = n - 1;
+        cachedBlocks--;
+        cachedBytes -= SizeClasses.classSize(cls);
+        final long address = cacheAddress[i];
+        chunks.byId(cacheChunk[i]).setStart(address);
+        return address;
+    }
+
+    /**
      * Returns the {@code count} oldest cached blocks of class {@code cls} to their slabs (the slab bookkeeping
      * of an ordinary small free: partial lists, empty slabs given back, idle chunks released).
      */

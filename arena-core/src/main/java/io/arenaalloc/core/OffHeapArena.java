@@ -887,19 +887,11 @@ public final class OffHeapArena implements AutoCloseable
     private long allocateSmall(final int cls, final long requested)
     {
         final Heap heap = fixed;
-        final int cached = heap.cacheCount[cls];
+        final long cached = heap.cachePop(cls);
         if (cached != 0)
         {
-            // the free cache: the block most recently freed in this class (its slab still counts it used)
-            final int i = cls * Heap.CACHE_SLOTS + cached - 1;
-            heap.cacheCount[cls] = cached - 1;
-            final int cs = SizeClasses.classSize(cls);
-            heap.cachedBlocks--;
-            heap.cachedBytes -= cs;
-            final long address = heap.cacheAddress[i];
-            chunkMap.byId(heap.cacheChunk[i]).setStart(address);
-            addLive(cs);
-            return address;
+            addLive(SizeClasses.classSize(cls));
+            return cached;
         }
         Slab slab = heap.slabFor(cls);
         if (slab == null && reclaimForSpace())
@@ -915,7 +907,7 @@ public final class OffHeapArena implements AutoCloseable
         final Chunk chunk = slab.chunk;
         if (chunk.heldIdle)
         {
-            fixed.revive(chunk);
+            heap.revive(chunk);
         }
         chunk.liveBytes += cs; // the fixed heap keeps no heap total
         addLive(cs);

@@ -126,7 +126,13 @@ public final class SizeClasses
     /** @return offset / classSize for any offset below 2^20, without a division. */
     public static int blockIndex(final int cls, final long offset)
     {
-        return (int)((offset * RECIPROCAL[cls]) >>> 32);
+        return blockIndexByReciprocal(RECIPROCAL[cls], offset);
+    }
+
+    /** As {@link #blockIndex}, for a caller that keeps the class's {@link #reciprocal} at hand (a slab). */
+    static int blockIndexByReciprocal(final long reciprocal, final long offset)
+    {
+        return (int)((offset * reciprocal) >>> 32);
     }
 
     /** @return granules needed for {@code size} bytes. */

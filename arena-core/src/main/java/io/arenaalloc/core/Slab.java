@@ -125,7 +125,7 @@ final class Slab
         {
             return -1;
         }
-        final int index = (int)((offset * reciprocal) >>> 32);
+        final int index = SizeClasses.blockIndexByReciprocal(reciprocal, offset);
         if (index >= capacity || (long)index * classSize != offset)
         {
             return -1;
