@@ -220,10 +220,7 @@ public final class ArenaAllocator implements AutoCloseable
         if (c != null && (own = c.ownArena) != null)
         {
             // the PER_THREAD owner's fast path, kept small so it inlines: no ThreadLocal, no closed check
-            if (--c.drainCountdown < 0)
-            {
-                drainOwn(c);
-            }
+            beforeOwnerCall(c);
             try
             {
                 return own.allocate(size);
@@ -258,10 +255,7 @@ public final class ArenaAllocator implements AutoCloseable
         final OffHeapArena own;
         if (c != null && (own = c.ownArena) != null)
         {
-            if (--c.drainCountdown < 0)
-            {
-                drainOwn(c);
-            }
+            beforeOwnerCall(c);
             try
             {
                 return own.allocateHandle(size);
@@ -362,10 +356,7 @@ public final class ArenaAllocator implements AutoCloseable
         if (c != null && (own = c.ownArena) != null && c.ownsPlain(addressOrHandle))
         {
             // the PER_THREAD owner's fast path: its own block, known from the handle or the chunk cache
-            if (--c.drainCountdown < 0)
-            {
-                drainOwn(c);
-            }
+            beforeOwnerCall(c);
             own.free(addressOrHandle);
             return;
         }
@@ -1145,6 +1136,11 @@ public final class ArenaAllocator implements AutoCloseable
     /** The caller's context, registering the thread on first use; null for STRIPED and virtual threads. */
     private ThreadContext context()
     {
+        final ThreadContext registered = tableContext(); // a registered PER_THREAD thread: no ThreadLocal lookup
+        if (registered != null)
+        {
+            return registered;
+        }
         if (policy == Policy.STRIPED)
         {
             return null;
@@ -1160,6 +1156,11 @@ public final class ArenaAllocator implements AutoCloseable
 
     private ThreadContext existingContext()
     {
+        final ThreadContext registered = tableContext();
+        if (registered != null)
+        {
+            return registered;
+        }
         if (policy == Policy.STRIPED || Threads.isVirtual(Thread.currentThread()))
         {
             return null;

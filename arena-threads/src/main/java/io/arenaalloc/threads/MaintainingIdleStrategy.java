@@ -18,8 +18,8 @@ import org.agrona.concurrent.IdleStrategy;
  * </ol>
  * Maintenance runs on the thread that idles, so under {@link Policy#PER_THREAD} an event loop compacts its
  * own arena between its own allocations: the arena is never compacted while its owner allocates. One
- * call costs about {@code budgetNanos} at most when there is compaction to do, and a few loads when there
- * is nothing. Not thread safe (like every Agrona idle strategy): one instance per thread.
+ * call costs about {@code budgetNanos} at most when there is compaction to do, and when there is nothing a
+ * few loads, two or three clock reads and one compaction check (plus the maintenance listener, if one is set). Not thread safe (like every Agrona idle strategy): one instance per thread.
  */
 public final class MaintainingIdleStrategy implements IdleStrategy
 {

@@ -442,11 +442,6 @@ final class RemoteFreeInbox
             OVERFLOW_HEAD.getVolatile(overflow) == null;
     }
 
-    int deferredCount()
-    {
-        return deferredCount;
-    }
-
     int openBatches()
     {
         int n = 0;
@@ -455,10 +450,5 @@ final class RemoteFreeInbox
             n++;
         }
         return n;
-    }
-
-    int queueCapacity()
-    {
-        return queue.capacity();
     }
 }
