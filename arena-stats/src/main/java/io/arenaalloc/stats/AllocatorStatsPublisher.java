@@ -12,7 +12,8 @@ import java.util.function.Consumer;
 /**
  * The statistics of one {@link ArenaAllocator}: its allocator figures ({@link AllocatorFigures}) and one
  * {@link ArenaStatsPublisher} per arena it holds, tracked as its arenas come (threads, stripes) and go (closed
- * orphans, the allocator's close). Everything here is for readers: the allocating threads do nothing for it.
+ * orphans, the allocator's close). Allocating threads do nothing for it, except that an arena's holder publishes
+ * that arena's owner figures at the end of its maintenance (see the threading contract).
  *
  * <h2>Vocabulary</h2>
  * <b>tracked arena</b>: an open arena of the allocator that has a publisher here, named
@@ -25,7 +26,11 @@ import java.util.function.Consumer;
  *   allocator, name (1..48 printable ASCII; default the allocator's name)
  *   arenas:       ArrayList&lt;ArenaStatsPublisher&gt;   in arena id order; guarded by this
  *   arenaVersion: long                              guarded by this
+ *   tracked:      volatile ArenaStatsPublisher[]    a copy of arenas made by each refresh that changed them, in
+ *                                                   arena id order; read without a lock by the maintenance callback
  * </pre>
+ * An arena that appeared since the last refresh (the exporter refreshes every interval; {@link #snapshot()} and
+ * {@link #arenaPublishers()} do too) is not in {@code tracked} yet: its maintenance publishes nothing until then.
  *
  * <h2>Threading contract</h2>
  * <ul>
@@ -80,12 +85,28 @@ public final class AllocatorStatsPublisher
      */
     private void onMaintenance(final OffHeapArena arena, final long nowNanos)
     {
-        final ArenaStatsPublisher[] publishers = tracked;
-        for (final ArenaStatsPublisher p : publishers)
+        final ArenaStatsPublisher[] publishers = tracked; // sorted by arena id, one per id
+        final int id = arena.arenaId();
+        int lo = 0;
+        int hi = publishers.length - 1;
+        while (lo <= hi)
         {
-            if (p.arena() == arena)
+            final int mid = (lo + hi) >>> 1;
+            final int midId = publishers[mid].arenaId();
+            if (midId < id)
             {
-                p.publishIfDue(nowNanos);
+                lo = mid + 1;
+            }
+            else if (midId > id)
+            {
+                hi = mid - 1;
+            }
+            else
+            {
+                if (publishers[mid].arena() == arena)
+                {
+                    publishers[mid].publishIfDue(nowNanos);
+                }
                 return;
             }
         }
@@ -111,13 +132,7 @@ public final class AllocatorStatsPublisher
         {
             throw new IllegalArgumentException("allocator=null, expected an ArenaAllocator");
         }
-        if (name == null || name.isEmpty() || name.length() > MAX_NAME_LENGTH ||
-            !name.chars().allMatch(c -> c >= 0x20 && c < 0x7F))
-        {
-            throw new IllegalArgumentException("name=" + name + ", expected 1.." + MAX_NAME_LENGTH +
-                " printable ASCII characters");
-        }
-        return new AllocatorStatsPublisher(allocator, name);
+        return new AllocatorStatsPublisher(allocator, StatsFile.checkName(name, MAX_NAME_LENGTH));
     }
 
     public ArenaAllocator allocator()

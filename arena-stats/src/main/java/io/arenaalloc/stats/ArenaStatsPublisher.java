@@ -69,7 +69,6 @@ public final class ArenaStatsPublisher
     private static final int O_PINNED = ArenaFigures.PINNED_BLOCKS - ArenaFigures.OWNER_BASE;
     private static final int O_PUBLISHES = ArenaFigures.PUBLISHES - ArenaFigures.OWNER_BASE;
     private static final int O_PUBLISHED_AT = ArenaFigures.PUBLISHED_AT_MS - ArenaFigures.OWNER_BASE;
-    private static final int O_CLASS = ArenaFigures.CLASS_BASE - ArenaFigures.OWNER_BASE;
 
     private final OffHeapArena arena;
     private final ArenaCounters counters;
@@ -324,10 +323,10 @@ public final class ArenaStatsPublisher
             }
             if (sizeClass >= 0)
             {
-                s[O_CLASS + 2 * sizeClass + 1]++;
+                s[ArenaFigures.classCapacity(sizeClass) - ArenaFigures.OWNER_BASE]++;
                 if (inUse)
                 {
-                    s[O_CLASS + 2 * sizeClass]++;
+                    s[ArenaFigures.classLive(sizeClass) - ArenaFigures.OWNER_BASE]++;
                 }
             }
         }
@@ -353,11 +352,7 @@ public final class ArenaStatsPublisher
         /** Display name: 1..64 printable ASCII characters. Default "arena-&lt;id&gt;". */
         public Builder name(final String name)
         {
-            if (name == null || name.isEmpty() || name.length() > 64 || !name.chars().allMatch(c -> c >= 0x20 && c < 0x7F))
-            {
-                throw new IllegalArgumentException("name=" + name + ", expected 1..64 printable ASCII characters");
-            }
-            this.name = name;
+            this.name = StatsFile.checkName(name, StatsFile.MAX_NAME_LENGTH);
             return this;
         }
 

@@ -108,6 +108,20 @@ public final class StatsFile
     public static final int KEY_NAME_LENGTH_OFFSET = 16;
     public static final int KEY_NAME_OFFSET = 20;
     public static final int MAX_NAME_LENGTH = 64;
+
+    /**
+     * Checks a display name: 1..{@code max} printable ASCII characters.
+     * @return {@code name}.
+     * @throws IllegalArgumentException naming the value and what was expected.
+     */
+    static String checkName(final String name, final int max)
+    {
+        if (name == null || name.isEmpty() || name.length() > max || !name.chars().allMatch(c -> c >= 0x20 && c < 0x7F))
+        {
+            throw new IllegalArgumentException("name=" + name + ", expected 1.." + max + " printable ASCII characters");
+        }
+        return name;
+    }
     public static final int KEY_ALLOCATOR_REGISTRATION_ID_OFFSET = 88;
 
     /** Metadata bytes per values byte. */
