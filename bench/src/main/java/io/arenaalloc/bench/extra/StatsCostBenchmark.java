@@ -62,12 +62,15 @@ public class StatsCostBenchmark
     {
         arena = OffHeapArena.create();
         slots = WorkloadData.indexes(WorkloadData.SEED, WorkloadData.SEQUENCE_LENGTH, WorkloadData.WORKING_SET);
-        sizes = WorkloadData.sizes(WorkloadData.SEED, WorkloadData.SEQUENCE_LENGTH, WorkloadData.MIN_SIZE,
-            WorkloadData.SMALL_MAX_SIZE);
+        final int maxSize = WorkloadData.churnMaxSize("churn-small");
+        sizes = WorkloadData.sizes(WorkloadData.SEED, WorkloadData.SEQUENCE_LENGTH, WorkloadData.MIN_SIZE, maxSize);
+        // the same prefill as the churn-small workload, so the figures compare with it
+        final int[] prefill = WorkloadData.prefillSizes(WorkloadData.SEED, WorkloadData.WORKING_SET, WorkloadData.MIN_SIZE,
+            maxSize);
         blocks = new long[WorkloadData.WORKING_SET];
         for (int i = 0; i < blocks.length; i++)
         {
-            blocks[i] = arena.allocate(WorkloadData.MIN_SIZE + (i % (WorkloadData.SMALL_MAX_SIZE - WorkloadData.MIN_SIZE)));
+            blocks[i] = arena.allocate(prefill[i]);
         }
         if ("exported".equals(mode))
         {

@@ -289,34 +289,24 @@ public final class ReportGenerator
     {
         if (group.rawReferenced())
         {
-            return rawTable(group);
+            final ResultRow raw = group.raw();
+            return rows(group, "subject ÷ raw", "subject − raw (" + group.unit() + ")",
+                row -> new String[] {formatRatio(ratio(row, raw)), raw == null ? "—" : format(row.median() - raw.median())});
         }
-        final List<String[]> table = new ArrayList<>();
-        table.add(new String[] {"subject", "median", "min", "max", "samples", "arena ÷ subject", "subject ÷ arena"});
         final ResultRow arena = group.arena();
-        for (final ResultRow row : group.rows())
-        {
-            if (row.isSkipped())
-            {
-                table.add(new String[] {row.subject(), "skipped: " + row.skipped(), "", "", "", "", ""});
-            }
-            else
-            {
-                table.add(new String[] {
-                    row.subject(), format(row.median()), format(row.min()), format(row.max()),
-                    Integer.toString(row.samples()), formatRatio(ratio(arena, row)), formatRatio(ratio(row, arena))});
-            }
-        }
-        return table;
+        return rows(group, "arena ÷ subject", "subject ÷ arena",
+            row -> new String[] {formatRatio(ratio(arena, row)), formatRatio(ratio(row, arena))});
     }
 
-    /** @return the table of a group compared with {@code raw}: ratio and difference to raw. */
-    private static List<String[]> rawTable(final Group group)
+    /**
+     * The rows of one group: subject, median, min, max, samples, then the two comparison cells {@code compare}
+     * gives for a measured row (headed {@code header1}, {@code header2}); a skipped row shows its reason.
+     */
+    private static List<String[]> rows(final Group group, final String header1, final String header2,
+        final java.util.function.Function<ResultRow, String[]> compare)
     {
         final List<String[]> table = new ArrayList<>();
-        final String unit = group.unit();
-        table.add(new String[] {"subject", "median", "min", "max", "samples", "subject ÷ raw", "subject − raw (" + unit + ")"});
-        final ResultRow raw = group.raw();
+        table.add(new String[] {"subject", "median", "min", "max", "samples", header1, header2});
         for (final ResultRow row : group.rows())
         {
             if (row.isSkipped())
@@ -325,10 +315,10 @@ public final class ReportGenerator
             }
             else
             {
+                final String[] cells = compare.apply(row);
                 table.add(new String[] {
                     row.subject(), format(row.median()), format(row.min()), format(row.max()),
-                    Integer.toString(row.samples()), formatRatio(ratio(row, raw)),
-                    raw == null ? "—" : format(row.median() - raw.median())});
+                    Integer.toString(row.samples()), cells[0], cells[1]});
             }
         }
         return table;
