@@ -19,11 +19,16 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Slot state word (one per slot, the only word other threads write)</h2>
  * <pre>
- *   63 ........... 44 | 43   | 42     | 41 .. 20 | 19 ........... 0
- *   generation (20)   | LIVE | MOVING | reserved | pin count (20)
+ *   63   | 62 ........ 48 | 47 ............. 28 | 27     | 26 .. 20 | 19 ........... 0
+ *   LIVE | arena id (15)  | generation (20)     | MOVING | reserved | pin count (20)
  * </pre>
- * A handle is <b>current</b> iff its slot's state has LIVE set and the same generation. Checking that is
- * one load and one compare: a stale or double-freed handle is detected in O(1).
+ * LIVE sits where the handle has its flag bit, and the arena id and generation sit exactly where the
+ * handle has them; MOVING and the pin count sit under the handle's slot index, which the state does
+ * not need. So a handle is <b>current</b> iff {@code ((state ^ handle) & CURRENT_MASK) == 0} with
+ * {@link #CURRENT_MASK} covering bits 28..63: one XOR, one AND, one compare check at once that the word
+ * is a handle, that it belongs to this arena, that the slot is LIVE and that the generations match. A
+ * stale, double-freed or foreign handle is detected in O(1). Only when that check fails does
+ * {@code notCurrent} work out which of these it was (and whether the table was closed) for the message.
  *
  * <h2>Generation wrap</h2>
  * Freeing a slot increments its generation. A slot whose generation would wrap past 2^20 - 1 is
@@ -66,7 +71,7 @@ import java.lang.invoke.VarHandle;
  *   during.</li>
  *   <li><b>unpin</b> (any thread): CAS pins - 1; unpinning a handle with no pins throws.</li>
  *   <li><b>free</b> (owner): CAS LIVE(g, 0) to FREE(g + 1); with pins &gt; 0 it throws and changes nothing.</li>
- *   <li><b>resolve</b> (owner only): a plain read of the address after the currency check. It stays valid
+ *   <li><b>resolve</b> (owner only): a plain read of the state, the currency check, a plain read of the address. It stays valid
  *   until the owner's next compaction step, reallocation of the handle, or free; a pinned address
  *   stays valid until the matching unpin, on any thread.</li>
  * </ol>
@@ -90,12 +95,23 @@ public final class HandleTable
 
     static final int PINS_BITS = 20;
     static final long PINS_MASK = (1L << PINS_BITS) - 1;
-    static final int MOVING_SHIFT = 42;
-    static final int LIVE_SHIFT = 43;
-    static final int STATE_GENERATION_SHIFT = 44;
+    /** MOVING takes the top bit of the handle's index field, which the state word does not need. */
+    static final int MOVING_SHIFT = GENERATION_SHIFT - 1;
+    /** LIVE takes the handle's flag bit, so a current handle and its slot's state agree on bits 28..63. */
+    static final int LIVE_SHIFT = ARENA_ID_SHIFT + ARENA_ID_BITS;
     static final long MOVING = 1L << MOVING_SHIFT;
     static final long LIVE = 1L << LIVE_SHIFT;
+    /** The bits a current handle shares with its slot's state: flag/LIVE, arena id, generation. */
+    static final long CURRENT_MASK = ~(INDEX_MASK << INDEX_SHIFT);
     public static final int MAX_PINS = (int)PINS_MASK;
+
+    static
+    {
+        if (PINS_BITS >= MOVING_SHIFT || LIVE != HANDLE_FLAG)
+        {
+            throw new ExceptionInInitializerError("state word layout: pins must sit below MOVING, LIVE on the flag bit");
+        }
+    }
 
     static final int SEGMENT_SHIFT = 12;
     static final int SEGMENT_SLOTS = 1 << SEGMENT_SHIFT;
@@ -126,6 +142,7 @@ public final class HandleTable
     private final int arenaId;
     @SuppressWarnings("unused") // accessed through DIRECTORY
     private long[][] directory = new long[0][];
+    private volatile boolean closed;
     // owner-confined
     private int slotCount;
     private int[] freeSlots = new int[64];
@@ -168,14 +185,20 @@ public final class HandleTable
 
     // ---- state word --------------------------------------------------------------------------
 
-    static long state(final int generation, final boolean live, final boolean moving, final int pins)
+    static long state(final int arenaId, final int generation, final boolean live, final boolean moving, final int pins)
     {
-        return ((long)generation << STATE_GENERATION_SHIFT) | (live ? LIVE : 0) | (moving ? MOVING : 0) | pins;
+        return (live ? LIVE : 0) | ((long)arenaId << ARENA_ID_SHIFT) | ((long)generation << GENERATION_SHIFT) |
+            (moving ? MOVING : 0) | pins;
+    }
+
+    static int stateArenaId(final long state)
+    {
+        return (int)((state >>> ARENA_ID_SHIFT) & ARENA_ID_MASK);
     }
 
     static int stateGeneration(final long state)
     {
-        return (int)(state >>> STATE_GENERATION_SHIFT);
+        return (int)((state >>> GENERATION_SHIFT) & GENERATION_MASK);
     }
 
     static int statePins(final long state)
@@ -251,7 +274,7 @@ public final class HandleTable
         final int generation = stateGeneration((long)LONGS.getVolatile(seg, o + STATE));
         seg[o + ADDRESS] = address;
         seg[sizeOffset(index)] = size;
-        LONGS.setRelease(seg, o + STATE, state(generation, true, false, 0));
+        LONGS.setRelease(seg, o + STATE, state(arenaId, generation, true, false, 0));
         liveHandles++;
         return handle(arenaId, generation, index);
     }
@@ -268,25 +291,60 @@ public final class HandleTable
         DIRECTORY.setRelease(this, dir);
     }
 
-    /** @return the slot's segment if {@code handle} is current, else throws. Any thread. */
-    private long[] currentSegment(final long handle, final String operation)
+    /**
+     * The segment that holds the slot a handle names, or null when the table never issued that slot or
+     * has been closed (its directory is then empty). No check of the handle itself: the caller's
+     * currency check against the slot's state does that.
+     */
+    private long[] segmentOf(final long handle)
     {
+        final long[][] dir = directory;
+        final int s = (int)(handle & INDEX_MASK) >>> SEGMENT_SHIFT;
+        return s < dir.length ? dir[s] : null;
+    }
+
+    private static boolean isCurrent(final long handle, final long state)
+    {
+        return ((state ^ handle) & CURRENT_MASK) == 0;
+    }
+
+    /**
+     * The slow path of every currency check that failed: works out why, and returns the exception to
+     * throw (the table is closed, the word is not a handle, the handle names another arena or a slot
+     * never issued, or it is stale). Any thread.
+     */
+    private RuntimeException notCurrent(final String operation, final long handle)
+    {
+        if (closed)
+        {
+            return new IllegalStateException(operation + ": arena " + arenaId + " is closed, expected an open arena");
+        }
         if (handle >= 0)
         {
-            throw new InvalidBlockException(operation + ": handle=0x" + Long.toHexString(handle) +
+            return new InvalidBlockException(operation + ": handle=0x" + Long.toHexString(handle) +
                 " is not a handle (handles are negative; this looks like an address)");
         }
         if (arenaIdOf(handle) != arenaId)
         {
-            throw new InvalidBlockException(operation + ": handle=0x" + Long.toHexString(handle) + " belongs to arena " +
+            return new InvalidBlockException(operation + ": handle=0x" + Long.toHexString(handle) + " belongs to arena " +
                 arenaIdOf(handle) + ", expected arena " + arenaId);
         }
-        final int index = indexOf(handle);
-        final long[] seg = segment(index);
+        final long[] seg = segmentOf(handle);
         if (seg == null)
         {
-            throw new StaleHandleException(operation + ": handle=0x" + Long.toHexString(handle) + " names slot " + index +
-                ", which was never issued");
+            return new StaleHandleException(operation + ": handle=0x" + Long.toHexString(handle) + " names slot " +
+                indexOf(handle) + ", which was never issued");
+        }
+        return stale(operation, handle, (long)LONGS.getVolatile(seg, offset(indexOf(handle)) + STATE));
+    }
+
+    /** @return the slot's segment if {@code handle} is current, else throws. Any thread. */
+    private long[] currentSegment(final long handle, final String operation)
+    {
+        final long[] seg = segmentOf(handle);
+        if (seg == null || !isCurrent(handle, (long)LONGS.getVolatile(seg, offset(indexOf(handle)) + STATE)))
+        {
+            throw notCurrent(operation, handle);
         }
         return seg;
     }
@@ -298,96 +356,115 @@ public final class HandleTable
             (stateLive(state) ? ", live" : ", free") + "): freed already, or a double free");
     }
 
-    private static boolean isCurrent(final long handle, final long state)
-    {
-        return stateLive(state) && stateGeneration(state) == generationOf(handle);
-    }
-
-    /** Owner: the current address, after an O(1) currency check. */
+    /**
+     * Owner: the current address, after an O(1) currency check. The fast path is one directory load,
+     * one segment load, the state load with the XOR/AND/compare check, and the address load; the
+     * arena's closed state costs nothing here because {@link #close()} empties the directory.
+     */
     long resolve(final long handle)
     {
-        final long[] seg = currentSegment(handle, "resolve");
-        final int o = offset(indexOf(handle));
-        final long state = seg[o + STATE]; // plain: only the owner changes generation and LIVE
-        if (!isCurrent(handle, state))
+        final long[] seg = segmentOf(handle);
+        if (seg != null)
         {
-            throw stale("resolve", handle, state);
+            final int o = offset((int)handle);
+            if (isCurrent(handle, seg[o + STATE])) // plain: only the owner changes generation and LIVE
+            {
+                return seg[o + ADDRESS];
+            }
         }
-        return seg[o + ADDRESS];
+        throw notCurrent("resolve", handle);
     }
 
     /** Owner: the requested size. */
     long size(final long handle)
     {
-        final long[] seg = currentSegment(handle, "sizeOf");
-        final int o = offset(indexOf(handle));
-        final long state = seg[o + STATE]; // plain: only the owner changes generation and LIVE
-        if (!isCurrent(handle, state))
+        final long[] seg = segmentOf(handle);
+        if (seg != null && isCurrent(handle, seg[offset((int)handle) + STATE]))
         {
-            throw stale("sizeOf", handle, state);
+            return seg[sizeOffset((int)handle)];
         }
-        return seg[sizeOffset(indexOf(handle))];
+        throw notCurrent("sizeOf", handle);
     }
 
     /** Any thread: pin and return the address, which stays valid until the matching unpin. */
     long pin(final long handle)
     {
-        final long[] seg = currentSegment(handle, "pin");
-        final int o = offset(indexOf(handle));
-        while (true)
+        final long[] seg = segmentOf(handle);
+        if (seg != null)
         {
-            final long state = (long)LONGS.getVolatile(seg, o + STATE);
-            if (!isCurrent(handle, state))
+            final int o = offset((int)handle);
+            long state;
+            while (isCurrent(handle, state = (long)LONGS.getVolatile(seg, o + STATE)))
             {
-                throw stale("pin", handle, state);
-            }
-            if (stateMoving(state))
-            {
-                Thread.onSpinWait();
-                continue;
-            }
-            if (statePins(state) == MAX_PINS)
-            {
-                throw new IllegalStateException("pin: handle=0x" + Long.toHexString(handle) + " has pins=" + MAX_PINS +
-                    ", the maximum");
-            }
-            if (LONGS.compareAndSet(seg, o + STATE, state, state + 1))
-            {
-                return seg[o + ADDRESS];
+                if ((state & MOVING) != 0)
+                {
+                    Thread.onSpinWait();
+                }
+                else if ((state & PINS_MASK) == PINS_MASK)
+                {
+                    throw new IllegalStateException("pin: handle=0x" + Long.toHexString(handle) + " has pins=" + MAX_PINS +
+                        ", the maximum");
+                }
+                else if (LONGS.compareAndSet(seg, o + STATE, state, state + 1))
+                {
+                    return seg[o + ADDRESS];
+                }
             }
         }
+        throw notCurrent("pin", handle);
     }
 
     /** Any thread. */
     void unpin(final long handle)
     {
-        final long[] seg = currentSegment(handle, "unpin");
-        final int o = offset(indexOf(handle));
-        while (true)
+        final long[] seg = segmentOf(handle);
+        if (seg != null)
         {
-            final long state = (long)LONGS.getVolatile(seg, o + STATE);
-            if (!isCurrent(handle, state))
+            final int o = offset((int)handle);
+            long state;
+            while (isCurrent(handle, state = (long)LONGS.getVolatile(seg, o + STATE)))
             {
-                throw stale("unpin", handle, state);
-            }
-            if (statePins(state) == 0)
-            {
-                throw new IllegalStateException("unpin: handle=0x" + Long.toHexString(handle) +
-                    " is not pinned (pins=0), expected a matching pin");
-            }
-            if (LONGS.compareAndSet(seg, o + STATE, state, state - 1))
-            {
-                return;
+                if ((state & PINS_MASK) == 0)
+                {
+                    throw new IllegalStateException("unpin: handle=0x" + Long.toHexString(handle) +
+                        " is not pinned (pins=0), expected a matching pin");
+                }
+                if (LONGS.compareAndSet(seg, o + STATE, state, state - 1))
+                {
+                    return;
+                }
             }
         }
+        throw notCurrent("unpin", handle);
     }
 
-    /** Any thread: current pin count (0 when stale). */
+    /** Any thread: current pin count (0 when stale); throws when the word is not a handle of this open arena. */
     int pins(final long handle)
     {
-        final long[] seg = currentSegment(handle, "pins");
-        final long state = (long)LONGS.getVolatile(seg, offset(indexOf(handle)) + STATE);
-        return isCurrent(handle, state) ? statePins(state) : 0;
+        final long[] seg = segmentOf(handle);
+        if (seg != null)
+        {
+            final long state = (long)LONGS.getVolatile(seg, offset((int)handle) + STATE);
+            if (isCurrent(handle, state))
+            {
+                return statePins(state);
+            }
+            if (handle < 0 && arenaIdOf(handle) == arenaId)
+            {
+                return 0; // one of ours, stale
+            }
+        }
+        throw notCurrent("pins", handle);
+    }
+
+    /**
+     * Owner, once: the table is closed. The directory is replaced by an empty one (release), so every
+     * later fast path finds no segment and its slow path reports the closed arena.
+     */
+    void close()
+    {
+        closed = true;
+        DIRECTORY.setRelease(this, new long[0][]);
     }
 
     /** Owner: checks the handle is current and unpinned, without changing anything. */
@@ -430,7 +507,7 @@ public final class HandleTable
             }
             final int generation = stateGeneration(state);
             final boolean retire = generation == MAX_GENERATION;
-            final long next = state(retire ? generation : generation + 1, false, false, 0);
+            final long next = state(arenaId, retire ? generation : generation + 1, false, false, 0);
             if (LONGS.compareAndSet(seg, o + STATE, state, next))
             {
                 liveHandles--;
@@ -524,7 +601,7 @@ public final class HandleTable
             {
                 final int generation = stateGeneration(state);
                 final boolean retire = generation == MAX_GENERATION;
-                LONGS.setRelease(seg, o + STATE, state(retire ? generation : generation + 1, false, false, 0));
+                LONGS.setRelease(seg, o + STATE, state(arenaId, retire ? generation : generation + 1, false, false, 0));
                 if (retire)
                 {
                     retiredSlots++;
@@ -575,7 +652,7 @@ public final class HandleTable
     void forceGenerationForTest(final int index, final int generation)
     {
         final long[] seg = segment(index);
-        LONGS.setRelease(seg, offset(index) + STATE, state(generation, false, false, 0));
+        LONGS.setRelease(seg, offset(index) + STATE, state(arenaId, generation, false, false, 0));
     }
 
     long heapBytes()

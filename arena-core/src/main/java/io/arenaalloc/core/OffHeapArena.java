@@ -578,14 +578,12 @@ public final class OffHeapArena implements AutoCloseable
      */
     public long resolve(final long handle)
     {
-        checkOpen();
-        return handles.resolve(handle);
+        return handles.resolve(handle); // a closed arena's table has no segments: its slow path says "closed"
     }
 
     /** @return the size requested for a movable block (at allocation or its last reallocation). */
     public long sizeOf(final long handle)
     {
-        checkOpen();
         return handles.size(handle);
     }
 
@@ -1225,6 +1223,7 @@ public final class OffHeapArena implements AutoCloseable
             }
         }
         closed = true;
+        handles.close();
         liveBytes = 0;
         liveBlocks = 0;
         counters.setOpaque(ArenaCounters.CHUNKS, 0);

@@ -189,6 +189,10 @@ class BadInputTest
         assertThat(assertThrows(IllegalStateException.class, () -> arena.reallocate(small, 9)).getMessage()).contains(closed);
         assertThat(assertThrows(IllegalStateException.class, () -> arena.usableSize(small)).getMessage()).contains(closed);
         assertThat(assertThrows(IllegalStateException.class, () -> arena.resolve(handle)).getMessage()).contains(closed);
+        assertThat(assertThrows(IllegalStateException.class, () -> arena.sizeOf(handle)).getMessage()).contains(closed);
+        assertThat(assertThrows(IllegalStateException.class, () -> arena.pin(handle)).getMessage()).contains(closed);
+        assertThat(assertThrows(IllegalStateException.class, () -> arena.unpin(handle)).getMessage()).contains(closed);
+        assertThat(assertThrows(IllegalStateException.class, () -> arena.pinned(handle)).getMessage()).contains(closed);
         assertThat(assertThrows(IllegalStateException.class, () -> arena.compact()).getMessage()).contains(closed);
         assertThat(assertThrows(IllegalStateException.class, () -> arena.reset()).getMessage()).contains(closed);
         assertThat(assertThrows(IllegalStateException.class, () -> arena.validate()).getMessage()).contains(closed);

@@ -26,15 +26,35 @@ class PackedFieldsTest
 
     @Property(tries = 2000)
     void stateWordRoundTrips(
+        @ForAll @IntRange(min = 0, max = 32767) final int arenaId,
         @ForAll @IntRange(min = 0, max = (1 << 20) - 1) final int generation,
         @ForAll final boolean live, @ForAll final boolean moving,
         @ForAll @IntRange(min = 0, max = (1 << 20) - 1) final int pins)
     {
-        final long s = HandleTable.state(generation, live, moving, pins);
+        final long s = HandleTable.state(arenaId, generation, live, moving, pins);
+        assertEquals(arenaId, HandleTable.stateArenaId(s));
         assertEquals(generation, HandleTable.stateGeneration(s));
         assertEquals(live, HandleTable.stateLive(s));
         assertEquals(moving, HandleTable.stateMoving(s));
         assertEquals(pins, HandleTable.statePins(s));
+    }
+
+    @Property(tries = 2000)
+    void handleIsCurrentExactlyWhenItsSlotIsLiveInTheSameArenaAndGeneration(
+        @ForAll @IntRange(min = 0, max = 32767) final int arenaId,
+        @ForAll @IntRange(min = 0, max = (1 << 20) - 1) final int generation,
+        @ForAll @IntRange(min = 0, max = (1 << 28) - 1) final int index,
+        @ForAll @IntRange(min = 0, max = 32767) final int stateArenaId,
+        @ForAll @IntRange(min = 0, max = (1 << 20) - 1) final int stateGeneration,
+        @ForAll final boolean live, @ForAll final boolean moving,
+        @ForAll @IntRange(min = 0, max = (1 << 20) - 1) final int pins)
+    {
+        final long h = HandleTable.handle(arenaId, generation, index);
+        final long s = HandleTable.state(stateArenaId, stateGeneration, live, moving, pins);
+        final boolean expected = live && arenaId == stateArenaId && generation == stateGeneration;
+        assertEquals(expected, ((s ^ h) & HandleTable.CURRENT_MASK) == 0);
+        final long same = HandleTable.state(arenaId, generation, true, moving, pins);
+        assertTrue(((same ^ h) & HandleTable.CURRENT_MASK) == 0, "MOVING and pins never change currency");
     }
 
     @Test
