@@ -20,12 +20,15 @@ import org.agrona.collections.IntHashSet;
  *   <li>Free-run index: every linked run is a FREE_HEAD of a non-evacuating chunk of that heap, in the
  *   bin of its length, with consistent prev links; the non-empty bitmap matches; every free run of a
  *   non-evacuating chunk is linked exactly once; the heap's free-granule count matches.</li>
- *   <li>Medium movable blocks and huge movable chunks name a live handle that points back at them.</li>
+ *   <li>Medium movable blocks and huge movable chunks name a live handle that points back at them, except the
+ *   destination of the compactor's staged move in progress (marked {@code Compactor.STAGED}), which must be the
+ *   one block the compactor names.</li>
  *   <li>Free cache (small and medium fixed blocks): each small entry is an allocated block of its class with
  *   a clear start bit, each medium entry a CACHED run of its length, no duplicates, counts and byte limit match; a fixed slab block's start bit is set only if the slab counts it
  *   allocated; start bits exist for live blocks only.</li>
  *   <li>Totals: committed bytes equal the sum of regular and huge chunk sizes; the arena's live bytes
- *   equal the sum over chunks less the free cache's bytes; live handles equal the movable blocks found.</li>
+ *   equal the sum over chunks less the free cache's bytes and a staged move's destination; live handles equal
+ *   the movable blocks found.</li>
  *   <li>Debug mode: every live block's guard bytes are intact.</li>
  * </ol>
  */
@@ -34,6 +37,7 @@ final class ArenaValidator
     private final OffHeapArena arena;
     private final HandleTable handles;
     private long movableBlocks;
+    private long stagedBytes;
     private long cachedFound;
     private long mediumCachedFound;
     private long startsFound;
@@ -142,10 +146,15 @@ final class ArenaValidator
         {
             throw fail("committedBytes=" + arena.committedBytes() + ", chunks add up to " + committed);
         }
-        if (live - arena.fixedHeap().cachedBytes != arena.sumLiveBytes())
+        if ((stagedBytes != 0) != (arena.stagedDestination() != 0))
+        {
+            throw fail("the compactor's staged destination is 0x" + Long.toHexString(arena.stagedDestination()) +
+                ", the chunks hold " + stagedBytes + " bytes of staged destination");
+        }
+        if (live - arena.fixedHeap().cachedBytes - stagedBytes != arena.sumLiveBytes())
         {
             throw fail("liveBytes=" + arena.sumLiveBytes() + ", chunks add up to " + live + " of which the free cache holds " +
-                arena.fixedHeap().cachedBytes);
+                arena.fixedHeap().cachedBytes + " and a staged move's destination " + stagedBytes);
         }
         if (movableBlocks != handles.liveHandles())
         {
@@ -281,12 +290,25 @@ final class ArenaValidator
                 final long bytes = (long)len << SizeClasses.GRANULE_SHIFT;
                 liveBytes += bytes;
                 usedBits += len;
-                if (c.heap.movable)
+                if (c.heap.movable && c.next[g] == Compactor.STAGED)
                 {
-                    movableBlocks++;
-                    checkHandleBack(c.next[g], c.granuleAddress(g), c);
+                    if (c.granuleAddress(g) != arena.stagedDestination())
+                    {
+                        throw fail("block at 0x" + Long.toHexString(c.granuleAddress(g)) + " in " + c +
+                            " is marked as a staged move's destination, but the compactor's staged destination is 0x" +
+                            Long.toHexString(arena.stagedDestination()));
+                    }
+                    stagedBytes += bytes; // its copy, guard bytes included, is still under way
                 }
-                checkGuard(c.granuleAddress(g), bytes - arena.guardBytes());
+                else
+                {
+                    if (c.heap.movable)
+                    {
+                        movableBlocks++;
+                        checkHandleBack(c.next[g], c.granuleAddress(g), c);
+                    }
+                    checkGuard(c.granuleAddress(g), bytes - arena.guardBytes());
+                }
                 previousFree = false;
                 g += len;
             }

@@ -15,7 +15,8 @@ import org.agrona.UnsafeApi;
  *   separates its linked runs from its unlinked ones ({@link Chunk#linked}).</li>
  *   <li><b>cursor</b>: while moving, the granule (and, inside a slab, the block) where the next step
  *   resumes; detaching and restoring resume at the victim's frontier instead.</li>
- *   <li><b>step</b>: one call of {@link #step}; it ends when its time or byte budget is spent.</li>
+ *   <li><b>step</b>: one call of {@link #step}; it plans its work to end by three quarters of its time budget
+ *   ({@link #PLAN_MARGIN_SHIFT}) or when its byte budget is spent.</li>
  * </ul>
  *
  * <h2>Is a step worth it? (O(1), nanoseconds when idle)</h2>
@@ -56,15 +57,40 @@ import org.agrona.UnsafeApi;
  *   destination; publish the new address ({@link HandleTable#endMove}); free the old block (coalescing
  *   inside the victim). No destination: undo the claim and restore the victim (counted as
  *   release-blocked).</li>
- *   <li>A block larger than the step's whole byte budget is skipped (the victim then cannot empty in
- *   steps of that budget; a step with a larger byte budget, e.g. {@link OffHeapArena#compactFully}, moves
- *   it). Otherwise stop, after at least one block, when the next block would overrun the byte budget, or when
+ *   <li>Stop, after at least one block, when the next block would overrun the byte budget, or when
  *   the time spent plus the next block's predicted move time (its size times {@code nanosPerKiB}, an
- *   exponentially weighted average of past steps' cost per KiB moved) would overrun the time budget.</li>
+ *   exponentially weighted average of past steps' cost per KiB moved) would overrun the time budget. A medium
+ *   block over {@link #STAGE_MIN_BYTES} that would overrun the budget of a step that has moved nothing yet
+ *   is moved <b>staged</b> (below) instead of in one copy, so no step pays for a whole large block. A slab
+ *   block larger than the step's byte budget is skipped (the victim then cannot empty in steps of that
+ *   budget; {@link OffHeapArena#compactFully} moves it).</li>
  *   <li>Cursor at the end: if the victim is empty it is released (an OS call) or kept as a spare; if blocks
  *   remain (pinned, or too big for the budget) it is <b>restored</b>: the mirror of detaching, from the
  *   frontier {@link Chunk#linkedBelow}, in bounded parts, after which it is an ordinary chunk again.</li>
  * </ol>
+ *
+ * <h2>Staged moves (large blocks, a piece per step)</h2>
+ * <pre>
+ *   step k:    claim (LIVE|COPYING), destination D allocated, D.next = STAGED, copy piece 1  --&gt; step ends
+ *   step k+1:  state still LIVE(g,0)|COPYING?  yes: copy piece 2 ...   no: give up (free D, skip the block)
+ *   step k+m:  last piece copied; CAS COPYING -&gt; MOVING; publish D's address; free the old block; go on
+ * </pre>
+ * <ol>
+ *   <li>Begin ({@link #beginStaged}): take a destination as for a move, mark it {@link #STAGED} in
+ *   {@code chunk.next} (it is nobody's block yet), claim the handle with {@link HandleTable#tryBeginStaged}
+ *   (pinned: free the destination, skip the block).</li>
+ *   <li>Each step ({@link #continueStaged}): if {@link HandleTable#isStagedIntact} fails, the block was pinned,
+ *   resolved, reallocated or freed since the last piece (any of them clears COPYING or changes the state):
+ *   give up ({@link #giveUpStaged}: free the destination; the walk then leaves that block, which keeps the
+ *   victim from being released). Else copy the next piece: as many bytes as the step's time left allows at
+ *   {@code nanosPerKiB} and its byte budget allows, in multiples of {@link #PIECE_ALIGN}, at least
+ *   {@link #MIN_PIECE}.</li>
+ *   <li>After the last piece: {@link HandleTable#tryFinishStaged} (COPYING to MOVING; a racing pin wins or
+ *   waits), then as a move: record the owner at the destination, publish its address, free the old block.</li>
+ * </ol>
+ * The copy is exact because nothing wrote the block while it was staged: the owner reaches a block only
+ * through {@code resolve} (an address resolved before a step is void after it), and every other thread only
+ * through a pin; both clear COPYING. At most one staged move is in progress; the cursor waits at its block.
  *
  * <h2>Between steps</h2>
  * The owner may allocate and free freely: frees inside the victim coalesce into its (unlinked) free
@@ -93,11 +119,34 @@ final class Compactor
      * a step stops before a block whose predicted move would overrun its time budget.
      */
     private double nanosPerKiB = INITIAL_NANOS_PER_KIB;
+    // the staged move in progress (stagedSlot >= 0), see "Staged moves"
+    private int stagedSlot = -1;
+    private long stagedState;
+    private int stagedGranule;
+    private int stagedGranules;
+    private long stagedFrom;
+    private long stagedTo;
+    private long stagedCopied;
+    /** The slot of the last staged move given up because its block was reached: skipped when the cursor meets it. */
+    private int givenUpSlot = -1;
+    /** Marks a staged move's destination block in {@code chunk.next} until the move finishes (not a handle slot). */
+    static final int STAGED = -2;
+    /** Blocks up to this size are always moved in one piece. */
+    static final long STAGE_MIN_BYTES = 2048;
+    /** A staged move copies at least this much per step (progress), in multiples of {@link #PIECE_ALIGN}. */
+    static final long MIN_PIECE = 1024;
+    static final long PIECE_ALIGN = 256;
     static final int DETACHING = 1;
     static final int MOVING = 2;
     static final int RESTORING = 3;
     /** Detach and restore look at the clock once per this many runs (and after each slab they give back). */
     static final int CLOCK_EVERY = 4;
+    /**
+     * A step plans its work (moves, pieces, detach and restore runs) to end by {@code budget - budget / 4}: the
+     * last quarter absorbs the error of the cost estimate and the work done between two clock reads, so that
+     * steps end within their budget at high percentiles, not just on average.
+     */
+    static final int PLAN_MARGIN_SHIFT = 2;
     /** Start value of the moving-cost estimate: 4 GB/s. */
     static final double INITIAL_NANOS_PER_KIB = 256.0;
     /** Weight of the newest step in the moving-cost estimate. */
@@ -120,6 +169,8 @@ final class Compactor
         victimSkippedBytes = 0;
         idleModifications = -1;
         idleNeedBytes = Long.MAX_VALUE;
+        stagedSlot = -1; // its destination went with the heap (reset) or the arena (close)
+        givenUpSlot = -1;
     }
 
     /** @param maxBytes the byte budget the next step would have. */
@@ -142,9 +193,10 @@ final class Compactor
         return 1.0 - heap.liveBytes / committed > threshold;
     }
 
-    /** @return bytes moved. */
-    long step(final long maxNanos, final long maxBytes)
+    /** @return bytes moved (a staged move's pieces count when they are copied). */
+    long step(final long budgetNanos, final long maxBytes)
     {
+        final long maxNanos = budgetNanos - (budgetNanos >> PLAN_MARGIN_SHIFT); // plan to end with a margin left
         if (!worthIt(maxBytes))
         {
             return 0;
@@ -184,6 +236,14 @@ final class Compactor
         try
         {
             final Chunk v = victim;
+            if (stagedSlot >= 0)
+            {
+                moved += continueStaged(start, maxNanos, maxBytes);
+                if (stagedSlot >= 0)
+                {
+                    return finish(start, moved); // more pieces to copy: this step's budget went into this one
+                }
+            }
             while (cursor < v.granules)
             {
                 final int g = nextUsed(v, cursor);
@@ -243,15 +303,37 @@ final class Compactor
                 {
                     final int n = Chunk.tagValue(tag);
                     final long bytes = (long)n << SizeClasses.GRANULE_SHIFT;
-                    if (bytes > maxBytes)
+                    if (v.next[g] == givenUpSlot)
                     {
-                        victimSkippedBytes = Math.max(victimSkippedBytes, bytes); // too big for this budget
+                        givenUpSlot = -1; // its staged move was given up because the block was in use: leave it
+                        victimBlocked = true;
                         cursor = g + n;
                         continue;
                     }
-                    if (blocks > 0 && (moved + bytes > maxBytes || overruns(start, bytes, maxNanos)))
+                    final boolean tooBig = moved + bytes > maxBytes || overruns(start, bytes, maxNanos);
+                    if (tooBig && moved > 0)
                     {
                         return finish(start, moved);
+                    }
+                    if (tooBig && bytes > STAGE_MIN_BYTES)
+                    {
+                        final int r = beginStaged(v, g, n);
+                        if (r < 0)
+                        {
+                            abandon();
+                            return finish(start, moved);
+                        }
+                        if (r == 0)
+                        {
+                            cursor = g + n;
+                            continue;
+                        }
+                        moved += continueStaged(start, maxNanos, maxBytes);
+                        if (stagedSlot >= 0)
+                        {
+                            return finish(start, moved);
+                        }
+                        continue; // finished (or given up) within this step: the cursor is set
                     }
                     final int r = moveMedium(v, g, n);
                     if (r < 0)
@@ -371,6 +453,100 @@ final class Compactor
         heap.freeMedium(chunk, g);
         arena.movedBlock(bytes);
         return 1;
+    }
+
+    /**
+     * Staged move, first step: a destination of {@code n} granules (never a new chunk), then the claim
+     * ({@link HandleTable#tryBeginStaged}). @return 1 begun, 0 skipped (pinned), -1 no destination.
+     */
+    private int beginStaged(final Chunk chunk, final int g, final int n)
+    {
+        final int handleIndex = chunk.next[g];
+        final HandleTable handles = arena.handles();
+        final long to = heap.allocateMedium(n);
+        if (to == 0)
+        {
+            return -1;
+        }
+        final Chunk destChunk = arena.chunkMap().find(to);
+        destChunk.next[destChunk.granuleOf(to)] = STAGED;
+        final long staged = handles.tryBeginStaged(handleIndex);
+        if (staged == 0)
+        {
+            heap.freeMedium(destChunk, destChunk.granuleOf(to));
+            skippedPinned();
+            return 0;
+        }
+        stagedSlot = handleIndex;
+        stagedState = staged;
+        stagedGranule = g;
+        stagedGranules = n;
+        stagedFrom = chunk.granuleAddress(g);
+        stagedTo = to;
+        stagedCopied = 0;
+        return 1;
+    }
+
+    /**
+     * Staged move, each step: checks the block was not reached since the last piece, copies the next piece
+     * (as much as the step's time and bytes left allow, at least {@link #MIN_PIECE}), and after the last piece
+     * finishes the move. A move given up frees its destination and leaves the cursor at the block, which the
+     * walk then skips ({@link #givenUpSlot}). @return bytes copied in this step.
+     */
+    private long continueStaged(final long start, final long maxNanos, final long maxBytes)
+    {
+        final HandleTable handles = arena.handles();
+        if (!handles.isStagedIntact(stagedSlot, stagedState))
+        {
+            giveUpStaged();
+            return 0;
+        }
+        final long total = (long)stagedGranules << SizeClasses.GRANULE_SHIFT;
+        final long left = total - stagedCopied;
+        final long fitTime = (long)((maxNanos - (System.nanoTime() - start)) * 1024.0 / nanosPerKiB);
+        final long piece = Math.min(left, Math.max(MIN_PIECE, Math.min(fitTime, maxBytes) & -PIECE_ALIGN));
+        UnsafeApi.copyMemory(stagedFrom + stagedCopied, stagedTo + stagedCopied, piece);
+        stagedCopied += piece;
+        if (stagedCopied < total)
+        {
+            return piece;
+        }
+        if (!handles.tryFinishStaged(stagedSlot, stagedState))
+        {
+            giveUpStaged();
+            return piece;
+        }
+        final Chunk destChunk = arena.chunkMap().find(stagedTo);
+        destChunk.next[destChunk.granuleOf(stagedTo)] = stagedSlot;
+        handles.endMove(stagedSlot, stagedTo);
+        heap.freeMedium(victim, stagedGranule);
+        arena.movedBlock(total);
+        cursor = stagedGranule + stagedGranules;
+        stagedSlot = -1;
+        return piece;
+    }
+
+    /** Staged move given up (the block was pinned, resolved, reallocated or freed): free the destination. */
+    private void giveUpStaged()
+    {
+        final Chunk destChunk = arena.chunkMap().find(stagedTo);
+        heap.freeMedium(destChunk, destChunk.granuleOf(stagedTo));
+        givenUpSlot = stagedSlot;
+        cursor = stagedGranule;
+        stagedSlot = -1;
+        skippedPinned();
+    }
+
+    /** @return the handle slot of the staged move in progress, or -1 (tests). */
+    int stagedSlot()
+    {
+        return stagedSlot;
+    }
+
+    /** @return the destination of the staged move in progress, or 0 (validator, walk). */
+    long stagedDestination()
+    {
+        return stagedSlot >= 0 ? stagedTo : 0;
     }
 
     private void skippedPinned()

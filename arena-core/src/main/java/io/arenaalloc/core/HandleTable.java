@@ -19,11 +19,11 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Slot state word (one per slot, the only word other threads write)</h2>
  * <pre>
- *   63   | 62 ........ 48 | 47 ............. 28 | 27     | 26 .. 20 | 19 ........... 0
- *   LIVE | arena id (15)  | generation (20)     | MOVING | reserved | pin count (20)
+ *   63   | 62 ........ 48 | 47 ............. 28 | 27     | 26      | 25 .. 20 | 19 ........... 0
+ *   LIVE | arena id (15)  | generation (20)     | MOVING | COPYING | reserved | pin count (20)
  * </pre>
  * LIVE sits where the handle has its flag bit, and the arena id and generation sit exactly where the
- * handle has them; MOVING and the pin count sit under the handle's slot index, which the state does
+ * handle has them; MOVING, COPYING and the pin count sit under the handle's slot index, which the state does
  * not need. So a handle is <b>current</b> iff {@code ((state ^ handle) & CURRENT_MASK) == 0} with
  * {@link #CURRENT_MASK} covering bits 28..63: one XOR, one AND, one compare check at once that the word
  * is a handle, that it belongs to this arena, that the slot is LIVE and that the generations match. A
@@ -58,22 +58,40 @@ import java.lang.invoke.VarHandle;
  *                 pin (CAS +1)|     |   \ compactor: CAS LIVE(g,0) -&gt; LIVE(g,0)|MOVING
  *               unpin (CAS -1)v     |    v
  *                          LIVE(g,n&gt;0) LIVE(g,0)|MOVING --copy, write address, release-store--&gt; LIVE(g,0)
+ *                                   ^        ^
+ *         pin: CAS to pins+1,       |        | compactor, last piece copied: CAS COPYING -&gt; MOVING
+ *         COPYING cleared;          |        |
+ *         resolve/free/realloc:  LIVE(g,0)|COPYING  &lt;-- compactor: CAS LIVE(g,0) -&gt; LIVE(g,0)|COPYING
+ *         CAS COPYING away             (a staged move: its pieces are copied over several steps)
  * </pre>
  * <ol>
  *   <li><b>pin</b> (any thread): read state (volatile). If not current: {@link StaleHandleException}.
  *   If MOVING: spin ({@code onSpinWait}) until it clears (a move is one bounded copy). CAS state to
- *   pins + 1. Then read the address: it happens-after the mover's release store, so it is the new one.</li>
+ *   pins + 1 with COPYING cleared. Then read the address: it happens-after the mover's release store, so
+ *   it is the new one.</li>
  *   <li><b>move</b> (owner's compactor): CAS state from LIVE(g, 0) to LIVE(g, 0)|MOVING. If the CAS fails
  *   or pins != 0, skip the block: the compactor never waits for a pin. Copy the bytes, write the new
  *   address, release-store LIVE(g, 0).</li>
  *   <li>A pin thus sees the block either before the move (its CAS came first, so the mover's CAS fails
  *   and nothing moves) or after it (it saw MOVING clear, ordered after the address write), never
  *   during.</li>
+ *   <li><b>staged move</b> (owner's compactor, for a block whose copy would overrun one step's budget):
+ *   CAS LIVE(g, 0) to LIVE(g, 0)|COPYING ({@link #tryBeginStaged}), then copy the block a piece per step.
+ *   Between steps the block stays where it was and every access to it cancels the move: a pin (any
+ *   thread) clears COPYING in its CAS; the owner's {@code resolve} clears it with a CAS before it returns
+ *   the address (an address from before the step is void after the step, by the resolve rule below, so the
+ *   owner reaches the block only through a resolve); free and reallocate resolve first. Each later step
+ *   first checks that the state is still exactly LIVE(g, 0)|COPYING ({@link #isStagedIntact}); if not, it
+ *   gives the copy up and the block stays. After the last piece, the compactor CASes LIVE(g, 0)|COPYING to
+ *   LIVE(g, 0)|MOVING ({@link #tryFinishStaged}) and finishes as a move; a pin racing with that CAS either
+ *   wins (the move is given up) or waits for MOVING to clear and gets the new address. So a pinned or
+ *   resolved address never points at a copy that can go stale.</li>
  *   <li><b>unpin</b> (any thread): CAS pins - 1; unpinning a handle with no pins throws.</li>
  *   <li><b>free</b> (owner): CAS LIVE(g, 0) to FREE(g + 1); with pins &gt; 0 it throws and changes nothing.</li>
- *   <li><b>resolve</b> (owner only): a plain read of the state, the currency check, a plain read of the address. It stays valid
- *   until the owner's next compaction step, reallocation of the handle, or free; a pinned address
- *   stays valid until the matching unpin, on any thread.</li>
+ *   <li><b>resolve</b> (owner only): a plain read of the state, the currency check, a plain read of the
+ *   address (and, only when COPYING is set, the CAS that clears it). It stays valid until the owner's
+ *   next compaction step, reallocation of the handle, or free; a pinned address stays valid until the
+ *   matching unpin, on any thread.</li>
  * </ol>
  * Owner-side fields (free slot stack, slot count) are confined to the owner thread.
  */
@@ -100,6 +118,9 @@ public final class HandleTable
     /** LIVE takes the handle's flag bit, so a current handle and its slot's state agree on bits 28..63. */
     static final int LIVE_SHIFT = ARENA_ID_SHIFT + ARENA_ID_BITS;
     static final long MOVING = 1L << MOVING_SHIFT;
+    /** COPYING, the bit below MOVING: a staged move has copied part of the block (see the protocol). */
+    static final int COPYING_SHIFT = MOVING_SHIFT - 1;
+    static final long COPYING = 1L << COPYING_SHIFT;
     static final long LIVE = 1L << LIVE_SHIFT;
     /** The bits a current handle shares with its slot's state: flag/LIVE, arena id, generation. */
     static final long CURRENT_MASK = ~(INDEX_MASK << INDEX_SHIFT);
@@ -107,7 +128,7 @@ public final class HandleTable
 
     static
     {
-        if (PINS_BITS >= MOVING_SHIFT || LIVE != HANDLE_FLAG)
+        if (PINS_BITS >= COPYING_SHIFT || LIVE != HANDLE_FLAG)
         {
             throw new ExceptionInInitializerError("state word layout: pins must sit below MOVING, LIVE on the flag bit");
         }
@@ -189,6 +210,11 @@ public final class HandleTable
     {
         return (live ? LIVE : 0) | ((long)arenaId << ARENA_ID_SHIFT) | ((long)generation << GENERATION_SHIFT) |
             (moving ? MOVING : 0) | pins;
+    }
+
+    static boolean stateCopying(final long state)
+    {
+        return (state & COPYING) != 0;
     }
 
     static int stateArenaId(final long state)
@@ -367,12 +393,28 @@ public final class HandleTable
         if (seg != null)
         {
             final int o = offset((int)handle);
-            if (isCurrent(handle, seg[o + STATE])) // plain: only the owner changes generation and LIVE
+            final long state = seg[o + STATE]; // plain: only the owner changes generation, LIVE and sets COPYING
+            if (isCurrent(handle, state))
             {
+                if ((state & COPYING) != 0)
+                {
+                    clearCopying(seg, o); // the owner reaches the block: a staged move of it is void
+                }
                 return seg[o + ADDRESS];
             }
         }
         throw notCurrent("resolve", handle);
+    }
+
+    /** Owner: clears COPYING (a CAS: pins on other threads may change the word at the same time). */
+    private static void clearCopying(final long[] seg, final int o)
+    {
+        long state;
+        while (((state = (long)LONGS.getVolatile(seg, o + STATE)) & COPYING) != 0 &&
+            !LONGS.compareAndSet(seg, o + STATE, state, state & ~COPYING))
+        {
+            Thread.onSpinWait();
+        }
     }
 
     /** Owner: the requested size. */
@@ -405,7 +447,7 @@ public final class HandleTable
                     throw new IllegalStateException("pin: handle=0x" + Long.toHexString(handle) + " has pins=" + MAX_PINS +
                         ", the maximum");
                 }
-                else if (LONGS.compareAndSet(seg, o + STATE, state, state + 1))
+                else if (LONGS.compareAndSet(seg, o + STATE, state, (state & ~COPYING) + 1))
                 {
                     return seg[o + ADDRESS];
                 }
@@ -554,8 +596,37 @@ public final class HandleTable
         final long[] seg = segment(index);
         final int o = offset(index);
         final long state = (long)LONGS.getVolatile(seg, o + STATE);
-        return stateLive(state) && !stateMoving(state) && statePins(state) == 0 &&
+        return stateLive(state) && (state & (MOVING | COPYING | PINS_MASK)) == 0 &&
             LONGS.compareAndSet(seg, o + STATE, state, state | MOVING);
+    }
+
+    /**
+     * Owner, staged move, first step: claims slot {@code index} (live, unpinned, not moving) by setting COPYING.
+     * @return the state word the later steps expect ({@link #isStagedIntact}), or 0 when the slot cannot be claimed.
+     */
+    long tryBeginStaged(final int index)
+    {
+        final long[] seg = segment(index);
+        final int o = offset(index);
+        final long state = (long)LONGS.getVolatile(seg, o + STATE);
+        final long staged = state | COPYING;
+        return stateLive(state) && (state & (MOVING | COPYING | PINS_MASK)) == 0 &&
+            LONGS.compareAndSet(seg, o + STATE, state, staged) ? staged : 0;
+    }
+
+    /** Owner, staged move, each later step: true when nothing reached the block since the move began. */
+    boolean isStagedIntact(final int index, final long staged)
+    {
+        return (long)LONGS.getVolatile(segment(index), offset(index) + STATE) == staged;
+    }
+
+    /**
+     * Owner, staged move, after its last piece: LIVE(g, 0)|COPYING to LIVE(g, 0)|MOVING; then finish with
+     * {@link #endMove}. @return false when a pin or the owner reached the block first (give the move up).
+     */
+    boolean tryFinishStaged(final int index, final long staged)
+    {
+        return LONGS.compareAndSet(segment(index), offset(index) + STATE, staged, (staged & ~COPYING) | MOVING);
     }
 
     /** Owner, compactor step 3: publish the new address and clear MOVING (release). */

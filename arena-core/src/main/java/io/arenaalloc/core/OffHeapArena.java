@@ -712,6 +712,24 @@ public final class OffHeapArena implements AutoCloseable
         setOwnerOf(addressB, HandleTable.indexOf(a));
     }
 
+    /** Test hook: the handle slot of the compactor's staged move in progress, or -1. */
+    int stagedSlotForTest()
+    {
+        return compactor.stagedSlot();
+    }
+
+    /** Test hook: a handle's address without the resolve that would cancel a staged move of it. */
+    long resolveWithoutTouchForTest(final long handle)
+    {
+        return handles.addressAt(HandleTable.indexOf(handle));
+    }
+
+    /** @return the destination block of the compactor's staged move in progress, or 0 (validator). */
+    long stagedDestination()
+    {
+        return compactor.stagedDestination();
+    }
+
     /** Records which handle slot owns the movable block at {@code address}. */
     void setOwnerOf(final long address, final int handleIndex)
     {
@@ -1379,7 +1397,8 @@ public final class OffHeapArena implements AutoCloseable
                     final int len = Math.max(1, Chunk.tagValue(tag));
                     final boolean used = kind == Chunk.TAG_BLOCK;
                     visitor.visitBlock(c.granuleAddress(g), ((long)len << SizeClasses.GRANULE_SHIFT) - (used ? guard : 0),
-                        used, isMovable, used && isMovable && handles.isPinnedAt(c.next[g]), BlockVisitor.NO_SIZE_CLASS);
+                        used, isMovable, used && isMovable && c.next[g] != Compactor.STAGED && handles.isPinnedAt(c.next[g]),
+                        BlockVisitor.NO_SIZE_CLASS);
                     g += len;
                 }
             }

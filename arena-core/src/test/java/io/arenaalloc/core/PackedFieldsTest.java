@@ -55,6 +55,9 @@ class PackedFieldsTest
         assertEquals(expected, ((s ^ h) & HandleTable.CURRENT_MASK) == 0);
         final long same = HandleTable.state(arenaId, generation, true, moving, pins);
         assertTrue(((same ^ h) & HandleTable.CURRENT_MASK) == 0, "MOVING and pins never change currency");
+        assertTrue((((same | HandleTable.COPYING) ^ h) & HandleTable.CURRENT_MASK) == 0, "nor does COPYING");
+        assertEquals(pins, HandleTable.statePins(same | HandleTable.COPYING), "COPYING is outside the pin count");
+        assertTrue(HandleTable.stateCopying(same | HandleTable.COPYING) && !HandleTable.stateCopying(same));
     }
 
     @Test
