@@ -93,6 +93,8 @@ final class Compactor
      * a step stops before a block whose predicted move would overrun its time budget.
      */
     private double nanosPerKiB = INITIAL_NANOS_PER_KIB;
+    /** Steps taken (those that passed {@link #worthIt}); the arena decides with it, so it does not read the counters. */
+    private long steps;
     static final int DETACHING = 1;
     static final int MOVING = 2;
     static final int RESTORING = 3;
@@ -108,6 +110,12 @@ final class Compactor
         this.arena = arena;
         this.heap = arena.movableHeap();
         this.threshold = arena.config().fragmentationThreshold();
+    }
+
+    /** @return steps taken so far (what the {@code compact-steps} counter publishes). */
+    long steps()
+    {
+        return steps;
     }
 
     void reset()
@@ -151,7 +159,7 @@ final class Compactor
         }
         final long start = System.nanoTime();
         final ArenaCounters counters = arena.counters();
-        counters.addOpaque(ArenaCounters.COMPACT_STEPS, 1);
+        counters.setOpaque(ArenaCounters.COMPACT_STEPS, ++steps);
         if (victim == null && !chooseVictim())
         {
             idleModifications = heap.modifications;

@@ -799,7 +799,7 @@ public final class ArenaAllocator implements AutoCloseable
     {
         final OffHeapArena arena = m.arena;
         int steps = 0;
-        final long allocations = arena.counters().getOpaque(io.arenaalloc.core.ArenaCounters.ALLOCATIONS);
+        final long allocations = arena.allocationCount(); // the holder's plain total: works with the counters off
         if (allocations == m.allocationsAtLastMaintenance && arena.freeCacheBlocks() != 0)
         {
             arena.flushFreeCache();
@@ -890,7 +890,10 @@ public final class ArenaAllocator implements AutoCloseable
         return budget.highWaterOpaque();
     }
 
-    /** Usable bytes of live blocks over all arenas (racy sum of their counters). */
+    /**
+     * Usable bytes of live blocks over all arenas (racy sum of their counters; 0 when the counters are off,
+     * {@code -Darena.counters=off}, see {@link ArenaCounters#ENABLED}).
+     */
     public long liveBytes()
     {
         long live = 0;
