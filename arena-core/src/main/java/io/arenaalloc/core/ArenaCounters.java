@@ -17,7 +17,12 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Counters</h2>
  * The ids below index {@link #NAMES}; {@link #COUNT} is their number. Byte figures are usable bytes
- * (what the caller may use) unless the name says otherwise.
+ * (what the caller may use) unless the name says otherwise. A new counter takes the next id before
+ * {@code COUNT}, so the ids of the others never change. {@link OffHeapArena} writes all of them but three, which
+ * arena-threads' facade writes, always from the thread that holds the arena at that moment (its owner then, under
+ * the facade's hand-over rules, so the single-writer contract above holds): {@link #REMOTE_FREES_QUEUED} and
+ * {@link #REMOTE_FREES_APPLIED} when it drains the arena's inbox, {@link #LIMIT_WAITS} when an allocation that
+ * met a limit is about to retry after waiting. A bare arena leaves them 0.
  *
  * <h2>Switching them off ({@value #PROP_ENABLED})</h2>
  * {@link #ENABLED} is read once, when this class is initialised, from the system property
@@ -27,7 +32,7 @@ import java.lang.invoke.VarHandle;
  * ({@code putOpaque}, {@link #addOpaque}, {@link #setOpaque}, {@code maxOpaque}) returns without storing;
  * since {@code ENABLED} is a static final the JIT folds the test and drops the stores. Every counter then
  * reads 0, and so does every arena-stats figure taken from the counters (allocations, frees, live and
- * committed bytes, chunks, compaction, limit failures, remote frees, ...); the figures arena-stats
+ * committed bytes, chunks, compaction, limit failures and waits, remote frees, ...); the figures arena-stats
  * computes by walking the arena (fragmentation, largest free run, empty chunks, pinned blocks, size classes)
  * and the arena's own behaviour are unaffected: {@link OffHeapArena} keeps the plain fields it decides with
  * (live blocks and bytes, committed bytes, allocation count, chunks released, compaction steps) either way.
@@ -58,13 +63,19 @@ public final class ArenaCounters
     public static final int REMOTE_FREES_QUEUED = 20;
     public static final int REMOTE_FREES_APPLIED = 21;
     public static final int LIVE_BYTES_HIGH_WATER = 22;
-    public static final int COUNT = 23;
+    /**
+     * Allocations for this arena that met a limit (its own or an allocator's global budget) and waited for room:
+     * written by arena-threads' {@code ArenaAllocator}, once per waiting allocation; a bare arena never waits.
+     */
+    public static final int LIMIT_WAITS = 23;
+    public static final int COUNT = 24;
 
     public static final String[] NAMES = {
         "allocations", "frees", "live-blocks", "live-bytes", "requested-bytes", "committed-bytes",
         "committed-high-water", "chunks", "huge-chunks", "chunks-acquired", "chunks-released", "live-handles",
         "moves-skipped-pinned", "compact-steps", "compact-nanos", "blocks-moved", "bytes-moved", "release-blocked",
-        "limit-failures", "reallocations", "remote-frees-queued", "remote-frees-applied", "live-bytes-high-water"
+        "limit-failures", "reallocations", "remote-frees-queued", "remote-frees-applied", "live-bytes-high-water",
+        "limit-waits"
     };
 
     /** The system property that switches the counters off: {@code -Darena.counters=off}. */
