@@ -17,7 +17,26 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Counters</h2>
  * The ids below index {@link #NAMES}; {@link #COUNT} is their number. Byte figures are usable bytes
- * (what the caller may use) unless the name says otherwise.
+ * (what the caller may use) unless the name says otherwise. A new counter takes the next id before
+ * {@code COUNT}, so the ids of the others never change. {@link OffHeapArena} writes all of them but three, which
+ * arena-threads' facade writes, always from the thread that holds the arena at that moment (its owner then, under
+ * the facade's hand-over rules, so the single-writer contract above holds): {@link #REMOTE_FREES_QUEUED} and
+ * {@link #REMOTE_FREES_APPLIED} when it drains the arena's inbox, {@link #LIMIT_WAITS} when an allocation that
+ * met a limit is about to retry after waiting. A bare arena leaves them 0.
+ *
+ * <h2>Switching them off ({@value #PROP_ENABLED})</h2>
+ * {@link #ENABLED} is read once, when this class is initialised, from the system property
+ * {@code -D}{@value #PROP_ENABLED}: absent or {@code on} keeps the counters (the default), {@code off} turns
+ * them off, anything else fails class initialisation with an {@link IllegalArgumentException} that names the
+ * property, its value and the two accepted values ({@code parseEnabled}). Off, every write method
+ * ({@code putOpaque}, {@link #addOpaque}, {@link #setOpaque}, {@code maxOpaque}) returns without storing;
+ * since {@code ENABLED} is a static final the JIT folds the test and drops the stores. Every counter then
+ * reads 0, and so does every arena-stats figure taken from the counters (allocations, frees, live and
+ * committed bytes, chunks, compaction, limit failures and waits, remote frees, ...); the figures arena-stats
+ * computes by walking the arena (fragmentation, largest free run, empty chunks, pinned blocks, size classes)
+ * and the arena's own behaviour are unaffected: {@link OffHeapArena} keeps the plain fields it decides with
+ * (live blocks and bytes, committed bytes, allocation count, chunks released, compaction steps) either way.
+ * The switch exists to measure what the counters cost ({@code bench}'s {@code StatsCostBenchmark}).
  */
 public final class ArenaCounters
 {
@@ -44,20 +63,48 @@ public final class ArenaCounters
     public static final int REMOTE_FREES_QUEUED = 20;
     public static final int REMOTE_FREES_APPLIED = 21;
     public static final int LIVE_BYTES_HIGH_WATER = 22;
-    public static final int COUNT = 23;
+    /**
+     * Allocations for this arena that met a limit (its own or an allocator's global budget) and waited for room:
+     * written by arena-threads' {@code ArenaAllocator}, once per waiting allocation; a bare arena never waits.
+     */
+    public static final int LIMIT_WAITS = 23;
+    public static final int COUNT = 24;
 
     public static final String[] NAMES = {
         "allocations", "frees", "live-blocks", "live-bytes", "requested-bytes", "committed-bytes",
         "committed-high-water", "chunks", "huge-chunks", "chunks-acquired", "chunks-released", "live-handles",
         "moves-skipped-pinned", "compact-steps", "compact-nanos", "blocks-moved", "bytes-moved", "release-blocked",
-        "limit-failures", "reallocations", "remote-frees-queued", "remote-frees-applied", "live-bytes-high-water"
+        "limit-failures", "reallocations", "remote-frees-queued", "remote-frees-applied", "live-bytes-high-water",
+        "limit-waits"
     };
+
+    /** The system property that switches the counters off: {@code -Darena.counters=off}. */
+    public static final String PROP_ENABLED = "arena.counters";
+    /** False when {@value #PROP_ENABLED} is {@code off}: the write methods then store nothing. */
+    public static final boolean ENABLED = parseEnabled(System.getProperty(PROP_ENABLED));
 
     private static final VarHandle VALUES = MethodHandles.arrayElementVarHandle(long[].class);
     private static final long BASE = org.agrona.UnsafeApi.arrayBaseOffset(long[].class);
     private static final int SHIFT = 3;
 
     private final long[] values = new long[COUNT];
+
+    /**
+     * The value of {@value #PROP_ENABLED}: null (absent) or {@code "on"} = true, {@code "off"} = false.
+     * @throws IllegalArgumentException for any other value, naming the property, the value and what is expected.
+     */
+    static boolean parseEnabled(final String value)
+    {
+        if (value == null || "on".equals(value))
+        {
+            return true;
+        }
+        if ("off".equals(value))
+        {
+            return false;
+        }
+        throw new IllegalArgumentException("-D" + PROP_ENABLED + "=" + value + ", expected on (the default) or off");
+    }
 
     private static void checkId(final int id)
     {
@@ -67,39 +114,51 @@ public final class ArenaCounters
         }
     }
 
-    /** Owner thread only. */
+    /** Owner thread only. Does nothing (after checking {@code id}) when {@link #ENABLED} is false. */
     public void addOpaque(final int id, final long delta)
     {
         checkId(id);
+        if (!ENABLED)
+        {
+            return;
+        }
         putOpaque(id, org.agrona.UnsafeApi.getLongOpaque(values, BASE + ((long)id << SHIFT)) + delta);
     }
 
-    /** Owner thread only. */
+    /** Owner thread only. Does nothing (after checking {@code id}) when {@link #ENABLED} is false. */
     public void setOpaque(final int id, final long value)
     {
         checkId(id);
+        if (!ENABLED)
+        {
+            return;
+        }
         putOpaque(id, value);
     }
 
     /**
      * Owner thread, hot path: one opaque store (a plain move on x86 and AArch64), no bounds or type check;
-     * {@code id} must be one of the constants above.
+     * {@code id} must be one of the constants above. Does nothing when {@link #ENABLED} is false.
      */
     void putOpaque(final int id, final long value)
     {
+        if (!ENABLED)
+        {
+            return;
+        }
         org.agrona.UnsafeApi.putLongOpaque(values, BASE + ((long)id << SHIFT), value);
     }
 
-    /** Any thread. */
+    /** Any thread. Always 0 when {@link #ENABLED} is false. */
     public long getOpaque(final int id)
     {
         return (long)VALUES.getOpaque(values, id);
     }
 
-    /** Owner thread only: raises a high-water mark. */
+    /** Owner thread only: raises a high-water mark. Does nothing when {@link #ENABLED} is false. */
     void maxOpaque(final int id, final long value)
     {
-        if (value > (long)VALUES.getOpaque(values, id))
+        if (ENABLED && value > (long)VALUES.getOpaque(values, id))
         {
             VALUES.setOpaque(values, id, value);
         }

@@ -136,6 +136,8 @@ final class Compactor
     /** A staged move copies at least this much per step (progress), in multiples of {@link #PIECE_ALIGN}. */
     static final long MIN_PIECE = 1024;
     static final long PIECE_ALIGN = 256;
+    /** Steps taken (those that passed {@link #worthIt}); the arena decides with it, so it does not read the counters. */
+    private long steps;
     static final int DETACHING = 1;
     static final int MOVING = 2;
     static final int RESTORING = 3;
@@ -157,6 +159,12 @@ final class Compactor
         this.arena = arena;
         this.heap = arena.movableHeap();
         this.threshold = arena.config().fragmentationThreshold();
+    }
+
+    /** @return steps taken so far (what the {@code compact-steps} counter publishes). */
+    long steps()
+    {
+        return steps;
     }
 
     void reset()
@@ -203,7 +211,7 @@ final class Compactor
         }
         final long start = System.nanoTime();
         final ArenaCounters counters = arena.counters();
-        counters.addOpaque(ArenaCounters.COMPACT_STEPS, 1);
+        counters.setOpaque(ArenaCounters.COMPACT_STEPS, ++steps);
         if (victim == null && !chooseVictim())
         {
             idleModifications = heap.modifications;

@@ -30,7 +30,7 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *    |-- huge chunks:  [one block] [one block]
  *    |-- ChunkMap:     address -&gt; chunk, O(1)
  *    |-- HandleTable:  handle -&gt; (state word, address, size)
- *    `-- ArenaCounters (owner-written, readable from any thread)
+ *    `-- ArenaCounters (owner-written, readable from any thread; -Darena.counters=off stores nothing)
  * </pre>
  *
  * <h2>Contract, in numbers</h2>
@@ -122,6 +122,8 @@ public final class OffHeapArena implements AutoCloseable
     private long freeCount;
     private long requestedBytes;
     private long liveHighWater;
+    /** Chunks given back to the source; kept here (not read back from the counters) because compactForSpace decides with it. */
+    private long chunksReleased;
     private long opCount;
     private boolean closed;
 
@@ -785,10 +787,10 @@ public final class OffHeapArena implements AutoCloseable
         long moved = 0;
         while (compactor.worthIt(Long.MAX_VALUE) && System.nanoTime() < deadline)
         {
-            final long before = counters.getOpaque(ArenaCounters.COMPACT_STEPS);
+            final long before = compactor.steps();
             moved += compactor.step(Math.max(0, Math.min(config.compactStepNanos() * 50, deadline - System.nanoTime())),
                 Long.MAX_VALUE);
-            if (counters.getOpaque(ArenaCounters.COMPACT_STEPS) == before)
+            if (compactor.steps() == before)
             {
                 break;
             }
@@ -851,14 +853,14 @@ public final class OffHeapArena implements AutoCloseable
         {
             return false;
         }
-        final long releasedBefore = counters.getOpaque(ArenaCounters.CHUNKS_RELEASED);
+        final long releasedBefore = chunksReleased;
         final int sparesBefore = movable.emptyChunks;
         final long stepNanos = Math.max(1000, config.compactStepNanos());
         final long deadline = System.nanoTime() + 1000 * stepNanos;
         while (compactor.worthIt(Long.MAX_VALUE) && System.nanoTime() < deadline)
         {
             compactor.step(10 * stepNanos, Long.MAX_VALUE);
-            if (counters.getOpaque(ArenaCounters.CHUNKS_RELEASED) > releasedBefore || movable.emptyChunks > sparesBefore)
+            if (chunksReleased > releasedBefore || movable.emptyChunks > sparesBefore)
             {
                 return true;
             }
@@ -966,7 +968,7 @@ public final class OffHeapArena implements AutoCloseable
         }
         commit(-chunk.size);
         counters.addOpaque(ArenaCounters.HUGE_CHUNKS, -1);
-        counters.addOpaque(ArenaCounters.CHUNKS_RELEASED, 1);
+        counters.setOpaque(ArenaCounters.CHUNKS_RELEASED, ++chunksReleased);
     }
 
     /** Adds a new chunk to {@code heap}. @return false when the limit refuses it. */
@@ -1001,7 +1003,7 @@ public final class OffHeapArena implements AutoCloseable
         }
         commit(-chunk.size);
         counters.addOpaque(ArenaCounters.CHUNKS, -1);
-        counters.addOpaque(ArenaCounters.CHUNKS_RELEASED, 1);
+        counters.setOpaque(ArenaCounters.CHUNKS_RELEASED, ++chunksReleased);
     }
 
     private void addChunk(final Chunk chunk)
@@ -1195,7 +1197,7 @@ public final class OffHeapArena implements AutoCloseable
                 recycleChunkId(chunk.id);
                 commit(-chunk.size);
                 counters.addOpaque(ArenaCounters.CHUNKS, -1);
-                counters.addOpaque(ArenaCounters.CHUNKS_RELEASED, 1);
+                counters.setOpaque(ArenaCounters.CHUNKS_RELEASED, ++chunksReleased);
                 continue;
             }
             if (chunk.kind == Chunk.KIND_REGULAR)
@@ -1296,6 +1298,15 @@ public final class OffHeapArena implements AutoCloseable
     public long liveBlocks()
     {
         return liveBlocks;
+    }
+
+    /**
+     * Allocations so far (the plain running total behind the {@code allocations} counter, kept whether or not
+     * {@link ArenaCounters#ENABLED}). Owner thread.
+     */
+    public long allocationCount()
+    {
+        return allocationCount;
     }
 
     /** Bytes of live movable blocks and bytes of the movable heap's chunks. */

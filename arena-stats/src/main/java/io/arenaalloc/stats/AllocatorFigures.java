@@ -17,7 +17,8 @@ import io.arenaalloc.threads.ArenaAllocator;
  *   <li><b>allocator figure vector</b>: a {@code long[COUNT]} indexed by the ids below.</li>
  * </ul>
  * Per-arena events (allocations, frees local and remote, remote frees queued and applied, bytes, chunks,
- * compaction, high-water marks, the arena limit's failures) are arena figures, not repeated here.
+ * compaction, high-water marks, the arena limit's failures) are arena figures, not repeated here; limit waits
+ * are both (see below).
  *
  * <h2>Layout of an allocator figure vector (ids)</h2>
  * <pre>
@@ -35,9 +36,11 @@ import io.arenaalloc.threads.ArenaAllocator;
  * <h2>limit-waits and limit-failures versus the arenas' limit-failures</h2>
  * {@code limit-waits} counts allocations that met a limit (the allocator's {@code maxTotalBytes} or an arena's) and
  * then waited ({@code limitWaitNanos > 0}), once per allocation however long it waited; {@code limit-failures} counts
- * {@code AllocatorLimitExceededException}s thrown to callers. An arena's own {@code limit-failures} figure counts
- * attempts refused at that arena's {@code ArenaConfig.maxTotalBytes}, retries included; a refusal by the allocator's
- * global budget is not counted there, only here.
+ * {@code AllocatorLimitExceededException}s thrown to callers. Each waiting allocation is also counted in the
+ * {@code limit-waits} arena figure of the arena it was for (the caller's own arena, or the stripe it started in),
+ * so the arenas' total equals the allocator's figure (unless the allocator closed during a wait). An arena's own
+ * {@code limit-failures} figure counts attempts refused at that arena's {@code ArenaConfig.maxTotalBytes}, retries
+ * included; a refusal by the allocator's global budget is not counted there, only here.
  *
  * <h2>Algorithm of {@link #total(long[][], int, long[])}</h2>
  * <ol>

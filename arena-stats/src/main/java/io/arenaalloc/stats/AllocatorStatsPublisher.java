@@ -45,7 +45,7 @@ import java.util.function.Consumer;
  *   refreshes them at the end of that arena's maintenance, at most once per the arena publisher's interval. An
  *   arena that is never maintained (a PER_THREAD owner that never calls {@code maintain} or an idle strategy of
  *   the allocator) keeps them unpublished (0, "publishes" 0). The counters (allocations, frees local and remote,
- *   bytes, chunks, compaction, high-water marks, limit failures) are live either way. One publisher per allocator
+ *   bytes, chunks, compaction, high-water marks, limit failures and waits) are live either way. One publisher per allocator
  *   receives the callbacks: the last one made.</li>
  * </ul>
  *

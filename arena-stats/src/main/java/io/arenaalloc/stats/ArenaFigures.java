@@ -21,21 +21,24 @@ import io.arenaalloc.core.SizeClasses;
  * <h2>Layout of a figure vector (ids)</h2>
  * <pre>
  *   id        name                        unit     source    total over arenas
- *   0 .. 22   ArenaCounters.NAMES[id]     (below)  counter   sum (high-water marks: sum, an upper bound)
- *   23        frees-local                 count    derived   sum    frees - remote-frees-applied
- *   24        remote-frees-pending        count    derived   sum    remote-frees-queued - remote-frees-applied
- *   25        fragmentation-ppm           ppm      owner     recomputed: 1 - sum(live) / sum(regular-committed)
- *   26        largest-free-run            bytes    owner     max
- *   27        regular-committed-bytes     bytes    owner     sum    bytes of regular and region chunks
- *   28        empty-chunks                count    owner     sum    regular chunks with no live block (spares)
- *   29        pinned-blocks               count    owner     sum    live movable blocks pinned at the walk
- *   30        publishes                   count    owner     sum    owner figures refreshed so often
- *   31        published-at-ms             epoch ms owner     min of the non-zero values (the oldest)
- *   32 + 2c   class-&lt;size&gt;-live         count    owner     sum    live slab blocks of size class c
- *   33 + 2c   class-&lt;size&gt;-capacity     count    owner     sum    slab blocks (live + free) of class c
- *   88        = COUNT
+ *   0 .. 23   ArenaCounters.NAMES[id]     (below)  counter   sum (high-water marks: sum, an upper bound)
+ *   24        frees-local                 count    derived   sum    frees - remote-frees-applied
+ *   25        remote-frees-pending        count    derived   sum    remote-frees-queued - remote-frees-applied
+ *   26        fragmentation-ppm           ppm      owner     recomputed: 1 - sum(live) / sum(regular-committed)
+ *   27        largest-free-run            bytes    owner     max
+ *   28        regular-committed-bytes     bytes    owner     sum    bytes of regular and region chunks
+ *   29        empty-chunks                count    owner     sum    regular chunks with no live block (spares)
+ *   30        pinned-blocks               count    owner     sum    live movable blocks pinned at the walk
+ *   31        publishes                   count    owner     sum    owner figures refreshed so often
+ *   32        published-at-ms             epoch ms owner     min of the non-zero values (the oldest)
+ *   33 + 2c   class-&lt;size&gt;-live         count    owner     sum    live slab blocks of size class c
+ *   34 + 2c   class-&lt;size&gt;-capacity     count    owner     sum    slab blocks (live + free) of class c
+ *   89        = COUNT
  * </pre>
- * Ids 0..22 are exactly {@link ArenaCounters}' ids, so {@code vector[ArenaCounters.FREES]} works.
+ * Ids 0..23 are exactly {@link ArenaCounters}' ids, so {@code vector[ArenaCounters.FREES]} works. Counter 23,
+ * {@code limit-waits}, is written by an {@code ArenaAllocator} for its arenas (allocations for the arena that
+ * waited at a limit, see {@link AllocatorFigures}); the total over an allocator's arenas is the allocator's own
+ * {@code limit-waits}. A file's figure count is in its header, so a reader of another release refuses it.
  * Fragmentation is carried in parts per million so that every figure is a long.
  *
  * <h2>Algorithm of {@link #total(long[][], int, long[])}</h2>

@@ -301,6 +301,15 @@ public final class ArenaSnapshot
         return figures[ArenaCounters.LIMIT_FAILURES];
     }
 
+    /**
+     * @return allocations for this arena that met a limit (the arena's or an allocator's global budget) and waited,
+     * once per allocation; counted by {@code ArenaAllocator} (a bare arena never waits).
+     */
+    public long limitWaits()
+    {
+        return figures[ArenaCounters.LIMIT_WAITS];
+    }
+
     // ---- owner publishing -----------------------------------------------------------------------
 
     /** @return how often the owner figures were published (0: never; they are then all 0). */

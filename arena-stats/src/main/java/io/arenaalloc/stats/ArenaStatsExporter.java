@@ -70,7 +70,7 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class ArenaStatsExporter implements AutoCloseable
 {
-    /** Default counters capacity: 8192, room for 93 arenas of {@link ArenaFigures#COUNT} counters; 5 MiB file. */
+    /** Default counters capacity: 8192, room for 92 arenas of {@link ArenaFigures#COUNT} counters; 5 MiB file. */
     public static final int DEFAULT_MAX_COUNTERS = 8192;
     public static final String PROP_MAX_COUNTERS = "arena.stats.maxCounters";
     public static final int MAX_MAX_COUNTERS = 1 << 20;

@@ -321,6 +321,11 @@ public final class ArenaStatsJmx
             return s().limitFailures();
         }
 
+        public long getLimitWaits()
+        {
+            return s().limitWaits();
+        }
+
         public long getPublishedAtMillis()
         {
             return s().publishedAtMillis();

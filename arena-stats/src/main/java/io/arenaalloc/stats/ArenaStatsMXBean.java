@@ -94,6 +94,9 @@ public interface ArenaStatsMXBean
 
     long getLimitFailures();
 
+    /** @return allocations for this arena that waited at a limit (an {@code ArenaAllocator}'s back-pressure). */
+    long getLimitWaits();
+
     long getPublishedAtMillis();
 
     /** @return every figure by its {@link ArenaFigures} name, from one snapshot. */

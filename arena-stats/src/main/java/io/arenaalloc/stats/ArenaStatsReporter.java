@@ -22,7 +22,7 @@ import java.util.concurrent.locks.LockSupport;
  *   arena-0: live 1.5 MiB in 3,456 blocks (12 handles, 0 pinned), committed 8.0 MiB (high 8.0 MiB) in 2 chunks
  *   + 0 huge (1 empty), fragmentation 12.50%, largest free run 256.0 KiB; allocations 10,000, frees 6,544
  *   (local 6,444, remote 100 queued / 100 applied), reallocations 0, requested 5.0 MiB; compaction 5 steps
- *   1.2 ms, moved 1,000 blocks / 2.0 MiB, skipped pinned 0, release blocked 0; limit failures 0
+ *   1.2 ms, moved 1,000 blocks / 2.0 MiB, skipped pinned 0, release blocked 0; limit waits 0, failures 0
  * </pre>
  * (one line; wrapped here). Owner figures (fragmentation, free run, empty chunks, pinned) are as of each arena's
  * last publish; "(not published)" replaces them for an arena never published (an allocator's arenas, see
@@ -186,7 +186,8 @@ public final class ArenaStatsReporter implements AutoCloseable
             .append(StatsFormat.bytes(s.bytesMoved()))
             .append(", skipped pinned ").append(StatsFormat.grouped(s.movesSkippedPinned()))
             .append(", release blocked ").append(StatsFormat.grouped(s.releaseBlocked()));
-        sb.append("; limit failures ").append(StatsFormat.grouped(s.limitFailures()));
+        sb.append("; limit waits ").append(StatsFormat.grouped(s.limitWaits())).append(", failures ")
+            .append(StatsFormat.grouped(s.limitFailures()));
         return sb.toString();
     }
 

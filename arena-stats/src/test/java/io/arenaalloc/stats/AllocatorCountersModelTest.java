@@ -276,6 +276,7 @@ class AllocatorCountersModelTest
         assertEquals(m.requested, a.requestedBytes(), where);
         assertEquals(m.liveHighWater, a.liveBytesHighWater(), where);
         assertEquals(0, a.limitFailures(), where + ": the arena has no limit of its own; the global budget refused");
+        assertEquals(0, a.limitWaits(), where + ": no limitWaitNanos, nothing waits");
 
         // the total over the allocator's arenas, and the in-process snapshot, say the same
         assertEquals(m.allocations, g.arenaTotal().allocations(), where);
@@ -337,6 +338,13 @@ class AllocatorCountersModelTest
                 assertEquals(1, g.remoteFreesBatched(), g::toString);
                 assertEquals(1, g.batchesPublished(), g::toString);
                 final ArenaSnapshot a = g.arenas().get(0);
+                // per arena: both waits were for the owner's arena (the global budget refused them)
+                assertEquals(2, a.limitWaits(), a::toString);
+                assertEquals(0, a.limitFailures(), a::toString);
+                assertEquals(2, g.arenaTotal().limitWaits(), g::toString);
+                assertEquals(2, a.figure(ArenaFigures.idOf("limit-waits")), a::toString);
+                assertTrue(ArenaStatsReporter.formatLine(a).endsWith("; limit waits 2, failures 0"),
+                    ArenaStatsReporter.formatLine(a));
                 assertEquals(1, a.remoteFreesApplied(), a::toString);
                 assertEquals(blocks.size(), a.liveBlocks(), a::toString);
                 assertEquals(blocks.size() + 1, a.allocations(), a::toString);

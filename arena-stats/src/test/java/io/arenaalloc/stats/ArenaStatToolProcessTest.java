@@ -255,6 +255,8 @@ class ArenaStatToolProcessTest
             assertEquals(0, limits.exit, limits::toString);
             assertArrayEquals(new String[] {"limit-failures", "0"}, limits.row("limit-failures"),
                 limits::toString); // the arena's own limit: none
+            assertArrayEquals(new String[] {"limit-waits", "0"}, limits.row("limit-waits"),
+                limits::toString); // the arena's column lists its waits too (none: no limitWaitNanos)
             assertArrayEquals(new String[] {"limit-waits", "0"}, limits.allocatorRow("limit-waits"), limits::toString);
             assertArrayEquals(new String[] {"limit-failures", "1"}, limits.allocatorRow("limit-failures"),
                 limits::toString);

@@ -43,6 +43,7 @@ class ArenaStatsJmxTest
                 assertEquals(name, ra.objectName());
                 assertEquals(3L, server.getAttribute(name, "Allocations"));
                 assertEquals(3L, server.getAttribute(name, "LiveBlocks"));
+                assertEquals(0L, server.getAttribute(name, "LimitWaits"));
                 assertEquals(a.arenaId(), server.getAttribute(name, "ArenaId"));
                 assertEquals(a.fragmentation(), (double)server.getAttribute(name, "Fragmentation"), 1e-6);
                 assertEquals("arena-" + a.arenaId(), server.getAttribute(name, "Name"));

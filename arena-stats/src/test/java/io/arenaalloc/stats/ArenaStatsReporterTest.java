@@ -27,6 +27,7 @@ class ArenaStatsReporterTest
         f[ArenaFigures.EMPTY_CHUNKS] = 1;
         f[ArenaFigures.FRAGMENTATION_PPM] = 125_000;
         f[ArenaFigures.LARGEST_FREE_RUN] = 256 << 10;
+        f[ArenaCounters.LIMIT_WAITS] = 2;
         f[ArenaCounters.ALLOCATIONS] = 10_000;
         f[ArenaCounters.FREES] = 6544;
         f[ArenaFigures.FREES_LOCAL] = 6444;
@@ -48,12 +49,12 @@ class ArenaStatsReporterTest
             "in 2 chunks + 0 huge (1 empty), fragmentation 12.50%, largest free run 256.0 KiB; allocations 10,000, " +
             "frees 6,544 (local 6,444, remote 100 queued / 100 applied), reallocations 0, requested 5.0 MiB; " +
             "compaction 5 steps 1.2 ms, moved 1,000 blocks / 2.0 MiB, skipped pinned 0, release blocked 0; " +
-            "limit failures 0", ArenaStatsReporter.formatLine(known(3)));
+            "limit waits 2, failures 0", ArenaStatsReporter.formatLine(known(3)));
         assertEquals("arena-0: live 1.5 KiB in 3,456 blocks (12 handles, ? pinned), committed 8.0 MiB (high 8.0 MiB) " +
             "in 2 chunks + 0 huge (not published); allocations 10,000, " +
             "frees 6,544 (local 6,444, remote 100 queued / 100 applied), reallocations 0, requested 5.0 MiB; " +
             "compaction 5 steps 1.2 ms, moved 1,000 blocks / 2.0 MiB, skipped pinned 0, release blocked 0; " +
-            "limit failures 0", ArenaStatsReporter.formatLine(known(0)));
+            "limit waits 2, failures 0", ArenaStatsReporter.formatLine(known(0)));
         final String[] report = ArenaStatsReporter.formatReport(List.of(known(3), known(3)));
         assertEquals(3, report.length);
         assertTrue(report[2].startsWith("total (2 arenas): live 3.0 KiB in 6,912 blocks"), report[2]);

@@ -97,7 +97,10 @@ import java.util.concurrent.locks.LockSupport;
  * {@code maxTotalBytes} ({@link GlobalBudget}). An allocation that meets either limit drains the arena's
  * inbox, compacts it (if {@code compactOnAllocationFailure}), retries, and with {@code limitWaitNanos > 0}
  * keeps waiting (parking 1 us, doubling to 1 ms) for remote frees and released chunks before it throws
- * {@link AllocatorLimitExceededException}: back-pressure instead of an out-of-memory error.
+ * {@link AllocatorLimitExceededException}: back-pressure instead of an out-of-memory error. An allocation that
+ * waits is counted once in {@link AllocatorCounters#LIMIT_WAITS} and once in {@link ArenaCounters#LIMIT_WAITS} of
+ * the arena it was for (its thread's arena, or the stripe it started in), whichever limit it met; one that gives up
+ * is counted in {@link AllocatorCounters#LIMIT_FAILURES}.
  *
  * <h2>Bad input</h2>
  * A foreign address or handle: {@link InvalidBlockException} at once, on the caller. A double free on the
@@ -593,7 +596,13 @@ public final class ArenaAllocator implements AutoCloseable
 
     /**
      * After an allocation met a limit: drain, compact, retry; with back-pressure keep doing so, parking
-     * between rounds, until {@code limitWaitNanos} passed. Stripe allocations try every stripe each round.
+     * between rounds, until {@code limitWaitNanos} passed. Stripe allocations try every stripe each round,
+     * their own ({@code first}) first.
+     * <p>A waiting allocation is counted once: {@link AllocatorCounters#LIMIT_WAITS} when it first parks, and
+     * {@link ArenaCounters#LIMIT_WAITS} of {@code first} (the arena it was for) at the start of the next round,
+     * while this thread holds {@code first} (owner, stripe lock or borrow): arena counters are written only by
+     * the arena's holder. Every park is followed by such a round (unless the allocator closes meanwhile), so
+     * the two counts agree.
      */
     private long retryAfterLimit(
         final ManagedArena first,
@@ -609,17 +618,24 @@ public final class ArenaAllocator implements AutoCloseable
         ArenaLimitExceededException last = firstFailure;
         long backoff = MIN_LIMIT_BACKOFF_NANOS;
         boolean counted = false;
+        boolean arenaWaitPending = false;
+        final ManagedArena[] s = anyStripe ? stripes : null;
+        final int own = anyStripe ? indexOf(s, first) : 0;
         while (true)
         {
             if (anyStripe)
             {
-                final ManagedArena[] s = stripes;
                 for (int i = 0; i < s.length; i++)
                 {
-                    final ManagedArena m = s[(first.id + i) & (s.length - 1)];
+                    final ManagedArena m = s[(own + i) & (s.length - 1)];
                     m.lock();
                     try
                     {
+                        if (arenaWaitPending && m == first)
+                        {
+                            countLimitWait(first);
+                            arenaWaitPending = false;
+                        }
                         relieve(m);
                         return call(m.arena, op, size, arg);
                     }
@@ -638,6 +654,11 @@ public final class ArenaAllocator implements AutoCloseable
                 final int mode = enter(first, c, "allocate");
                 try
                 {
+                    if (arenaWaitPending)
+                    {
+                        countLimitWait(first);
+                        arenaWaitPending = false;
+                    }
                     relieve(first);
                     return call(first.arena, op, size, arg);
                 }
@@ -660,6 +681,7 @@ public final class ArenaAllocator implements AutoCloseable
             {
                 counters.increment(AllocatorCounters.LIMIT_WAITS);
                 counted = true;
+                arenaWaitPending = true; // the arena's count: next round, while this thread holds it
             }
             LockSupport.parkNanos(Math.min(backoff, waitNanos - waited));
             backoff = Math.min(backoff << 1, MAX_LIMIT_BACKOFF_NANOS);
@@ -668,6 +690,25 @@ public final class ArenaAllocator implements AutoCloseable
             registry.scanIfDue(now);
             registry.reclaim(now + config.maintenanceBudgetNanos());
         }
+    }
+
+    /** @return the index of {@code m} in {@code s}; 0 if it is not there. */
+    private static int indexOf(final ManagedArena[] s, final ManagedArena m)
+    {
+        for (int i = 0; i < s.length; i++)
+        {
+            if (s[i] == m)
+            {
+                return i;
+            }
+        }
+        return 0;
+    }
+
+    /** Whoever holds {@code m}: one more allocation for it waited at a limit. */
+    private static void countLimitWait(final ManagedArena m)
+    {
+        m.arena.counters().addOpaque(ArenaCounters.LIMIT_WAITS, 1);
     }
 
     /** Whoever holds {@code m}: take in its remote frees and compact it, so a retry may fit. */
@@ -799,7 +840,7 @@ public final class ArenaAllocator implements AutoCloseable
     {
         final OffHeapArena arena = m.arena;
         int steps = 0;
-        final long allocations = arena.counters().getOpaque(io.arenaalloc.core.ArenaCounters.ALLOCATIONS);
+        final long allocations = arena.allocationCount(); // the holder's plain total: works with the counters off
         if (allocations == m.allocationsAtLastMaintenance && arena.freeCacheBlocks() != 0)
         {
             arena.flushFreeCache();
@@ -890,7 +931,10 @@ public final class ArenaAllocator implements AutoCloseable
         return budget.highWaterOpaque();
     }
 
-    /** Usable bytes of live blocks over all arenas (racy sum of their counters). */
+    /**
+     * Usable bytes of live blocks over all arenas (racy sum of their counters; 0 when the counters are off,
+     * {@code -Darena.counters=off}, see {@link ArenaCounters#ENABLED}).
+     */
     public long liveBytes()
     {
         long live = 0;

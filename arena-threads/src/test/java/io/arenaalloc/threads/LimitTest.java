@@ -1,7 +1,9 @@
 package io.arenaalloc.threads;
 
 import io.arenaalloc.core.ArenaConfig;
+import io.arenaalloc.core.ArenaCounters;
 import io.arenaalloc.core.ArenaLimitExceededException;
+import io.arenaalloc.core.OffHeapArena;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -38,6 +40,18 @@ class LimitTest
         }
     }
 
+    /** @return each open arena's {@link ArenaCounters#LIMIT_WAITS}, in {@link ArenaAllocator#arenas()} order. */
+    private static long[] arenaLimitWaits(final ArenaAllocator alloc)
+    {
+        final List<OffHeapArena> arenas = alloc.arenas();
+        final long[] waits = new long[arenas.size()];
+        for (int i = 0; i < waits.length; i++)
+        {
+            waits[i] = arenas.get(i).counters().getOpaque(ArenaCounters.LIMIT_WAITS);
+        }
+        return waits;
+    }
+
     @ParameterizedTest
     @EnumSource(Policy.class)
     void shouldStopAtTheGlobalLimitWithAClearException(final Policy policy)
@@ -55,6 +69,7 @@ class LimitTest
             assertInstanceOf(ArenaLimitExceededException.class, ex, "callers of arena-core catch it too");
             assertTrue(alloc.committedBytes() <= LIMIT);
             assertTrue(alloc.counters().get(AllocatorCounters.LIMIT_FAILURES) >= 2);
+            assertEquals(0, java.util.Arrays.stream(arenaLimitWaits(alloc)).sum(), "no limitWaitNanos: nothing waited");
 
             alloc.free(blocks.remove(0));
             blocks.add(alloc.allocate(BLOCK)); // room again
@@ -133,13 +148,26 @@ class LimitTest
                 alloc.free(victim);
             }, "late-consumer");
             consumer.start();
+            final long[] waitsBefore = arenaLimitWaits(alloc);
             final long start = System.nanoTime();
-            blocks.add(alloc.allocate(BLOCK)); // waits for the free instead of throwing
+            final long late = alloc.allocate(BLOCK); // waits for the free instead of throwing
+            blocks.add(late);
             final long waited = System.nanoTime() - start;
             consumer.join();
             assertTrue(waited >= TimeUnit.MILLISECONDS.toNanos(100), "waited=" + waited);
             assertEquals(1, alloc.counters().get(AllocatorCounters.LIMIT_WAITS));
             assertEquals(0, alloc.counters().get(AllocatorCounters.LIMIT_FAILURES));
+            // the wait is also counted once on the arena the allocation was for, and on no other
+            final long[] waits = arenaLimitWaits(alloc);
+            assertEquals(waitsBefore.length, waits.length);
+            assertEquals(0, java.util.Arrays.stream(waitsBefore).sum(), java.util.Arrays.toString(waitsBefore));
+            assertEquals(1, java.util.Arrays.stream(waits).sum(), java.util.Arrays.toString(waits));
+            assertEquals(1, java.util.Arrays.stream(waits).max().getAsLong(), java.util.Arrays.toString(waits));
+            if (policy == Policy.PER_THREAD)
+            {
+                assertEquals(1, alloc.arenaOf(late).counters().getOpaque(ArenaCounters.LIMIT_WAITS),
+                    "the caller's own arena");
+            }
             blocks.forEach(alloc::free);
         }
     }
@@ -161,6 +189,10 @@ class LimitTest
             assertTrue(System.nanoTime() - start >= wait);
             assertTrue(ex.waitedNanos() >= wait, "waited=" + ex.waitedNanos());
             assertTrue(ex.getMessage().contains("after waiting"), ex.getMessage());
+            assertEquals(1, alloc.counters().get(AllocatorCounters.LIMIT_WAITS));
+            assertEquals(1, alloc.counters().get(AllocatorCounters.LIMIT_FAILURES));
+            assertEquals(1, alloc.arenaOf(blocks.get(0)).counters().getOpaque(ArenaCounters.LIMIT_WAITS),
+                "a wait that ends in a failure counts on the caller's arena too");
             blocks.forEach(alloc::free);
         }
     }

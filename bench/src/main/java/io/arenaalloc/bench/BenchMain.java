@@ -10,6 +10,7 @@ import java.util.concurrent.Callable;
 import io.arenaalloc.bench.report.ReportGenerator;
 import io.arenaalloc.bench.report.Results;
 import io.arenaalloc.bench.subject.Subjects;
+import io.arenaalloc.bench.suite.CostsRunner;
 import io.arenaalloc.bench.suite.Profile;
 import io.arenaalloc.bench.suite.SuiteRunner;
 import io.arenaalloc.bench.suite.WorkloadRun;
@@ -20,14 +21,27 @@ import picocli.CommandLine.Parameters;
 
 /**
  * Command line of {@code arena-bench.jar}: runs the benchmark suite and writes
- * {@code results.json}, {@code report.md} and {@code report.html} (GUIDE section 2).
+ * {@code results.json}, {@code report.md} and {@code report.html} (GUIDE section 2); or, in {@code costs} mode,
+ * the cost benchmarks and {@code costs.md}.
  *
  * <pre>
  *   java -jar bench/target/arena-bench.jar quick                   # about 4 minutes on 2 cores
  *   java -jar bench/target/arena-bench.jar full --out results/full
  *   java -jar bench/target/arena-bench.jar quick --workloads churn-small,larson --subjects arena,malloc
  *   java -jar bench/target/arena-bench.jar report --out bench-report  # re-render from results.json
+ *   java -jar bench/target/arena-bench.jar costs                   # about 3 minutes on 2 cores -&gt; OUT/costs.md
+ *   java -jar bench/target/arena-bench.jar costs --costs-timing quick   # 1 fork x (3 + 3) x 1 s, about 45 s
  * </pre>
+ *
+ * <h2>{@code costs}</h2>
+ * Not part of the contract suite: runs {@code StatsCostBenchmark} ({@code countersOff}, {@code bare},
+ * {@code exported}) and {@code FacadeCostBenchmark} ({@code bare}, {@code perThread}, {@code striped}) through the
+ * JMH Runner API, one run per method ({@link CostsRunner}), and writes {@code OUT/costs.md}: ns/op (mean ± JMH's
+ * 99.9% error) per mode and the ratios counters = bare / countersOff and stats = exported / countersOff (target
+ * &lt;= 1.05), facade = perThread / bare and striped / bare (target &lt;= 1.2), each PASS or MISS. Timing
+ * ({@code --costs-timing}): {@code full} (the default: the annotations, 3 forks x (3 + 5) x 1 s), {@code quick}
+ * (1 fork x (3 + 3) x 1 s) or {@code tiny} (1 fork x (1 + 1) x 200 ms: proves it runs). {@code --workloads} and
+ * {@code --subjects} do not apply; {@code --dry-run} prints the plan.
  */
 @Command(name = "arena-bench", mixinStandardHelpOptions = true, version = "arena-bench 0.1.0",
     sortOptions = false,
@@ -44,11 +58,13 @@ public final class BenchMain implements Callable<Integer>
         /** One tiny in-process iteration per benchmark: proves they run. */
         SMOKE,
         /** Only re-render report.md/report.html from OUT/results.json. */
-        REPORT
+        REPORT,
+        /** The cost benchmarks (counters, stats, facade) and OUT/costs.md; see the class comment. */
+        COSTS
     }
 
     @Parameters(index = "0", defaultValue = "quick", paramLabel = "MODE",
-        description = "quick | full | smoke | report (default: ${DEFAULT-VALUE})")
+        description = "quick | full | smoke | report | costs (default: ${DEFAULT-VALUE})")
     Mode mode;
 
     @Option(names = "--out", paramLabel = "DIR", defaultValue = "bench-report",
@@ -68,6 +84,11 @@ public final class BenchMain implements Callable<Integer>
     @Option(names = "--cores", paramLabel = "N",
         description = "highest T of the handoff@T/larson@T scaling runs (default: available processors)")
     Integer cores;
+
+    @Option(names = "--costs-timing", paramLabel = "T", defaultValue = "full",
+        description = "costs mode only: full (the annotations: 3 forks x (3 + 5) x 1 s), quick (1 fork x (3 + 3) x 1 s) " +
+            "or tiny (1 fork x (1 + 1) x 200 ms, proves it runs) (default: ${DEFAULT-VALUE})")
+    CostsRunner.Timing costsTiming;
 
     @Option(names = "--dry-run", description = "print the plan and exit")
     boolean dryRun;
@@ -91,6 +112,10 @@ public final class BenchMain implements Callable<Integer>
             ReportGenerator.generate(out.resolve(Results.FILE_NAME), out);
             console.println("wrote " + out.resolve(ReportGenerator.MARKDOWN) + " and " + out.resolve(ReportGenerator.HTML));
             return 0;
+        }
+        if (mode == Mode.COSTS)
+        {
+            return costs();
         }
         final Profile profile = Profile.valueOf(mode.name());
         final int scaling = cores != null ? cores : Runtime.getRuntime().availableProcessors();
@@ -134,6 +159,28 @@ public final class BenchMain implements Callable<Integer>
         if (runner.failures() > 0)
         {
             console.println(runner.failures() + " benchmark run(s) FAILED; their rows are marked 'failed:'");
+            return 1;
+        }
+        return 0;
+    }
+
+    private int costs() throws Exception
+    {
+        if (workloads != null || subjects != null || cores != null)
+        {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                "costs runs a fixed set of benchmarks: --workloads, --subjects and --cores do not apply");
+        }
+        final CostsRunner runner = new CostsRunner(costsTiming, out, console);
+        runner.printPlan();
+        if (dryRun)
+        {
+            return 0;
+        }
+        runner.run();
+        if (runner.failures() > 0)
+        {
+            console.println(runner.failures() + " benchmark run(s) FAILED; see their rows in " + out.resolve(CostsRunner.MARKDOWN));
             return 1;
         }
         return 0;

@@ -1,0 +1,204 @@
+package io.arenaalloc.bench.extra;
+
+import io.arenaalloc.bench.workload.WorkloadData;
+import io.arenaalloc.core.OffHeapArena;
+import io.arenaalloc.threads.ArenaAllocator;
+import io.arenaalloc.threads.Policy;
+import org.agrona.UnsafeApi;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What the thread-safe facade {@link ArenaAllocator} costs over a bare {@link OffHeapArena} on {@code churn-small},
+ * single thread (issue: at most 1.2x). The JMH form of the in-process A/B {@code FacadeCostMain} in arena-threads'
+ * tests. Not part of the contract suite; {@code java -jar bench/target/arena-bench.jar costs} runs it with
+ * {@link StatsCostBenchmark} and writes the ratios ({@code BenchMain}), or alone:
+ * <pre>
+ *   java -cp bench/target/arena-bench.jar org.openjdk.jmh.Main FacadeCost
+ * </pre>
+ *
+ * <h2>Modes (one benchmark method each, each in forks of its own)</h2>
+ * The same op on the same {@link ChurnSmallStream} (the contract's seeds, sizes and prefill) from the benchmark
+ * thread: free the block of a random slot, allocate the next size into it, write 8 bytes, return the address.
+ * <pre>
+ *   mode        calls                                                     what the facade adds per op
+ *   bare        OffHeapArena.free / allocate                              nothing (the reference)
+ *   perThread   ArenaAllocator (Policy.PER_THREAD): free / allocate       the owner's fast path: context table
+ *                                                                         load, ownership check, drain countdown
+ *   striped     ArenaAllocator (Policy.STRIPED): free / allocate          a stripe lock taken and released per call
+ * </pre>
+ * The allocators are built as {@code ArenaAllocator.builder().policy(p).build()}: the facade's defaults, so the
+ * background maintenance thread runs (every 10 ms, at most 100 us), as it does for the suite's {@code arena-striped}
+ * subject. The working set is allocated in the trial's set-up on the benchmark thread, so under PER_THREAD every
+ * block is in that thread's own arena and every free takes the owner's path. Ratios: {@code perThread / bare} and
+ * {@code striped / bare}. Teardown frees the working set, then closes the arena or allocator.
+ */
+@BenchmarkMode(Mode.AverageTime)
+@OutputTimeUnit(TimeUnit.NANOSECONDS)
+@Warmup(iterations = 3, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 3, jvmArgsAppend = {"--add-exports", "java.base/jdk.internal.misc=ALL-UNNAMED", "-Xms1g", "-Xmx1g"})
+public class FacadeCostBenchmark
+{
+    /** Benchmark method names, for runners. */
+    public static final String BARE = "bare";
+    public static final String PER_THREAD = "perThread";
+    public static final String STRIPED = "striped";
+
+    /** State of {@code bare}: one arena. */
+    @State(Scope.Thread)
+    public static class Bare
+    {
+        OffHeapArena arena;
+        long[] blocks;
+        int[] slots;
+        int[] sizes;
+        int cursor;
+
+        @Setup(Level.Trial)
+        public void setUp()
+        {
+            arena = OffHeapArena.create();
+            final ChurnSmallStream stream = ChurnSmallStream.create();
+            slots = stream.slots();
+            sizes = stream.sizes();
+            final int[] prefill = stream.prefill();
+            blocks = new long[WorkloadData.WORKING_SET];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = arena.allocate(prefill[i]);
+            }
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown()
+        {
+            for (final long block : blocks)
+            {
+                arena.free(block);
+            }
+            arena.close();
+        }
+    }
+
+    /** A facade of one policy, its stream and its live blocks. */
+    static final class Facade
+    {
+        final ArenaAllocator allocator;
+        final long[] blocks = new long[WorkloadData.WORKING_SET];
+        final int[] slots;
+        final int[] sizes;
+        int cursor;
+
+        Facade(final Policy policy)
+        {
+            allocator = ArenaAllocator.builder().policy(policy).build();
+            final ChurnSmallStream stream = ChurnSmallStream.create();
+            slots = stream.slots();
+            sizes = stream.sizes();
+            final int[] prefill = stream.prefill();
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = allocator.allocate(prefill[i]);
+            }
+        }
+
+        long op()
+        {
+            final int k = cursor++ & WorkloadData.SEQUENCE_MASK;
+            final int i = slots[k];
+            allocator.free(blocks[i]);
+            final long address = allocator.allocate(sizes[k]);
+            UnsafeApi.putLong(address, k);
+            blocks[i] = address;
+            return address;
+        }
+
+        void close()
+        {
+            for (final long block : blocks)
+            {
+                allocator.free(block);
+            }
+            allocator.close();
+        }
+    }
+
+    /** State of {@code perThread}. */
+    @State(Scope.Thread)
+    public static class PerThread
+    {
+        Facade facade;
+
+        @Setup(Level.Trial)
+        public void setUp()
+        {
+            facade = new Facade(Policy.PER_THREAD);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown()
+        {
+            facade.close();
+        }
+    }
+
+    /** State of {@code striped}. */
+    @State(Scope.Thread)
+    public static class Striped
+    {
+        Facade facade;
+
+        @Setup(Level.Trial)
+        public void setUp()
+        {
+            facade = new Facade(Policy.STRIPED);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown()
+        {
+            facade.close();
+        }
+    }
+
+    /** The op on a bare {@link OffHeapArena}. */
+    @Benchmark
+    public long bare(final Bare state)
+    {
+        final int k = state.cursor++ & WorkloadData.SEQUENCE_MASK;
+        final int i = state.slots[k];
+        final OffHeapArena arena = state.arena;
+        arena.free(state.blocks[i]);
+        final long address = arena.allocate(state.sizes[k]);
+        UnsafeApi.putLong(address, k);
+        state.blocks[i] = address;
+        return address;
+    }
+
+    /** The op through {@link ArenaAllocator} with {@link Policy#PER_THREAD}. */
+    @Benchmark
+    public long perThread(final PerThread state)
+    {
+        return state.facade.op();
+    }
+
+    /** The op through {@link ArenaAllocator} with {@link Policy#STRIPED}. */
+    @Benchmark
+    public long striped(final Striped state)
+    {
+        return state.facade.op();
+    }
+}

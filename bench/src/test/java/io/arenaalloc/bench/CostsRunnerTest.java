@@ -1,0 +1,75 @@
+package io.arenaalloc.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+
+import io.arenaalloc.bench.suite.CostsRunner;
+import io.arenaalloc.bench.suite.CostsRunner.Figure;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** costs.md from given figures: the ratios, their ranges and verdicts; a failed run; the command line. */
+class CostsRunnerTest
+{
+    private static Figure f(final CostsRunner.Bench bench, final double score, final double error)
+    {
+        return new Figure(bench, score, error, 15, null);
+    }
+
+    private static String row(final String md, final String start)
+    {
+        return md.lines().filter(l -> l.startsWith(start)).findFirst().orElseThrow(() -> new AssertionError(start + "\n" + md));
+    }
+
+    @Test
+    void ratiosRangesAndVerdicts()
+    {
+        final String md = CostsRunner.markdown("header", List.of(
+            f(CostsRunner.STATS_COUNTERS_OFF, 40.0, 0.0),
+            f(CostsRunner.STATS_BARE, 41.0, 0.0),
+            f(CostsRunner.STATS_EXPORTED, 42.0, 1.0),
+            f(CostsRunner.FACADE_BARE, 40.0, 0.0),
+            f(CostsRunner.FACADE_PER_THREAD, 50.0, 0.0),
+            f(CostsRunner.FACADE_STRIPED, 60.0, Double.NaN)));
+        assertTrue(md.startsWith("# Costs: churn-small, one thread\n\nheader\n"), md);
+        assertEquals("| StatsCostBenchmark | `countersOff` | 40.0 | 0 | 15 |", row(md, "| StatsCostBenchmark | `countersOff`"));
+        assertEquals("| FacadeCostBenchmark | `striped` | 60.0 | n/a | 15 |", row(md, "| FacadeCostBenchmark | `striped`"));
+        assertEquals("| counters: bare / countersOff | the arena counters' own cost | 1.025 | 1.025 .. 1.025 | <= 1.05 | PASS |",
+            row(md, "| counters:"));
+        assertEquals("| stats: exported / countersOff | counters + publisher + exporter thread | 1.050 | 1.025 .. 1.075 | " +
+            "<= 1.05 | PASS (undecided: the range straddles the target) |", row(md, "| stats:"));
+        assertEquals("| facade: perThread / bare | ArenaAllocator, Policy.PER_THREAD | 1.250 | 1.250 .. 1.250 | <= 1.20 | MISS |",
+            row(md, "| facade: perThread"));
+        assertEquals("| facade: striped / bare | ArenaAllocator, Policy.STRIPED | 1.500 | n/a | <= 1.20 | MISS |",
+            row(md, "| facade: striped"));
+    }
+
+    @Test
+    void aFailedRunLeavesItsRatiosOpen()
+    {
+        final String md = CostsRunner.markdown("header", List.of(
+            new Figure(CostsRunner.STATS_COUNTERS_OFF, Double.NaN, Double.NaN, 0, "IllegalStateException: counters on"),
+            f(CostsRunner.STATS_BARE, 41.0, 0.0),
+            f(CostsRunner.STATS_EXPORTED, 42.0, 1.0),
+            f(CostsRunner.FACADE_BARE, 40.0, 0.0),
+            f(CostsRunner.FACADE_PER_THREAD, 44.0, 0.0),
+            f(CostsRunner.FACADE_STRIPED, 46.0, 0.0)));
+        assertEquals("| StatsCostBenchmark | `countersOff` | failed: IllegalStateException: counters on | | |",
+            row(md, "| StatsCostBenchmark | `countersOff`"));
+        assertTrue(row(md, "| counters:").endsWith("| n/a | n/a | <= 1.05 | n/a (a run failed) |"), md);
+        assertTrue(row(md, "| stats:").endsWith("| n/a | n/a | <= 1.05 | n/a (a run failed) |"), md);
+        assertTrue(row(md, "| facade: perThread").endsWith("| PASS |"), md);
+    }
+
+    @Test
+    void costsRefusesSuiteOptions()
+    {
+        final CommandLine cl = new CommandLine(new BenchMain()).setCaseInsensitiveEnumValuesAllowed(true);
+        cl.setErr(new java.io.PrintWriter(new java.io.StringWriter()));
+        assertEquals(2, cl.execute("costs", "--subjects", "arena", "--dry-run"));
+        cl.setOut(new java.io.PrintWriter(new java.io.StringWriter()));
+        assertEquals(2, cl.execute("costs", "--costs-timing", "forever", "--dry-run"));
+    }
+}
