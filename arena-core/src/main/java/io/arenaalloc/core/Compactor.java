@@ -21,7 +21,8 @@ import org.agrona.UnsafeApi;
  *
  * <h2>Is a step worth it? (O(1), nanoseconds when idle)</h2>
  * Yes while a victim is in progress. Not while the heap is unchanged since the last step that found
- * nothing to do (unless this step's byte budget is large enough for the blocks that step had to skip).
+ * nothing to do (unless that step only had to skip blocks too big for its byte budget and this step's budget
+ * is large enough for them; when nothing was too big, no budget helps, not even an unlimited one).
  * Otherwise only if the movable heap's fragmentation,
  * {@code 1 - live / (chunks - spares) x chunkSize}, exceeds {@code fragmentationThreshold}, there are at
  * least two non-spare chunks.
@@ -82,7 +83,8 @@ import org.agrona.UnsafeApi;
  *   <li>Each step ({@link #continueStaged}): if {@link HandleTable#isStagedIntact} fails, the block was pinned,
  *   resolved, reallocated or freed since the last piece (any of them clears COPYING or changes the state):
  *   give up ({@link #giveUpStaged}: free the destination; the walk then leaves that block, which keeps the
- *   victim from being released). Else copy the next piece: as many bytes as the step's time left allows at
+ *   victim from being released; a pinned block blocks the victim, one that was only reached counts as too big
+ *   for the budget). Else copy the next piece: as many bytes as the step's time left allows at
  *   {@code nanosPerKiB} and its byte budget allows, in multiples of {@link #PIECE_ALIGN}, at least
  *   {@link #MIN_PIECE}.</li>
  *   <li>After the last piece: {@link HandleTable#tryFinishStaged} (COPYING to MOVING; a racing pin wins or
@@ -190,9 +192,9 @@ final class Compactor
         {
             return true;
         }
-        if (heap.modifications == idleModifications && maxBytes < idleNeedBytes)
+        if (heap.modifications == idleModifications && (maxBytes < idleNeedBytes || idleNeedBytes == Long.MAX_VALUE))
         {
-            return false;
+            return false; // the last attempt found nothing to do that a budget of maxBytes could change
         }
         final int active = heap.chunkCount - heap.emptyChunks;
         if (active < 2)
@@ -315,8 +317,10 @@ final class Compactor
                     final long bytes = (long)n << SizeClasses.GRANULE_SHIFT;
                     if (v.next[g] == givenUpSlot)
                     {
-                        givenUpSlot = -1; // its staged move was given up because the block was in use: leave it
-                        victimBlocked = true;
+                        // its staged move was given up because the block was reached: leave it this time; a step
+                        // whose budget moves it in one copy (e.g. compactFully) may take it later
+                        givenUpSlot = -1;
+                        victimSkippedBytes = Math.max(victimSkippedBytes, bytes);
                         cursor = g + n;
                         continue;
                     }
@@ -536,15 +540,22 @@ final class Compactor
         return piece;
     }
 
-    /** Staged move given up (the block was pinned, resolved, reallocated or freed): free the destination. */
+    /**
+     * Staged move given up (the block was pinned, resolved, reallocated or freed): free the destination. A pinned
+     * block blocks the victim as in a move; a block that was only reached is left for this pass and counts as a
+     * block too big for this step's budget (a step that can copy it at once may move it).
+     */
     private void giveUpStaged()
     {
         final Chunk destChunk = arena.chunkMap().find(stagedTo);
         heap.freeMedium(destChunk, destChunk.granuleOf(stagedTo));
+        if (arena.handles().isPinnedAt(stagedSlot))
+        {
+            skippedPinned(); // blocks the victim, as any pinned block does
+        }
         givenUpSlot = stagedSlot;
         cursor = stagedGranule;
         stagedSlot = -1;
-        skippedPinned();
     }
 
     /** @return the handle slot of the staged move in progress, or -1 (tests). */

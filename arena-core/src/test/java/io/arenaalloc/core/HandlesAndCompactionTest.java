@@ -75,11 +75,11 @@ class HandlesAndCompactionTest
             final int[] reached = new int[5]; // by: resolve, pin, reallocate, free; [4]: completed untouched
             int serial = 2_000_000;
             int staged = 0;
-            for (int steps = 0; steps < 400_000 && staged < 40; steps++)
+            for (int steps = 0; steps < 400_000 && staged < 15; steps++)
             {
                 if (!arena.compactionWorthIt())
                 {
-                    kept.addAll(sparseHeap(arena, 4000, rnd, 6)); // fragment the heap again
+                    kept.addAll(sparseHeap(arena, 2000, rnd, 6)); // fragment the heap again
                 }
                 final int slot = arena.stagedSlotForTest();
                 if (slot >= 0)
@@ -141,7 +141,10 @@ class HandlesAndCompactionTest
                     continue;
                 }
                 arena.compact(0, 1024);
-                arena.validate();
+                if (steps % 64 == 0)
+                {
+                    arena.validate();
+                }
             }
             checkAll(arena, kept, "after the staged moves");
             for (int i = 0; i < reached.length; i++)
@@ -153,6 +156,54 @@ class HandlesAndCompactionTest
                 arena.free(b[0]);
             }
             arena.validate();
+        }
+        assertEquals(0, source.reservedBytes());
+    }
+
+    /**
+     * A heap where compaction finds nothing it can do (same-size blocks, every chunk equally sparse) must make
+     * {@code compactionWorthIt} false until the heap changes, for an unlimited byte budget too: compactFully
+     * used to step on, fruitlessly, until its deadline. Counted in steps, not time.
+     */
+    @Test
+    void shouldStopCompactingFullyWhenNothingCanBeGained()
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        try (OffHeapArena arena = OffHeapArena.create(ArenaConfig.builder().chunkSize(256 << 10).memorySource(source)
+            .spareChunks(0).build()))
+        {
+            final SplittableRandom rnd = new SplittableRandom(3);
+            final List<long[]> kept = new ArrayList<>();
+            for (int i = 0; i < 8 * 80; i++)
+            {
+                final long h = arena.allocateHandle(3000);
+                Patterns.fill(arena.resolve(h), 3000, i);
+                kept.add(new long[] {h, 3000, i});
+            }
+            final List<long[]> live = new ArrayList<>();
+            for (final long[] b : kept)
+            {
+                if (rnd.nextInt(4) == 0)
+                {
+                    live.add(b);
+                }
+                else
+                {
+                    arena.free(b[0]);
+                }
+            }
+            final long stepsBefore = arena.counters().getOpaque(ArenaCounters.COMPACT_STEPS);
+            arena.compactFully(2_000_000_000L);
+            final long steps = arena.counters().getOpaque(ArenaCounters.COMPACT_STEPS) - stepsBefore;
+            assertThat(steps).as("compaction steps of one compactFully").isLessThan(10_000);
+            assertThat(arena.compactionWorthIt(Long.MAX_VALUE) && arena.compactorPhaseForTest() == 0)
+                .as("nothing left to gain without a heap change").isFalse();
+            arena.validate();
+            checkAll(arena, live, "after compactFully");
+            for (final long[] b : live)
+            {
+                arena.free(b[0]);
+            }
         }
         assertEquals(0, source.reservedBytes());
     }
