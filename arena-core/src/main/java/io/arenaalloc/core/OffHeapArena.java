@@ -1,5 +1,8 @@
 package io.arenaalloc.core;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -80,9 +83,34 @@ public final class OffHeapArena implements AutoCloseable
     private static final AtomicReferenceArray<OffHeapArena> ARENAS =
         new AtomicReferenceArray<>(ArenaConfig.MAX_ARENA_ID + 1);
 
+    /**
+     * The running totals that are also the per-call counters (see {@link ArenaCounters}, "Per-call counters"):
+     * the owner writes them with opaque stores, any thread reads them through these handles.
+     */
+    static final VarHandle LIVE_BYTES_VH;
+    static final VarHandle LIVE_BLOCKS_VH;
+    static final VarHandle ALLOCATION_COUNT_VH;
+    static final VarHandle FREE_COUNT_VH;
+    static final VarHandle REQUESTED_BYTES_VH;
+    static final VarHandle LIVE_HIGH_WATER_VH;
+
     static
     {
         UnsafeAccess.ensureAvailable();
+        try
+        {
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            LIVE_BYTES_VH = lookup.findVarHandle(OffHeapArena.class, "liveBytes", long.class);
+            LIVE_BLOCKS_VH = lookup.findVarHandle(OffHeapArena.class, "liveBlocks", long.class);
+            ALLOCATION_COUNT_VH = lookup.findVarHandle(OffHeapArena.class, "allocationCount", long.class);
+            FREE_COUNT_VH = lookup.findVarHandle(OffHeapArena.class, "freeCount", long.class);
+            REQUESTED_BYTES_VH = lookup.findVarHandle(OffHeapArena.class, "requestedBytes", long.class);
+            LIVE_HIGH_WATER_VH = lookup.findVarHandle(OffHeapArena.class, "liveHighWater", long.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
     }
 
     private final ArenaConfig config;
@@ -100,7 +128,7 @@ public final class OffHeapArena implements AutoCloseable
     private final Heap fixed;
     private final Heap movable;
     private final HandleTable handles;
-    private final ArenaCounters counters = new ArenaCounters();
+    private final ArenaCounters counters = new ArenaCounters(this);
     private final Compactor compactor;
     private final ChunkListener chunkListener;
 
@@ -115,13 +143,14 @@ public final class OffHeapArena implements AutoCloseable
     private int freeChunkTop;
     private int nextChunkId;
     private long committedBytes;
+    // owner-written running totals that double as the per-call counters: opaque stores (a plain move on x86 and
+    // AArch64) through the *_VH handles, plain reads by the owner, opaque reads by ArenaCounters on any thread
     private long liveBytes;
     private long liveBlocks;
-    // owner-confined running totals; each change is published with one opaque store (no read-back)
     private long allocationCount;
-    private long freeCount;
-    private long requestedBytes;
-    private long liveHighWater;
+    private long freeCount;       // counters only: kept when ArenaCounters.ENABLED
+    private long requestedBytes;  // counters only: kept when ArenaCounters.ENABLED
+    private long liveHighWater;   // counters only: kept when ArenaCounters.ENABLED
     /** Chunks given back to the source; kept here (not read back from the counters) because compactForSpace decides with it. */
     private long chunksReleased;
     private long opCount;
@@ -1206,10 +1235,8 @@ public final class OffHeapArena implements AutoCloseable
             }
             chunk.heap.addChunk(chunk);
         }
-        liveBytes = 0;
-        liveBlocks = 0;
-        counters.setOpaque(ArenaCounters.LIVE_BYTES, 0);
-        counters.setOpaque(ArenaCounters.LIVE_BLOCKS, 0);
+        LIVE_BYTES_VH.setOpaque(this, 0L);
+        LIVE_BLOCKS_VH.setOpaque(this, 0L);
         counters.setOpaque(ArenaCounters.LIVE_HANDLES, 0);
     }
 
@@ -1244,12 +1271,10 @@ public final class OffHeapArena implements AutoCloseable
         }
         closed = true;
         handles.close();
-        liveBytes = 0;
-        liveBlocks = 0;
+        LIVE_BYTES_VH.setOpaque(this, 0L);
+        LIVE_BLOCKS_VH.setOpaque(this, 0L);
         counters.setOpaque(ArenaCounters.CHUNKS, 0);
         counters.setOpaque(ArenaCounters.HUGE_CHUNKS, 0);
-        counters.setOpaque(ArenaCounters.LIVE_BYTES, 0);
-        counters.setOpaque(ArenaCounters.LIVE_BLOCKS, 0);
         ARENAS.compareAndSet(arenaId, this, null);
     }
 
@@ -1502,21 +1527,21 @@ public final class OffHeapArena implements AutoCloseable
     private void addLive(final long bytes)
     {
         final long live = liveBytes + bytes;
-        liveBytes = live;
-        counters.putOpaque(ArenaCounters.LIVE_BYTES, live);
-        if (live > liveHighWater)
+        LIVE_BYTES_VH.setOpaque(this, live);
+        if (ArenaCounters.ENABLED && live > liveHighWater)
         {
-            liveHighWater = live;
-            counters.putOpaque(ArenaCounters.LIVE_BYTES_HIGH_WATER, live);
+            LIVE_HIGH_WATER_VH.setOpaque(this, live);
         }
     }
 
     private void afterAllocate(final long address, final long requested)
     {
-        final ArenaCounters c = counters;
-        c.putOpaque(ArenaCounters.ALLOCATIONS, ++allocationCount);
-        c.putOpaque(ArenaCounters.LIVE_BLOCKS, ++liveBlocks);
-        c.putOpaque(ArenaCounters.REQUESTED_BYTES, requestedBytes += requested);
+        ALLOCATION_COUNT_VH.setOpaque(this, allocationCount + 1);
+        LIVE_BLOCKS_VH.setOpaque(this, liveBlocks + 1);
+        if (ArenaCounters.ENABLED)
+        {
+            REQUESTED_BYTES_VH.setOpaque(this, requestedBytes + requested);
+        }
         if (debug)
         {
             debugAfterAllocate(address);
@@ -1525,13 +1550,14 @@ public final class OffHeapArena implements AutoCloseable
 
     private void afterFree(final long rawSize)
     {
-        final ArenaCounters c = counters;
-        final long live = liveBytes - rawSize;
-        liveBytes = live;
-        c.putOpaque(ArenaCounters.FREES, ++freeCount);
-        c.putOpaque(ArenaCounters.LIVE_BLOCKS, --liveBlocks);
-        c.putOpaque(ArenaCounters.LIVE_BYTES, live);
-        if (liveBlocks == 0)
+        final long blocks = liveBlocks - 1;
+        LIVE_BYTES_VH.setOpaque(this, liveBytes - rawSize);
+        LIVE_BLOCKS_VH.setOpaque(this, blocks);
+        if (ArenaCounters.ENABLED)
+        {
+            FREE_COUNT_VH.setOpaque(this, freeCount + 1);
+        }
+        if (blocks == 0)
         {
             fixed.flushCaches(); // the arena is empty: let the free cache's slabs and chunks go back now
         }
