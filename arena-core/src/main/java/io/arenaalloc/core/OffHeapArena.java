@@ -605,7 +605,9 @@ public final class OffHeapArena implements AutoCloseable
     /**
      * The current address of a movable block. Owner thread only. The address is valid until the next
      * {@link #compact()} step, {@link #reallocate} or {@link #free} on this arena; to hold an address
-     * longer, or to use it on another thread, {@link #pin} the handle.
+     * longer, or to use it on another thread, {@link #pin} the handle. Resolving a block whose staged move is
+     * under way (a large block copied a piece per step) cancels that move, so the owner never writes a block
+     * whose copy could go stale (see {@link HandleTable}, "staged move").
      */
     public long resolve(final long handle)
     {
