@@ -65,10 +65,11 @@ import java.lang.invoke.VarHandle;
  *         CAS COPYING away             (a staged move: its pieces are copied over several steps)
  * </pre>
  * <ol>
- *   <li><b>pin</b> (any thread): read state (volatile). If not current: {@link StaleHandleException}.
- *   If MOVING: spin ({@code onSpinWait}) until it clears (a move is one bounded copy). CAS state to
- *   pins + 1 with COPYING cleared. Then read the address: it happens-after the mover's release store, so
- *   it is the new one.</li>
+ *   <li><b>pin</b> (any thread): first a compare-and-exchange of LIVE(g, 0) (the state the handle names) to
+ *   LIVE(g, 1), the uncontended case in one atomic instruction. Otherwise, from the state it saw (its witness):
+ *   if not current: {@link StaleHandleException}. If MOVING: spin ({@code onSpinWait}) until it clears (a move
+ *   is one bounded copy). CAS state to pins + 1 with COPYING cleared. Then read the address: it happens-after
+ *   the mover's release store, so it is the new one.</li>
  *   <li><b>move</b> (owner's compactor): CAS state from LIVE(g, 0) to LIVE(g, 0)|MOVING. If the CAS fails
  *   or pins != 0, skip the block: the compactor never waits for a pin. Copy the bytes, write the new
  *   address, release-store LIVE(g, 0).</li>
@@ -86,7 +87,8 @@ import java.lang.invoke.VarHandle;
  *   LIVE(g, 0)|MOVING ({@link #tryFinishStaged}) and finishes as a move; a pin racing with that CAS either
  *   wins (the move is given up) or waits for MOVING to clear and gets the new address. So a pinned or
  *   resolved address never points at a copy that can go stale.</li>
- *   <li><b>unpin</b> (any thread): CAS pins - 1; unpinning a handle with no pins throws.</li>
+ *   <li><b>unpin</b> (any thread): CAS pins - 1 (first tried from LIVE(g, 1), as pin does); unpinning a handle
+ *   with no pins throws.</li>
  *   <li><b>free</b> (owner): CAS LIVE(g, 0) to FREE(g + 1); with pins &gt; 0 it throws and changes nothing.</li>
  *   <li><b>resolve</b> (owner only): a plain read of the state, the currency check, a plain read of the
  *   address (and, only when COPYING is set, the CAS that clears it). It stays valid until the owner's
@@ -428,53 +430,74 @@ public final class HandleTable
         throw notCurrent("sizeOf", handle);
     }
 
-    /** Any thread: pin and return the address, which stays valid until the matching unpin. */
+    /**
+     * Any thread: pin and return the address, which stays valid until the matching unpin. The common case, a
+     * current block with no pin and no move under way, is one compare-and-exchange from the state that the handle
+     * itself names ({@code handle & CURRENT_MASK}: LIVE, this arena, this generation, pins 0), with no load before
+     * it; any other state continues from the witness the exchange returned.
+     */
     long pin(final long handle)
     {
         final long[] seg = segmentOf(handle);
         if (seg != null)
         {
             final int o = offset((int)handle);
-            long state;
-            while (isCurrent(handle, state = (long)LONGS.getVolatile(seg, o + STATE)))
+            final long still = handle & CURRENT_MASK;
+            long state = (long)LONGS.compareAndExchange(seg, o + STATE, still, still + 1);
+            if (state == still)
+            {
+                return seg[o + ADDRESS];
+            }
+            while (isCurrent(handle, state))
             {
                 if ((state & MOVING) != 0)
                 {
                     Thread.onSpinWait();
+                    state = (long)LONGS.getVolatile(seg, o + STATE);
+                    continue;
                 }
-                else if ((state & PINS_MASK) == PINS_MASK)
+                if ((state & PINS_MASK) == PINS_MASK)
                 {
                     throw new IllegalStateException("pin: handle=0x" + Long.toHexString(handle) + " has pins=" + MAX_PINS +
                         ", the maximum");
                 }
-                else if (LONGS.compareAndSet(seg, o + STATE, state, (state & ~COPYING) + 1))
+                final long witness = (long)LONGS.compareAndExchange(seg, o + STATE, state, (state & ~COPYING) + 1);
+                if (witness == state)
                 {
                     return seg[o + ADDRESS];
                 }
+                state = witness;
             }
         }
         throw notCurrent("pin", handle);
     }
 
-    /** Any thread. */
+    /** Any thread. The common case (one pin, nothing else) is one compare-and-exchange, as in {@link #pin}. */
     void unpin(final long handle)
     {
         final long[] seg = segmentOf(handle);
         if (seg != null)
         {
             final int o = offset((int)handle);
-            long state;
-            while (isCurrent(handle, state = (long)LONGS.getVolatile(seg, o + STATE)))
+            final long still = handle & CURRENT_MASK;
+            long state = (long)LONGS.compareAndExchange(seg, o + STATE, still + 1, still);
+            if (state == still + 1)
+            {
+                return;
+            }
+            while (isCurrent(handle, state))
             {
                 if ((state & PINS_MASK) == 0)
                 {
                     throw new IllegalStateException("unpin: handle=0x" + Long.toHexString(handle) +
                         " is not pinned (pins=0), expected a matching pin");
                 }
-                if (LONGS.compareAndSet(seg, o + STATE, state, state - 1))
+                final long witness = (long)LONGS.compareAndExchange(seg, o + STATE, state, state - 1);
+                if (witness == state)
                 {
                     return;
                 }
+                state = witness;
             }
         }
         throw notCurrent("unpin", handle);

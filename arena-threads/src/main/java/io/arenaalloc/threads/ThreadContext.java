@@ -131,6 +131,8 @@ abstract class ThreadContextFields extends ThreadContextPad0
     boolean useStripes;
     /** Owner's calls left before it next looks at its inbox. */
     int drainCountdown;
+    /** The thread's {@link LocalAllocator}, made on its first {@code ArenaAllocator.local()}. */
+    LocalAllocator local;
     long chunkBase0;
     long chunkSpan0;
     long chunkBase1;

@@ -32,6 +32,7 @@ class CostsRunnerTest
             f(CostsRunner.STATS_EXPORTED, 42.0, 1.0),
             f(CostsRunner.FACADE_BARE, 40.0, 0.0),
             f(CostsRunner.FACADE_PER_THREAD, 50.0, 0.0),
+            f(CostsRunner.FACADE_PER_THREAD_LOCAL, 44.0, 0.0),
             f(CostsRunner.FACADE_STRIPED, 60.0, Double.NaN)));
         assertTrue(md.startsWith("# Costs: churn-small, one thread\n\nheader\n"), md);
         assertEquals("| StatsCostBenchmark | `countersOff` | 40.0 | 0 | 15 |", row(md, "| StatsCostBenchmark | `countersOff`"));
@@ -42,6 +43,8 @@ class CostsRunnerTest
             "<= 1.05 | PASS (undecided: the range straddles the target) |", row(md, "| stats:"));
         assertEquals("| facade: perThread / bare | ArenaAllocator, Policy.PER_THREAD | 1.250 | 1.250 .. 1.250 | <= 1.20 | MISS |",
             row(md, "| facade: perThread"));
+        assertEquals("| facade: perThreadLocal / bare | LocalAllocator (allocator.local()), Policy.PER_THREAD | 1.100 | " +
+            "1.100 .. 1.100 | <= 1.20 | PASS |", row(md, "| facade: perThreadLocal"));
         assertEquals("| facade: striped / bare | ArenaAllocator, Policy.STRIPED | 1.500 | n/a | <= 1.20 | MISS |",
             row(md, "| facade: striped"));
     }

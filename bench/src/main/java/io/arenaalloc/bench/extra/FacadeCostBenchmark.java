@@ -3,6 +3,7 @@ package io.arenaalloc.bench.extra;
 import io.arenaalloc.bench.workload.WorkloadData;
 import io.arenaalloc.core.OffHeapArena;
 import io.arenaalloc.threads.ArenaAllocator;
+import io.arenaalloc.threads.LocalAllocator;
 import io.arenaalloc.threads.Policy;
 import org.agrona.UnsafeApi;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -37,13 +38,15 @@ import java.util.concurrent.TimeUnit;
  *   bare        OffHeapArena.free / allocate                              nothing (the reference)
  *   perThread   ArenaAllocator (Policy.PER_THREAD): free / allocate       the owner's fast path: context table
  *                                                                         load, ownership check, drain countdown
+ *   perThreadLocal  LocalAllocator of a PER_THREAD allocator (allocator.local(), taken once in set-up): free /
+ *               allocate                                                  identity check, ownership check, drain countdown
  *   striped     ArenaAllocator (Policy.STRIPED): free / allocate          a stripe lock taken and released per call
  * </pre>
  * The allocators are built as {@code ArenaAllocator.builder().policy(p).build()}: the facade's defaults, so the
  * background maintenance thread runs (every 10 ms, at most 100 us), as it does for the suite's {@code arena-striped}
  * subject. The working set is allocated in the trial's set-up on the benchmark thread, so under PER_THREAD every
- * block is in that thread's own arena and every free takes the owner's path. Ratios: {@code perThread / bare} and
- * {@code striped / bare}. Teardown frees the working set, then closes the arena or allocator.
+ * block is in that thread's own arena and every free takes the owner's path. Ratios: {@code perThread / bare},
+ * {@code perThreadLocal / bare} and {@code striped / bare}. Teardown frees the working set, then closes the arena or allocator.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -56,6 +59,7 @@ public class FacadeCostBenchmark
     public static final String BARE = "bare";
     public static final String PER_THREAD = "perThread";
     public static final String STRIPED = "striped";
+    public static final String PER_THREAD_LOCAL = "perThreadLocal";
 
     /** State of {@code bare}: one arena. */
     @State(Scope.Thread)
@@ -155,6 +159,27 @@ public class FacadeCostBenchmark
         }
     }
 
+    /** State of {@code perThreadLocal}: a PER_THREAD facade and the benchmark thread's {@link LocalAllocator}. */
+    @State(Scope.Thread)
+    public static class PerThreadLocal
+    {
+        Facade facade;
+        LocalAllocator local;
+
+        @Setup(Level.Trial)
+        public void setUp()
+        {
+            facade = new Facade(Policy.PER_THREAD);
+            local = facade.allocator.local();
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown()
+        {
+            facade.close();
+        }
+    }
+
     /** State of {@code striped}. */
     @State(Scope.Thread)
     public static class Striped
@@ -193,6 +218,21 @@ public class FacadeCostBenchmark
     public long perThread(final PerThread state)
     {
         return state.facade.op();
+    }
+
+    /** The op through the thread's {@link LocalAllocator} of a {@link Policy#PER_THREAD} allocator. */
+    @Benchmark
+    public long perThreadLocal(final PerThreadLocal state)
+    {
+        final Facade f = state.facade;
+        final LocalAllocator local = state.local;
+        final int k = f.cursor++ & WorkloadData.SEQUENCE_MASK;
+        final int i = f.slots[k];
+        local.free(f.blocks[i]);
+        final long address = local.allocate(f.sizes[k]);
+        UnsafeApi.putLong(address, k);
+        f.blocks[i] = address;
+        return address;
     }
 
     /** The op through {@link ArenaAllocator} with {@link Policy#STRIPED}. */

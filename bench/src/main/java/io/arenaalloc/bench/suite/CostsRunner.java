@@ -40,7 +40,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * PASS/MISS against the issues' targets.
  *
  * <h2>Runs</h2>
- * One {@link Runner#run()} per benchmark method ({@link #BENCHMARKS}, six), in that order, each with its own
+ * One {@link Runner#run()} per benchmark method ({@link #BENCHMARKS}, seven), in that order, each with its own
  * forks. The options set only the include pattern, the fork JVM's base flags ({@link #FORK_JVM_ARGS}, so nothing
  * is inherited from the launching JVM) and, unless the timing is {@link Timing#FULL}, forks and iterations. They
  * never set {@code jvmArgsAppend}: that would replace the methods' {@code @Fork(jvmArgsAppend)}, which carry
@@ -63,6 +63,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  *   counters   StatsCost bare / countersOff       the arena counters' own cost          target &lt;= 1.05
  *   stats      StatsCost exported / countersOff   counters + publisher + exporter       target &lt;= 1.05
  *   facade     FacadeCost perThread / bare        ArenaAllocator, Policy.PER_THREAD     target &lt;= 1.2
+ *   facade     FacadeCost perThreadLocal / bare   LocalAllocator of a PER_THREAD one    target &lt;= 1.2
  *   facade     FacadeCost striped / bare          ArenaAllocator, Policy.STRIPED        target &lt;= 1.2
  * </pre>
  * The counters are part of the stats, so their ratio is held to the stats' 5% as well.
@@ -125,7 +126,7 @@ public final class CostsRunner
             return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
         }
 
-        /** @return a rough wall-clock estimate of the six runs, seconds (2 s per fork for JVM start and set-up). */
+        /** @return a rough wall-clock estimate of the seven runs, seconds (2 s per fork for JVM start and set-up). */
         public double estimateSeconds()
         {
             if (this == FULL)
@@ -194,17 +195,21 @@ public final class CostsRunner
     public static final Bench FACADE_BARE = new Bench(FacadeCostBenchmark.class, FacadeCostBenchmark.BARE);
     public static final Bench FACADE_PER_THREAD = new Bench(FacadeCostBenchmark.class, FacadeCostBenchmark.PER_THREAD);
     public static final Bench FACADE_STRIPED = new Bench(FacadeCostBenchmark.class, FacadeCostBenchmark.STRIPED);
+    public static final Bench FACADE_PER_THREAD_LOCAL =
+        new Bench(FacadeCostBenchmark.class, FacadeCostBenchmark.PER_THREAD_LOCAL);
 
-    /** The six runs, in order. */
-    public static final List<Bench> BENCHMARKS =
-        List.of(STATS_COUNTERS_OFF, STATS_BARE, STATS_EXPORTED, FACADE_BARE, FACADE_PER_THREAD, FACADE_STRIPED);
+    /** The seven runs, in order. */
+    public static final List<Bench> BENCHMARKS = List.of(STATS_COUNTERS_OFF, STATS_BARE, STATS_EXPORTED, FACADE_BARE,
+        FACADE_PER_THREAD, FACADE_PER_THREAD_LOCAL, FACADE_STRIPED);
 
-    /** The four ratios, in table order. */
+    /** The five ratios, in table order. */
     public static final List<Ratio> RATIOS = List.of(
         new Ratio("counters: bare / countersOff", "the arena counters' own cost", STATS_BARE, STATS_COUNTERS_OFF, 1.05),
         new Ratio("stats: exported / countersOff", "counters + publisher + exporter thread", STATS_EXPORTED,
             STATS_COUNTERS_OFF, 1.05),
         new Ratio("facade: perThread / bare", "ArenaAllocator, Policy.PER_THREAD", FACADE_PER_THREAD, FACADE_BARE, 1.2),
+        new Ratio("facade: perThreadLocal / bare", "LocalAllocator (allocator.local()), Policy.PER_THREAD",
+            FACADE_PER_THREAD_LOCAL, FACADE_BARE, 1.2),
         new Ratio("facade: striped / bare", "ArenaAllocator, Policy.STRIPED", FACADE_STRIPED, FACADE_BARE, 1.2));
 
     private final Timing timing;
@@ -245,7 +250,7 @@ public final class CostsRunner
     }
 
     /**
-     * Runs the six benchmarks, then writes and prints costs.md.
+     * Runs the seven benchmarks, then writes and prints costs.md.
      *
      * @return the report's text.
      */
