@@ -16,6 +16,30 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  */
 class ZeroGarbageTest
 {
+    /**
+     * Windows measured after the warm-up; the best must be exactly 0 bytes. One window can see a few hundred bytes
+     * that are not the publish's: a deoptimization materializes objects that compiled code had scalar-replaced (as
+     * arena-threads' ZeroGarbageTest explains); a real per-publish allocation shows in every window, times the count.
+     */
+    private static final int WINDOWS = 5;
+
+    private static long bestWindow(final com.sun.management.ThreadMXBean threads, final Runnable work, final int count)
+    {
+        long best = Long.MAX_VALUE;
+        for (int w = 0; w < WINDOWS && best != 0; w++)
+        {
+            final long baselineStart = threads.getCurrentThreadAllocatedBytes();
+            final long baseline = threads.getCurrentThreadAllocatedBytes() - baselineStart;
+            final long start = threads.getCurrentThreadAllocatedBytes();
+            for (int i = 0; i < count; i++)
+            {
+                work.run();
+            }
+            best = Math.min(best, threads.getCurrentThreadAllocatedBytes() - start - baseline);
+        }
+        return best;
+    }
+
     @Test
     void publishingAllocatesNothing(@TempDir final Path dir)
     {
@@ -44,15 +68,8 @@ class ZeroGarbageTest
             {
                 work.run();
             }
-            final long baselineStart = threads.getCurrentThreadAllocatedBytes();
-            final long baseline = threads.getCurrentThreadAllocatedBytes() - baselineStart;
-            final long start = threads.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < 10_000; i++)
-            {
-                work.run();
-            }
-            final long allocated = threads.getCurrentThreadAllocatedBytes() - start - baseline;
-            assertEquals(0, allocated, "bytes allocated by 10,000 publishes");
+            assertEquals(0, bestWindow(threads, work, 10_000), "bytes allocated by 10,000 publishes (best of " + WINDOWS +
+                " windows)");
             assertEquals(1, figures[ArenaFigures.PINNED_BLOCKS]);
             arena.unpin(pinned);
         }
@@ -80,13 +97,8 @@ class ZeroGarbageTest
             {
                 work.run();
             }
-            final long start = threads.getCurrentThreadAllocatedBytes();
-            for (int i = 0; i < 1_000; i++)
-            {
-                work.run();
-            }
-            final long allocated = threads.getCurrentThreadAllocatedBytes() - start;
-            assertEquals(0, allocated, "bytes allocated by 1,000 publishes of an allocator");
+            assertEquals(0, bestWindow(threads, work, 1_000), "bytes allocated by 1,000 publishes of an allocator (best of " +
+                WINDOWS + " windows)");
             assertEquals(1, figures[AllocatorFigures.ARENAS_OPEN]);
             assertEquals(1, figures[io.arenaalloc.threads.AllocatorCounters.ARENAS_CREATED]);
             alloc.free(block);
