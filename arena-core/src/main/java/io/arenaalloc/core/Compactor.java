@@ -126,7 +126,6 @@ final class Compactor
     private long stagedState;
     private int stagedGranule;
     private int stagedGranules;
-    private long stagedFrom;
     private long stagedTo;
     private long stagedCopied;
     /** The slot of the last staged move given up because its block was reached: skipped when the cursor meets it. */
@@ -495,7 +494,6 @@ final class Compactor
         stagedState = staged;
         stagedGranule = g;
         stagedGranules = n;
-        stagedFrom = chunk.granuleAddress(g);
         stagedTo = to;
         stagedCopied = 0;
         return 1;
@@ -519,7 +517,7 @@ final class Compactor
         final long left = total - stagedCopied;
         final long fitTime = (long)((maxNanos - (System.nanoTime() - start)) * 1024.0 / nanosPerKiB);
         final long piece = Math.min(left, Math.max(MIN_PIECE, Math.min(fitTime, maxBytes) & -PIECE_ALIGN));
-        UnsafeApi.copyMemory(stagedFrom + stagedCopied, stagedTo + stagedCopied, piece);
+        UnsafeApi.copyMemory(victim.granuleAddress(stagedGranule) + stagedCopied, stagedTo + stagedCopied, piece);
         stagedCopied += piece;
         if (stagedCopied < total)
         {

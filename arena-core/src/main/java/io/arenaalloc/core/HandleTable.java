@@ -366,17 +366,6 @@ public final class HandleTable
         return stale(operation, handle, (long)LONGS.getVolatile(seg, offset(indexOf(handle)) + STATE));
     }
 
-    /** @return the slot's segment if {@code handle} is current, else throws. Any thread. */
-    private long[] currentSegment(final long handle, final String operation)
-    {
-        final long[] seg = segmentOf(handle);
-        if (seg == null || !isCurrent(handle, (long)LONGS.getVolatile(seg, offset(indexOf(handle)) + STATE)))
-        {
-            throw notCurrent(operation, handle);
-        }
-        return seg;
-    }
-
     private static StaleHandleException stale(final String operation, final long handle, final long state)
     {
         return new StaleHandleException(operation + ": handle=0x" + Long.toHexString(handle) + " is stale (generation " +
@@ -535,11 +524,11 @@ public final class HandleTable
     /** Owner: checks the handle is current and unpinned, without changing anything. */
     void checkFreeable(final long handle, final String operation)
     {
-        final long[] seg = currentSegment(handle, operation);
-        final long state = (long)LONGS.getVolatile(seg, offset(indexOf(handle)) + STATE);
-        if (!isCurrent(handle, state))
+        final long[] seg = segmentOf(handle);
+        final long state = seg == null ? 0 : (long)LONGS.getVolatile(seg, offset(indexOf(handle)) + STATE);
+        if (seg == null || !isCurrent(handle, state))
         {
-            throw stale(operation, handle, state);
+            throw notCurrent(operation, handle);
         }
         if (statePins(state) != 0)
         {
@@ -556,14 +545,18 @@ public final class HandleTable
     long release(final long handle, final String operation)
     {
         final int index = indexOf(handle);
-        final long[] seg = currentSegment(handle, operation);
+        final long[] seg = segmentOf(handle);
+        if (seg == null)
+        {
+            throw notCurrent(operation, handle);
+        }
         final int o = offset(index);
         while (true)
         {
             final long state = (long)LONGS.getVolatile(seg, o + STATE);
             if (!isCurrent(handle, state))
             {
-                throw stale(operation, handle, state);
+                throw notCurrent(operation, handle);
             }
             if (statePins(state) != 0)
             {
@@ -616,11 +609,7 @@ public final class HandleTable
     /** Owner, compactor step 1: try to claim slot {@code index} for a move. */
     boolean tryBeginMove(final int index)
     {
-        final long[] seg = segment(index);
-        final int o = offset(index);
-        final long state = (long)LONGS.getVolatile(seg, o + STATE);
-        return stateLive(state) && (state & (MOVING | COPYING | PINS_MASK)) == 0 &&
-            LONGS.compareAndSet(seg, o + STATE, state, state | MOVING);
+        return claim(index, MOVING) != 0;
     }
 
     /**
@@ -629,12 +618,18 @@ public final class HandleTable
      */
     long tryBeginStaged(final int index)
     {
+        return claim(index, COPYING);
+    }
+
+    /** CAS a live, unpinned slot with neither MOVING nor COPYING to the same state plus {@code flag}. @return it, or 0. */
+    private long claim(final int index, final long flag)
+    {
         final long[] seg = segment(index);
         final int o = offset(index);
         final long state = (long)LONGS.getVolatile(seg, o + STATE);
-        final long staged = state | COPYING;
+        final long claimed = state | flag;
         return stateLive(state) && (state & (MOVING | COPYING | PINS_MASK)) == 0 &&
-            LONGS.compareAndSet(seg, o + STATE, state, staged) ? staged : 0;
+            LONGS.compareAndSet(seg, o + STATE, state, claimed) ? claimed : 0;
     }
 
     /** Owner, staged move, each later step: true when nothing reached the block since the move began. */

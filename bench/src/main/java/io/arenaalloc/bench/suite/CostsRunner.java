@@ -2,7 +2,6 @@ package io.arenaalloc.bench.suite;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -256,13 +255,7 @@ public final class CostsRunner
      */
     public String run() throws IOException
     {
-        final double loadAtStart = loadAverage();
-        final int cores = Runtime.getRuntime().availableProcessors();
-        if (loadAtStart >= 0.5 * cores)
-        {
-            out.printf(Locale.ROOT, "WARNING: the machine is busy (1-minute load average %.2f on %d cores): " +
-                "other processes compete for the CPUs and the figures will be noisy%n", loadAtStart, cores);
-        }
+        final double loadAtStart = SuiteRunner.loadAverageWarningIfBusy(out);
         final List<Figure> figures = new ArrayList<>();
         int index = 0;
         for (final Bench bench : BENCHMARKS)
@@ -286,7 +279,7 @@ public final class CostsRunner
                 ReportGenerator.format(figure.score()) + " ± " + formatError(figure.error()) + " ns/op",
                 (System.nanoTime() - start) / 1e9);
         }
-        final double loadAtEnd = loadAverage();
+        final double loadAtEnd = SuiteRunner.loadAverage();
         final String header = String.format(Locale.ROOT, "Run %s; %s; %s; load average %.2f at start, %.2f at end.",
             ZonedDateTime.now(ZoneOffset.UTC).format(DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'")),
             timing.describe(), describeMachine(Results.thisMachine()), loadAtStart, loadAtEnd);
@@ -341,11 +334,6 @@ public final class CostsRunner
     private Path logFile(final Bench bench)
     {
         return outDir.resolve("jmh").resolve("costs__" + bench.label() + ".log");
-    }
-
-    private static double loadAverage()
-    {
-        return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
     }
 
     private static String describeMachine(final Map<String, Object> machine)

@@ -129,13 +129,7 @@ public final class SuiteRunner
             total += run.kind().subjects(subjects).size();
         }
         final long suiteStart = System.nanoTime();
-        loadAtStart = loadAverage();
-        final int cores = Runtime.getRuntime().availableProcessors();
-        if (loadAtStart >= BUSY_LOAD_PER_CORE * cores)
-        {
-            out.printf(Locale.ROOT, "WARNING: the machine is busy (1-minute load average %.2f on %d cores): " +
-                "other processes compete for the CPUs and the figures will be noisy%n", loadAtStart, cores);
-        }
+        loadAtStart = loadAverageWarningIfBusy(out);
         int index = 0;
         for (final WorkloadRun run : runs)
         {
@@ -224,9 +218,23 @@ public final class SuiteRunner
         return probeCache.get(cacheKey);
     }
 
-    private static double loadAverage()
+    /** @return the 1-minute load average (negative where the OS has none). */
+    static double loadAverage()
     {
         return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+    }
+
+    /** @return the load average, after printing a warning to {@code out} when it says the machine is busy. */
+    static double loadAverageWarningIfBusy(final PrintStream out)
+    {
+        final double load = loadAverage();
+        final int cores = Runtime.getRuntime().availableProcessors();
+        if (load >= BUSY_LOAD_PER_CORE * cores)
+        {
+            out.printf(Locale.ROOT, "WARNING: the machine is busy (1-minute load average %.2f on %d cores): " +
+                "other processes compete for the CPUs and the figures will be noisy%n", load, cores);
+        }
+        return load;
     }
 
     private Path logFile(final WorkloadRun run, final String subject)
