@@ -48,7 +48,7 @@ import java.lang.invoke.VarHandle;
  * publishes a longer copy of the directory; existing segments never move, so a reader on another thread holding an
  * old directory still finds every slot it can name, and no reader ever blocks. Readers load the
  * directory with a plain read: a thread holding a handle got it through a happens-before edge that
- * follows the growth which created its slot (see {@code segment}).
+ * follows the growth which created its slot (see {@code segment}; readers on other threads go through {@code segmentOf}, the same plain read).
  *
  * <h2>Pin versus move (state machine per slot)</h2>
  * <pre>
