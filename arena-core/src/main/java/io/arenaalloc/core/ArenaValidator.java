@@ -182,7 +182,7 @@ final class ArenaValidator
                 throw fail("free-run index bin " + bin + " links granule " + g + " of " + chunk +
                     (chunk.heap == heap ? ", a detached part of the compaction victim" : ", which belongs to another heap"));
             }
-            final int tag = chunk.tag[g];
+            final int tag = chunk.tag(g);
             if (Chunk.tagKind(tag) != Chunk.TAG_FREE_HEAD)
             {
                 throw fail("free-run index bin " + bin + " links granule " + g + " of " + chunk +
@@ -229,7 +229,7 @@ final class ArenaValidator
         boolean previousFree = false;
         while (g < c.granules)
         {
-            final int tag = c.tag[g];
+            final int tag = c.tag(g);
             final int kind = Chunk.tagKind(tag);
             final int value = Chunk.tagValue(tag);
             if (kind == Chunk.TAG_FREE_HEAD)
@@ -245,10 +245,10 @@ final class ArenaValidator
                     throw fail("free run [" + g + ", " + (g + len) + ") of " + c + " has used bits");
                 }
                 checkInteriorUntagged(c, g, len, true);
-                if (len > 1 && c.tag[g + len - 1] != (Chunk.TAG_FREE_TAIL | len))
+                if (len > 1 && c.tag(g + len - 1) != (Chunk.TAG_FREE_TAIL | len))
                 {
                     throw fail("free run at granule " + g + " of " + c + " (length " + len + ") has tail tag 0x" +
-                        Integer.toHexString(c.tag[g + len - 1]) + ", expected FREE_TAIL|" + len);
+                        Integer.toHexString(c.tag(g + len - 1)) + ", expected FREE_TAIL|" + len);
                 }
                 if (c.linked(g) && !linked.remove(c.heap.runs.ref(c, g)))
                 {
@@ -357,10 +357,10 @@ final class ArenaValidator
         final int end = free && len > 1 ? g + len - 1 : g + len;
         for (int i = g + 1; i < end; i++)
         {
-            if (c.tag[i] != 0)
+            if (c.tag(i) != 0)
             {
                 throw fail("granule " + i + " inside the " + (free ? "free run" : "block") + " [" + g + ", " + (g + len) +
-                    ") of " + c + " has stale tag 0x" + Integer.toHexString(c.tag[i]));
+                    ") of " + c + " has stale tag 0x" + Integer.toHexString(c.tag(i)));
             }
         }
     }
@@ -373,7 +373,7 @@ final class ArenaValidator
         }
         for (int i = 0; i < s.granules; i++)
         {
-            if (g + i >= c.granules || c.tag[g + i] != Chunk.slabTag(s.cls, s.id))
+            if (g + i >= c.granules || c.tag(g + i) != Chunk.slabTag(s.cls, s.id))
             {
                 throw fail("granule " + (g + i) + " of " + s + " in " + c + " is not tagged SLAB|" + s.cls + "|" + s.id);
             }
@@ -453,7 +453,7 @@ final class ArenaValidator
                     throw fail("free cache entry 0x" + Long.toHexString(address) + " of class " + cls +
                         " names chunk " + chunk + ", expected the fixed chunk that holds it");
                 }
-                final int tag = chunk.tag[chunk.granuleOf(address)];
+                final int tag = chunk.tag(chunk.granuleOf(address));
                 if (Chunk.tagKind(tag) != Chunk.TAG_SLAB || Chunk.slabClassOf(tag) != cls)
                 {
                     throw fail("free cache entry 0x" + Long.toHexString(address) + " of class " + cls +
@@ -490,7 +490,7 @@ final class ArenaValidator
                 final Chunk chunk = arena.chunkMap().byId(heap.mediumCacheChunk[n * Heap.MEDIUM_CACHE_SLOTS + j]);
                 if (chunk == null || arena.chunkMap().find(address) != chunk || chunk.heap != heap ||
                     chunk.granuleAddress(chunk.granuleOf(address)) != address ||
-                    chunk.tag[chunk.granuleOf(address)] != (Chunk.TAG_CACHED | n))
+                    chunk.tag(chunk.granuleOf(address)) != (Chunk.TAG_CACHED | n))
                 {
                     throw fail("free cache entry 0x" + Long.toHexString(address) + " of medium length " + n +
                         " is not a CACHED|" + n + " block of its chunk " + chunk);
@@ -522,11 +522,11 @@ final class ArenaValidator
         for (int id = 0, limit = arena.chunkIdLimit(); id < limit; id++)
         {
             final Chunk c = arena.chunkMap().byId(id);
-            if (c != null && c.heap == heap && c.starts != null)
+            if (c != null && c.heap == heap && !c.isHuge())
             {
-                for (final long w : c.starts)
+                for (int g = 0; g < c.granules; g++)
                 {
-                    bits += Long.bitCount(w);
+                    bits += c.startCount(g);
                 }
             }
         }

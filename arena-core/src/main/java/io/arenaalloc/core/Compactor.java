@@ -264,7 +264,7 @@ final class Compactor
                     break;
                 }
                 cursor = g;
-                final int tag = v.tag[g];
+                final int tag = v.tag(g);
                 if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
                 {
                     final Slab slab = arena.slab(Chunk.slabIdOf(tag));
@@ -632,7 +632,7 @@ final class Compactor
             {
                 return false;
             }
-            final int tag = c.tag[g];
+            final int tag = c.tag(g);
             final int kind = Chunk.tagKind(tag);
             if (kind == Chunk.TAG_FREE_HEAD)
             {
@@ -695,7 +695,7 @@ final class Compactor
             {
                 return false;
             }
-            final int tag = c.tag[g];
+            final int tag = c.tag(g);
             final int kind = Chunk.tagKind(tag);
             if (kind == Chunk.TAG_FREE_HEAD)
             {

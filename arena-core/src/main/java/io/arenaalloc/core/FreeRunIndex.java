@@ -102,10 +102,10 @@ final class FreeRunIndex
     /** Records [g, g + n) as a free run: writes its head and tail tags and links it into its bin. */
     void insert(final Chunk chunk, final int g, final int n)
     {
-        chunk.tag[g] = Chunk.TAG_FREE_HEAD | n;
+        chunk.setTag(g, Chunk.TAG_FREE_HEAD | n);
         if (n > 1)
         {
-            chunk.tag[g + n - 1] = Chunk.TAG_FREE_TAIL | n;
+            chunk.setTag(g + n - 1, Chunk.TAG_FREE_TAIL | n);
         }
         if (chunk.evacuating)
         {
@@ -124,10 +124,10 @@ final class FreeRunIndex
         {
             unlink(chunk, g, n);
         }
-        chunk.tag[g] = 0;
+        chunk.setTag(g, 0);
         if (n > 1)
         {
-            chunk.tag[g + n - 1] = 0;
+            chunk.setTag(g + n - 1, 0);
         }
     }
 
@@ -185,7 +185,7 @@ final class FreeRunIndex
         {
             final Chunk c = chunkOf(ref);
             final int g = granuleOf(ref);
-            final int len = Chunk.tagValue(c.tag[g]);
+            final int len = Chunk.tagValue(c.tag(g));
             if (len >= n && len < bestLen)
             {
                 best = ref;
@@ -237,7 +237,7 @@ final class FreeRunIndex
                 {
                     final Chunk c = chunkOf(ref);
                     final int g = granuleOf(ref);
-                    max = Math.max(max, Chunk.tagValue(c.tag[g]));
+                    max = Math.max(max, Chunk.tagValue(c.tag(g)));
                     ref = c.next[g];
                 }
                 return max;

@@ -12,7 +12,7 @@ package io.arenaalloc.core;
  *   block most recently freed, likely still in the CPU cache), set its start bit, done; its slab is not
  *   touched.</li>
  *   <li>s = current[cls]. If s has a free block, take it (two bit scans, see {@link Slab}); fixed heap: set
- *   its start bit in {@link Chunk#starts}.</li>
+ *   its start bit in {@link Chunk#meta}.</li>
  *   <li>Else pop the first partial slab of the class (a slab with free blocks that is not current).</li>
  *   <li>Else cut a new slab: a run of slabGranules(cls) granules from the medium path below; tag each of
  *   its granules SLAB|cls|id.</li>
@@ -138,7 +138,7 @@ final class Heap
             flushMediumCache(n, MEDIUM_CACHE_SLOTS / 2);
             k = MEDIUM_CACHE_SLOTS - MEDIUM_CACHE_SLOTS / 2;
         }
-        chunk.tag[g] = Chunk.TAG_CACHED | n;
+        chunk.setTag(g, Chunk.TAG_CACHED | n);
         final int i = n * MEDIUM_CACHE_SLOTS + k;
         mediumCacheAddress[i] = chunk.granuleAddress(g);
         mediumCacheChunk[i] = chunk.id;
@@ -166,7 +166,7 @@ final class Heap
         mediumCacheCount[n] = k - 1;
         final long address = mediumCacheAddress[i];
         final Chunk chunk = chunks.byId(mediumCacheChunk[i]);
-        chunk.tag[chunk.granuleOf(address)] = Chunk.TAG_BLOCK | n;
+        chunk.setTag(chunk.granuleOf(address), Chunk.TAG_BLOCK | n);
         final long bytes = (long)n << SizeClasses.GRANULE_SHIFT;
         mediumCachedBlocks--;
         mediumCachedBytes -= bytes;
@@ -191,7 +191,7 @@ final class Heap
             final long address = mediumCacheAddress[base + j];
             final Chunk chunk = chunks.byId(mediumCacheChunk[base + j]);
             final int g = chunk.granuleOf(address);
-            chunk.tag[g] = Chunk.TAG_BLOCK | n;
+            chunk.setTag(g, Chunk.TAG_BLOCK | n);
             freeMedium(chunk, g);
         }
         System.arraycopy(mediumCacheAddress, base + count, mediumCacheAddress, base, k - count);
@@ -258,7 +258,7 @@ final class Heap
         {
             final long address = cacheAddress[base + k];
             final Chunk chunk = chunks.byId(cacheChunk[base + k]);
-            final Slab slab = arena.slab(Chunk.slabIdOf(chunk.tag[chunk.granuleOf(address)]));
+            final Slab slab = arena.slab(Chunk.slabIdOf(chunk.tag(chunk.granuleOf(address))));
             slab.freeIndex(slab.indexOf(address));
             chunk.liveBytes -= cs;
             afterSmallFree(slab);
@@ -323,14 +323,10 @@ final class Heap
         final int g = runs.granuleOf(ref);
         s = slabPoolSize > 0 ? slabPool[--slabPoolSize] : arena.newSlab();
         s.init(this, cls, chunk, g);
-        if (!movable)
-        {
-            chunk.ensureStarts();
-        }
         final int tag = Chunk.slabTag(cls, s.id);
         for (int i = 0; i < granules; i++)
         {
-            chunk.tag[g + i] = tag;
+            chunk.setTag(g + i, tag);
         }
         current[cls] = s;
         return s;
@@ -451,7 +447,7 @@ final class Heap
         final int g = s.startGranule;
         for (int i = 0; i < s.granules; i++)
         {
-            chunk.tag[g + i] = 0;
+            chunk.setTag(g + i, 0);
         }
         s.active = false;
         recycleSlab(s);
@@ -472,7 +468,7 @@ final class Heap
         int g = 0;
         while (g < chunk.granules)
         {
-            final int tag = chunk.tag[g];
+            final int tag = chunk.tag(g);
             if (Chunk.tagKind(tag) == Chunk.TAG_SLAB && arena.slab(Chunk.slabIdOf(tag)).free ==
                 arena.slab(Chunk.slabIdOf(tag)).capacity)
             {
@@ -483,7 +479,7 @@ final class Heap
                 }
                 // coalescing rewrote the tags around the slab: go on from the head of the merged free run
                 final int head = chunk.previousUsed(g) + 1;
-                g = head + Chunk.tagValue(chunk.tag[head]);
+                g = head + Chunk.tagValue(chunk.tag(head));
             }
             else
             {
@@ -514,10 +510,10 @@ final class Heap
             {
                 runs.unlink(chunk, 0, chunk.granules);
             }
-            chunk.tag[0] = 0;
+            chunk.setTag(0, 0);
             if (chunk.granules > 1)
             {
-                chunk.tag[chunk.granules - 1] = 0;
+                chunk.setTag(chunk.granules - 1, 0);
             }
             arena.releaseChunk(chunk);
         }
@@ -559,7 +555,7 @@ final class Heap
         }
         final Chunk chunk = runs.chunkOf(ref);
         final int g = runs.granuleOf(ref);
-        final int len = Chunk.tagValue(chunk.tag[g]);
+        final int len = Chunk.tagValue(chunk.tag(g));
         if (chunk.usedGranules == 0 && chunk.kind == Chunk.KIND_REGULAR)
         {
             emptyChunks--;
@@ -583,7 +579,7 @@ final class Heap
         }
         final Chunk chunk = runs.chunkOf(ref);
         final int g = runs.granuleOf(ref);
-        chunk.tag[g] = Chunk.TAG_BLOCK | n;
+        chunk.setTag(g, Chunk.TAG_BLOCK | n);
         chunk.addLive((long)n << SizeClasses.GRANULE_SHIFT);
         modifications++;
         return chunk.granuleAddress(g);
@@ -592,8 +588,8 @@ final class Heap
     /** Frees the medium block whose head is granule g. */
     void freeMedium(final Chunk chunk, final int g)
     {
-        final int n = Chunk.tagValue(chunk.tag[g]);
-        chunk.tag[g] = 0;
+        final int n = Chunk.tagValue(chunk.tag(g));
+        chunk.setTag(g, 0);
         chunk.addLive(-((long)n << SizeClasses.GRANULE_SHIFT));
         modifications++;
         freeRun(chunk, g, n);
@@ -608,7 +604,7 @@ final class Heap
         int len = n;
         if (g > 0 && !chunk.isUsed(g - 1))
         {
-            final int left = Chunk.tagValue(chunk.tag[g - 1]);
+            final int left = Chunk.tagValue(chunk.tag(g - 1));
             runs.remove(chunk, g - left, left);
             start -= left;
             len += left;
@@ -616,7 +612,7 @@ final class Heap
         final int right = g + n;
         if (right < chunk.granules && !chunk.isUsed(right))
         {
-            final int rlen = Chunk.tagValue(chunk.tag[right]);
+            final int rlen = Chunk.tagValue(chunk.tag(right));
             runs.remove(chunk, right, rlen);
             len += rlen;
         }
@@ -638,8 +634,8 @@ final class Heap
     /** Shrinks the medium block at g from its n granules to n2 &lt; n in place. */
     void shrinkMedium(final Chunk chunk, final int g, final int n2)
     {
-        final int n = Chunk.tagValue(chunk.tag[g]);
-        chunk.tag[g] = Chunk.TAG_BLOCK | n2;
+        final int n = Chunk.tagValue(chunk.tag(g));
+        chunk.setTag(g, Chunk.TAG_BLOCK | n2);
         chunk.addLive(-((long)(n - n2) << SizeClasses.GRANULE_SHIFT));
         freeRun(chunk, g + n2, n - n2);
     }
@@ -647,14 +643,14 @@ final class Heap
     /** Grows the medium block at g to n2 granules in place if the run after it is free and long enough. */
     boolean tryGrowMedium(final Chunk chunk, final int g, final int n2)
     {
-        final int n = Chunk.tagValue(chunk.tag[g]);
+        final int n = Chunk.tagValue(chunk.tag(g));
         final int right = g + n;
         final int need = n2 - n;
         if (right >= chunk.granules || chunk.isUsed(right))
         {
             return false;
         }
-        final int rlen = Chunk.tagValue(chunk.tag[right]);
+        final int rlen = Chunk.tagValue(chunk.tag(right));
         if (rlen < need)
         {
             return false;
@@ -665,7 +661,7 @@ final class Heap
             runs.insert(chunk, right + need, rlen - need);
         }
         chunk.markUsed(right, need);
-        chunk.tag[g] = Chunk.TAG_BLOCK | n2;
+        chunk.setTag(g, Chunk.TAG_BLOCK | n2);
         chunk.addLive((long)need << SizeClasses.GRANULE_SHIFT);
         return true;
     }

@@ -320,7 +320,7 @@ public final class OffHeapArena implements AutoCloseable
         {
             fixed.freeRun(chunk, g + head + n, tail);
         }
-        chunk.tag[g + head] = Chunk.TAG_BLOCK | n;
+        chunk.setTag(g + head, Chunk.TAG_BLOCK | n);
         chunk.addLive((long)n << SizeClasses.GRANULE_SHIFT);
         addLive((long)n << SizeClasses.GRANULE_SHIFT);
         return aligned;
@@ -347,17 +347,17 @@ public final class OffHeapArena implements AutoCloseable
         }
         if (chunk.heap == fixed)
         {
-            final int g = (int)((address - chunk.base) >>> SizeClasses.GRANULE_SHIFT);
-            final int tag = chunk.tag[g];
+            final long offset = address - chunk.base;
+            final int g = (int)(offset >>> SizeClasses.GRANULE_SHIFT);
+            final long[] meta = chunk.meta;
+            final long word = meta[g];
+            final int tag = (int)word;
             if ((tag & Chunk.TAG_KIND_MASK) == Chunk.TAG_SLAB)
             {
-                // the start bit is the check (a double free or an address inside a block finds it clear);
-                // the block goes to the free cache, its slab is not touched (see Heap "Free cache")
-                final long offset = address - chunk.base;
-                final int q = (int)(offset >>> Chunk.START_SHIFT);
-                final long[] starts = chunk.starts;
-                final long word = starts[q >>> 6];
-                final long bit = 1L << q;
+                // the start bit, in the same word as the tag, is the check (a double free or an address
+                // inside a block finds it clear); the block goes to the free cache, its slab is not touched
+                // (see Heap "Free cache")
+                final long bit = Chunk.startBit(offset);
                 if ((offset & (SizeClasses.QUANTUM - 1)) != 0 || (word & bit) == 0)
                 {
                     throw notABlock("free", address, chunk);
@@ -365,7 +365,7 @@ public final class OffHeapArena implements AutoCloseable
                 final int cls = Chunk.slabClassOf(tag);
                 final int cs = SizeClasses.classSize(cls);
                 beforeFree(address, cs - guard);
-                starts[q >>> 6] = word & ~bit;
+                meta[g] = word & ~bit;
                 fixed.cachePush(cls, address, chunk);
                 afterFree(cs);
                 return;
@@ -430,7 +430,7 @@ public final class OffHeapArena implements AutoCloseable
             {
                 final int g = chunk.granuleOf(address);
                 final int n2 = (int)SizeClasses.granulesFor(internal);
-                final int n = Chunk.tagValue(chunk.tag[g]);
+                final int n = Chunk.tagValue(chunk.tag(g));
                 if (n2 == n)
                 {
                     return address;
@@ -511,7 +511,7 @@ public final class OffHeapArena implements AutoCloseable
     private long blockSizeAt(final Chunk chunk, final long address)
     {
         final int g = chunk.granuleOf(address);
-        final int tag = chunk.tag[g];
+        final int tag = chunk.tag(g);
         if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
         {
             if (chunk.heap == fixed)
@@ -694,7 +694,7 @@ public final class OffHeapArena implements AutoCloseable
             return;
         }
         final int g = chunk.granuleOf(address);
-        final int tag = chunk.tag[g];
+        final int tag = chunk.tag(g);
         if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
         {
             final Slab slab = slabs[Chunk.slabIdOf(tag)];
@@ -773,7 +773,7 @@ public final class OffHeapArena implements AutoCloseable
             return;
         }
         final int g = chunk.granuleOf(address);
-        final int tag = chunk.tag[g];
+        final int tag = chunk.tag(g);
         if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
         {
             final Slab slab = slabs[Chunk.slabIdOf(tag)];
@@ -1379,7 +1379,7 @@ public final class OffHeapArena implements AutoCloseable
             if (c != null)
             {
                 chunks++;
-                heapBytes += 64 + (c.isHuge() ? 0 : c.used.length * 8L + c.granules * 12L);
+                heapBytes += 64 + (c.isHuge() ? 0 : c.used.length * 8L + c.granules * 16L);
             }
         }
         return new Overhead(chunkSize, SizeClasses.GRANULE, SizeClasses.QUANTUM, mediumMax,
@@ -1416,7 +1416,7 @@ public final class OffHeapArena implements AutoCloseable
             int g = 0;
             while (g < c.granules)
             {
-                final int tag = c.tag[g];
+                final int tag = c.tag(g);
                 final int kind = Chunk.tagKind(tag);
                 if (kind == Chunk.TAG_SLAB)
                 {

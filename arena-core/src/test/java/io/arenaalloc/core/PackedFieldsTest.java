@@ -77,6 +77,44 @@ class PackedFieldsTest
         assertEquals(value, Chunk.tagValue(tag));
     }
 
+    @Property(tries = 1000)
+    void chunkMetaWordKeepsTagAndStartBitsApart(@ForAll @IntRange(min = 0, max = 5) final int kind,
+        @ForAll @IntRange(min = 0, max = (1 << 29) - 1) final int value,
+        @ForAll @IntRange(min = 0, max = (1 << 16) - 1) final int starts,
+        @ForAll @IntRange(min = 0, max = 3) final int granule)
+    {
+        assertEquals(SizeClasses.GRANULE / SizeClasses.QUANTUM, Chunk.START_BITS);
+        assertEquals(Integer.SIZE + Chunk.START_BITS, Long.SIZE - Long.numberOfLeadingZeros(Chunk.STARTS_MASK));
+        final Chunk c = new Chunk(0, Chunk.KIND_REGULAR, 1L << 30, ChunkMap.MIN_CHUNK_BYTES, null);
+        final int tag = (kind << Chunk.TAG_KIND_SHIFT) | value;
+        final long granuleOffset = (long)granule << SizeClasses.GRANULE_SHIFT;
+        for (int q = 0; q < Chunk.START_BITS; q++)
+        {
+            if ((starts & (1 << q)) != 0)
+            {
+                c.setStart(c.base + granuleOffset + (long)q * SizeClasses.QUANTUM);
+            }
+        }
+        c.setTag(granule, tag);
+        assertEquals(tag, c.tag(granule), "the tag survives the start bits");
+        assertEquals(Integer.bitCount(starts), c.startCount(granule));
+        for (int q = 0; q < Chunk.START_BITS; q++)
+        {
+            final long address = c.base + granuleOffset + (long)q * SizeClasses.QUANTUM;
+            assertEquals((starts & (1 << q)) != 0, c.isStart(address), "quantum " + q);
+            assertTrue(!c.isStart(address + 8), "an address inside a quantum is never a start");
+        }
+        for (int g = 0; g < 4; g++)
+        {
+            if (g != granule)
+            {
+                assertEquals(0, c.meta[g], "granule " + g + " is untouched");
+            }
+        }
+        c.setTag(granule, 0);
+        assertEquals(Integer.bitCount(starts), c.startCount(granule), "the start bits survive a new tag");
+    }
+
     @Test
     void sizeClassLookupIsTheSmallestClassThatFits()
     {
@@ -149,5 +187,12 @@ class PackedFieldsTest
         {
             assertEquals(c.id % 2 == 0 ? null : c, map.find(c.base + c.size / 3));
         }
+        // a pooled Chunk object comes back with another base: the lookup cache must not remember the old one
+        final Chunk moved = chunks.get(0);
+        final long oldBase = moved.base;
+        moved.base = base + (1L << 30);
+        map.register(moved);
+        assertEquals(null, map.find(oldBase));
+        assertEquals(moved, map.find(moved.base + 1));
     }
 }
