@@ -151,10 +151,10 @@ final class ArenaValidator
             throw fail("the compactor's staged destination is 0x" + Long.toHexString(arena.stagedDestination()) +
                 ", the chunks hold " + stagedBytes + " bytes of staged destination");
         }
-        if (live - arena.fixedHeap().cachedBytes - stagedBytes != arena.sumLiveBytes())
+        if (live - arena.fixedHeap().cachedBytes() - stagedBytes != arena.sumLiveBytes())
         {
             throw fail("liveBytes=" + arena.sumLiveBytes() + ", chunks add up to " + live + " of which the free cache holds " +
-                arena.fixedHeap().cachedBytes + " and a staged move's destination " + stagedBytes);
+                arena.fixedHeap().cachedBytes() + " and a staged move's destination " + stagedBytes);
         }
         if (movableBlocks != handles.liveHandles())
         {
@@ -513,9 +513,9 @@ final class ArenaValidator
         blocks += mediumBlocks;
         bytes += mediumBytes;
         cachedFound += mediumCachedFound;
-        if (blocks != heap.cachedBlocks || bytes != heap.cachedBytes || blocks != cachedFound)
+        if (blocks != heap.cachedBlocks() || bytes != heap.cachedBytes() || blocks != cachedFound)
         {
-            throw fail("free cache counts " + heap.cachedBlocks + " blocks, " + heap.cachedBytes + " bytes; entries add up to " +
+            throw fail("free cache counts " + heap.cachedBlocks() + " blocks, " + heap.cachedBytes() + " bytes; entries add up to " +
                 blocks + " blocks, " + bytes + " bytes; slabs hold " + cachedFound + " allocated blocks with a clear start bit");
         }
         long bits = 0;

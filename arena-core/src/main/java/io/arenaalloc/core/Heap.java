@@ -82,9 +82,30 @@ final class Heap
     final long[] cacheAddress;
     final int[] cacheChunk;
     final int[] cacheCount = new int[SizeClasses.CLASS_COUNT];
-    /** Blocks and bytes in the free cache. */
-    int cachedBlocks;
-    long cachedBytes;
+    /**
+     * @return blocks in the free cache, small and medium. Counted on demand (28 classes): the small push and pop
+     * keep no running total, two read-modify-writes fewer a free + allocate pair.
+     */
+    int cachedBlocks()
+    {
+        int blocks = mediumCachedBlocks;
+        for (int cls = 0; cls < SizeClasses.CLASS_COUNT; cls++)
+        {
+            blocks += cacheCount[cls];
+        }
+        return blocks;
+    }
+
+    /** @return bytes (usable sizes) of the blocks in the free cache, small and medium; counted as {@link #cachedBlocks}. */
+    long cachedBytes()
+    {
+        long bytes = mediumCachedBytes;
+        for (int cls = 0; cls < SizeClasses.CLASS_COUNT; cls++)
+        {
+            bytes += (long)cacheCount[cls] * SizeClasses.classSize(cls);
+        }
+        return bytes;
+    }
     /** Entries per size class in the free cache; a full class flushes its older half. */
     static final int CACHE_SLOTS = 64;
     /** Medium blocks up to this many granules (32 KiB) use the free cache too, one stack per length. */
@@ -96,7 +117,7 @@ final class Heap
     final long[] mediumCacheAddress;
     final int[] mediumCacheChunk;
     final int[] mediumCacheCount;
-    /** Medium blocks and bytes in the free cache (included in {@link #cachedBlocks} and {@link #cachedBytes}). */
+    /** Medium blocks and bytes in the free cache (included in {@link #cachedBlocks()} and {@link #cachedBytes()}). */
     int mediumCachedBlocks;
     long mediumCachedBytes;
     /** While set (by the compactor), runs come only from free runs already in the index: no new chunk. */
@@ -145,8 +166,6 @@ final class Heap
         mediumCacheCount[n] = k + 1;
         mediumCachedBlocks++;
         mediumCachedBytes += bytes;
-        cachedBlocks++;
-        cachedBytes += bytes;
         return true;
     }
 
@@ -170,8 +189,6 @@ final class Heap
         final long bytes = (long)n << SizeClasses.GRANULE_SHIFT;
         mediumCachedBlocks--;
         mediumCachedBytes -= bytes;
-        cachedBlocks--;
-        cachedBytes -= bytes;
         return address;
     }
 
@@ -184,8 +201,6 @@ final class Heap
         mediumCacheCount[n] = k - count;
         mediumCachedBlocks -= count;
         mediumCachedBytes -= bytes * count;
-        cachedBlocks -= count;
-        cachedBytes -= bytes * count;
         for (int j = 0; j < count; j++)
         {
             final long address = mediumCacheAddress[base + j];
@@ -216,8 +231,6 @@ final class Heap
         cacheAddress[i] = address;
         cacheChunk[i] = chunk.id; // an id, not a reference: no GC write barrier on the free path
         cacheCount[cls] = n + 1;
-        cachedBlocks++;
-        cachedBytes += SizeClasses.classSize(cls);
     }
 
     /**
@@ -234,8 +247,6 @@ final class Heap
         }
         final int i = cls * CACHE_SLOTS + n - 1;
         cacheCount[cls] = n - 1;
-        cachedBlocks--;
-        cachedBytes -= SizeClasses.classSize(cls);
         final long address = cacheAddress[i];
         chunks.byId(cacheChunk[i]).setStart(address);
         return address;
@@ -252,8 +263,6 @@ final class Heap
         final int cs = SizeClasses.classSize(cls);
         // the entries leave the cache first: a slab's release below may look at the cache's counts
         cacheCount[cls] = n - count;
-        cachedBlocks -= count;
-        cachedBytes -= (long)cs * count;
         for (int k = 0; k < count; k++)
         {
             final long address = cacheAddress[base + k];
@@ -270,7 +279,7 @@ final class Heap
     /** Returns every cached block to its slab or the free runs. @return the number of blocks returned. */
     int flushCaches()
     {
-        final int blocks = cachedBlocks;
+        final int blocks = cachedBlocks();
         if (blocks != 0)
         {
             for (int cls = 0; cls < SizeClasses.CLASS_COUNT; cls++)
@@ -682,8 +691,6 @@ final class Heap
     {
         java.util.Arrays.fill(cacheCount, 0);
         java.util.Arrays.fill(mediumCacheCount, 0);
-        cachedBlocks = 0;
-        cachedBytes = 0;
         mediumCachedBlocks = 0;
         mediumCachedBytes = 0;
         java.util.Arrays.fill(current, null);

@@ -862,7 +862,7 @@ public final class OffHeapArena implements AutoCloseable
     /** @return blocks in the free cache of small fixed blocks (free to the user, still held by their slabs). */
     public int freeCacheBlocks()
     {
-        return fixed.cachedBlocks;
+        return fixed.cachedBlocks();
     }
 
     /** An allocation found no space: flush the free cache, then compact if that is allowed. */
