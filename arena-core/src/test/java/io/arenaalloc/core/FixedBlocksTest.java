@@ -299,6 +299,38 @@ class FixedBlocksTest
             arena.validate();
         }
     }
+    @ParameterizedTest
+    @ValueSource(longs = {0, 16 << 10, 4 << 20})
+    void shouldHoldNoMoreFreedMediumBytesThanTheMediumFreeCacheLimit(final long limit)
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        try (OffHeapArena arena = OffHeapArena.create(ArenaConfig.builder().chunkSize(1 << 20).memorySource(source)
+            .spareChunks(0).mediumFreeCacheBytes(limit).build()))
+        {
+            final long keep = arena.allocate(100);
+            final long[] blocks = new long[12];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = arena.allocate(8192); // 32 granules: the same length, one stack of the medium cache
+                Patterns.fill(blocks[i], 8192, i);
+            }
+            for (final long b : blocks)
+            {
+                arena.free(b);
+            }
+            final long cachedBytes = arena.freeCacheBlocks() * 8192L;
+            assertThat(cachedBytes).as("cached medium bytes").isLessThanOrEqualTo(limit);
+            if (limit >= 8192L * Heap.MEDIUM_CACHE_SLOTS)
+            {
+                assertEquals(blocks.length, arena.freeCacheBlocks(), "all fit under the limit and in one stack");
+                assertEquals(blocks[blocks.length - 1], arena.allocate(8000), "LIFO: the newest freed block of the length");
+            }
+            arena.validate();
+            arena.free(keep);
+        }
+        assertEquals(0, source.reservedBytes(), "closing returns every byte");
+    }
+
     @Test
     void shouldHandTheMostRecentlyFreedBlockOfAClassToTheNextAllocation()
     {
