@@ -447,17 +447,11 @@ final class ArenaValidator
             for (int k = 0; k < n; k++)
             {
                 final long address = heap.cacheAddress[cls * Heap.CACHE_SLOTS + k];
-                final long start = heap.cacheStart[cls * Heap.CACHE_SLOTS + k];
-                final Chunk chunk = arena.chunkMap().byId(Heap.startWordChunkId(start));
+                final Chunk chunk = arena.chunkMap().byId(heap.cacheChunk[cls * Heap.CACHE_SLOTS + k]);
                 if (chunk == null || arena.chunkMap().find(address) != chunk || chunk.heap != heap)
                 {
                     throw fail("free cache entry 0x" + Long.toHexString(address) + " of class " + cls +
                         " names chunk " + chunk + ", expected the fixed chunk that holds it");
-                }
-                if (start != Heap.startWord(chunk.id, address - chunk.base))
-                {
-                    throw fail("free cache entry 0x" + Long.toHexString(address) + " of class " + cls + " has start word 0x" +
-                        Long.toHexString(start) + ", expected 0x" + Long.toHexString(Heap.startWord(chunk.id, address - chunk.base)));
                 }
                 final int tag = chunk.tag(chunk.granuleOf(address));
                 if (Chunk.tagKind(tag) != Chunk.TAG_SLAB || Chunk.slabClassOf(tag) != cls)

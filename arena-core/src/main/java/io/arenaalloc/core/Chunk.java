@@ -370,19 +370,10 @@ final class Chunk
         meta[g] = (meta[g] & STARTS_MASK) | (tag & TAG_MASK);
     }
 
-    /** Shift from a quantum index (in the chunk) to its granule. */
-    static final int QUANTA_PER_GRANULE_SHIFT = SizeClasses.GRANULE_SHIFT - START_SHIFT;
-
     /** @return the start bit of the quantum at {@code offset} (from base) within its granule's meta word. */
     static long startBit(final long offset)
     {
         return 1L << (STARTS_SHIFT + (int)((offset >>> START_SHIFT) & (START_BITS - 1)));
-    }
-
-    /** @return the start bit of quantum {@code q} (an index in the chunk) within its granule's meta word. */
-    static long startBitOfQuantum(final int q)
-    {
-        return 1L << (STARTS_SHIFT + (q & (START_BITS - 1)));
     }
 
     /** @return the number of start bits set in granule {@code g}. */

@@ -40,8 +40,8 @@ import java.util.Arrays;
  *   the chunk found.</li>
  * </ol>
  * Step 2 sits out of line, behind step 1: with it inline the free path of churn-small (one chunk) lost
- * about 4 ns a pair, though step 1 hit every time (the JIT's code for the whole free path got worse). Registering a chunk costs size / 128 KiB inserts (32 for a 4 MiB chunk).
- * Owner-thread only: not thread safe.
+ * about 4 ns a pair, though step 1 hit every time (the JIT's code for the whole free path got worse).
+ * <p>Registering a chunk costs size / 128 KiB inserts (32 for a 4 MiB chunk). Owner-thread only: not thread safe.
  */
 final class ChunkMap
 {
@@ -56,8 +56,6 @@ final class ChunkMap
     private int mask;
     private int size;
     private Chunk[] chunks;
-    /** {@code metas[id] == chunks[id].meta}: one load fewer for the free cache's pop. */
-    private long[][] metas;
     /** Lookup cache, see "Lookup": slot (key &amp; RECENT_MASK) holds the chunk last found in such a window. */
     static final int RECENT_SLOTS = 256;
     private static final int RECENT_MASK = RECENT_SLOTS - 1;
@@ -73,7 +71,6 @@ final class ChunkMap
         Arrays.fill(keys, EMPTY);
         mask = capacity - 1;
         chunks = new Chunk[64];
-        metas = new long[64][];
     }
 
     private static int hash(final long key)
@@ -143,12 +140,6 @@ final class ChunkMap
         return null;
     }
 
-    /** The {@link Chunk#meta} array of a regular or region chunk by id (the free cache's pop); null for huge. */
-    long[] metaOf(final int id)
-    {
-        return metas[id];
-    }
-
     /** Chunk by id, or null. */
     Chunk byId(final int id)
     {
@@ -164,10 +155,8 @@ final class ChunkMap
         if (chunk.id >= chunks.length)
         {
             chunks = Arrays.copyOf(chunks, Math.max(chunks.length * 2, chunk.id + 1));
-            metas = Arrays.copyOf(metas, chunks.length);
         }
         chunks[chunk.id] = chunk;
-        metas[chunk.id] = chunk.meta;
         final long first = chunk.base >>> WINDOW_SHIFT;
         final long last = (chunk.base + chunk.size - 1) >>> WINDOW_SHIFT;
         for (long key = first; key <= last; key++)
@@ -185,7 +174,6 @@ final class ChunkMap
             removeId(key, chunk.id + 1L);
         }
         chunks[chunk.id] = null;
-        metas[chunk.id] = null;
         for (int i = 0; i < RECENT_SLOTS; i++)
         {
             if (recent[i] == chunk)

@@ -20,19 +20,13 @@ package io.arenaalloc.core;
  * <h2>Free cache (fixed heap only)</h2>
  * <pre>
  *   cacheAddress  long[28 x 64]   | cls 0: a0 a1 .. a(n-1) . . . | cls 1: ... |     n = cacheCount[cls]
- *   cacheStart    long[28 x 64]   | cls 0: s0 s1 .. s(n-1) . . . | cls 1: ... |     start words; oldest first
- *
- *   start word    63          32 31                          0
- *                 +-------------+----------------------------+
- *                 |  chunk id   | quantum index in the chunk |    (address - base) / 16
- *                 +-------------+----------------------------+
+ *   cacheChunk    int[28 x 64]    | cls 0: c0 c1 .. c(n-1) . . . | cls 1: ... |     chunk ids; oldest first
  * </pre>
- * The start word names the block's start bit without its Chunk object: the pop sets it as
- * {@code metaOf(id)[q / 16] |= startBit(q % 16)}, two dependent loads fewer than through the chunk.
  * A small fixed block freed by the user is checked and retired by its start bit alone (clear: a double
  * free or an interior address; set: clear it), then pushed on its class's stack. Its slab still counts it
  * allocated, so the slab, its chunk's live bytes and the partial lists are untouched on both the free and
- * the next allocation of the class: a free + allocate pair costs a tag read, two bit flips and a push/pop,
+ * the next allocation of the class: a free + allocate pair costs one read and write of the block's meta word
+ * (tag and start bit, see {@link Chunk}), one start bit set on the pop, and a push/pop,
  * like a thread cache of jemalloc, but keeps exact double-free detection. The cache gives blocks back to
  * their slabs (the "small free" below) when a class's stack is full (its older half), when the arena has
  * no live block left, when an allocation finds no space (before the limit is declared), on
@@ -87,32 +81,8 @@ final class Heap
     long liveBytes;
     /** Fixed heap: the free cache, {@link #CACHE_SLOTS} entries per class (block address, its chunk). */
     final long[] cacheAddress;
-    final long[] cacheStart;
+    final int[] cacheChunk;
     final int[] cacheCount = new int[SizeClasses.CLASS_COUNT];
-    /**
-     * @return blocks in the free cache, small and medium. Counted on demand (28 classes): the small push and pop
-     * keep no running total, two read-modify-writes fewer a free + allocate pair.
-     */
-    int cachedBlocks()
-    {
-        int blocks = mediumCachedBlocks;
-        for (int cls = 0; cls < SizeClasses.CLASS_COUNT; cls++)
-        {
-            blocks += cacheCount[cls];
-        }
-        return blocks;
-    }
-
-    /** @return bytes (usable sizes) of the blocks in the free cache, small and medium; counted as {@link #cachedBlocks}. */
-    long cachedBytes()
-    {
-        long bytes = mediumCachedBytes;
-        for (int cls = 0; cls < SizeClasses.CLASS_COUNT; cls++)
-        {
-            bytes += (long)cacheCount[cls] * SizeClasses.classSize(cls);
-        }
-        return bytes;
-    }
     /** Entries per size class in the free cache; a full class flushes its older half. */
     static final int CACHE_SLOTS = 64;
     /** Medium blocks up to this many granules (32 KiB) use the free cache too, one stack per length. */
@@ -140,12 +110,37 @@ final class Heap
         this.runs = new FreeRunIndex(chunks, granuleBits);
         final int slots = movable ? 0 : SizeClasses.CLASS_COUNT * CACHE_SLOTS;
         this.cacheAddress = new long[slots];
-        this.cacheStart = new long[slots];
+        this.cacheChunk = new int[slots];
         final int mediumSlots = movable ? 0 : (MEDIUM_CACHE_MAX_GRANULES + 1) * MEDIUM_CACHE_SLOTS;
         this.mediumCacheAddress = new long[mediumSlots];
         this.mediumCacheChunk = new int[mediumSlots];
         this.mediumCacheCount = new int[movable ? 0 : MEDIUM_CACHE_MAX_GRANULES + 1];
         this.mediumCacheLimit = arena.config().mediumFreeCacheBytes();
+    }
+
+    /**
+     * @return blocks in the free cache, small and medium. Counted on demand (28 classes): the small push and pop
+     * keep no running total, two read-modify-writes fewer a free + allocate pair.
+     */
+    int cachedBlocks()
+    {
+        int blocks = mediumCachedBlocks;
+        for (int cls = 0; cls < SizeClasses.CLASS_COUNT; cls++)
+        {
+            blocks += cacheCount[cls];
+        }
+        return blocks;
+    }
+
+    /** @return bytes (usable sizes) of the blocks in the free cache, small and medium; counted as {@link #cachedBlocks}. */
+    long cachedBytes()
+    {
+        long bytes = mediumCachedBytes;
+        for (int cls = 0; cls < SizeClasses.CLASS_COUNT; cls++)
+        {
+            bytes += (long)cacheCount[cls] * SizeClasses.classSize(cls);
+        }
+        return bytes;
     }
 
     /**
@@ -226,7 +221,7 @@ final class Heap
      * Free cache, push: a small fixed block just freed by the user (its start bit already cleared) is kept
      * for the next allocation of its class; a full class first returns its older half to the slabs.
      */
-    void cachePush(final int cls, final long address, final int chunkId, final long offset)
+    void cachePush(final int cls, final long address, final Chunk chunk)
     {
         int n = cacheCount[cls];
         if (n == CACHE_SLOTS)
@@ -236,7 +231,7 @@ final class Heap
         }
         final int i = cls * CACHE_SLOTS + n;
         cacheAddress[i] = address;
-        cacheStart[i] = startWord(chunkId, offset); // an id, not a reference: no GC write barrier on the free path
+        cacheChunk[i] = chunk.id; // an id, not a reference: no GC write barrier on the free path
         cacheCount[cls] = n + 1;
     }
 
@@ -254,26 +249,9 @@ final class Heap
         }
         final int i = cls * CACHE_SLOTS + n - 1;
         cacheCount[cls] = n - 1;
-        final long start = cacheStart[i];
-        final int q = (int)start;
-        chunks.metaOf((int)(start >>> START_WORD_ID_SHIFT))[q >>> Chunk.QUANTA_PER_GRANULE_SHIFT] |=
-            Chunk.startBitOfQuantum(q);
-        return cacheAddress[i];
-    }
-
-    /** Bits of a free cache start word below the chunk id: the quantum index. */
-    static final int START_WORD_ID_SHIFT = Integer.SIZE;
-
-    /** @return the start word of the small block at {@code offset} from the base of chunk {@code chunkId}. */
-    static long startWord(final int chunkId, final long offset)
-    {
-        return ((long)chunkId << START_WORD_ID_SHIFT) | (offset >>> Chunk.START_SHIFT);
-    }
-
-    /** @return the chunk id of a start word. */
-    static int startWordChunkId(final long start)
-    {
-        return (int)(start >>> START_WORD_ID_SHIFT);
+        final long address = cacheAddress[i];
+        chunks.byId(cacheChunk[i]).setStart(address);
+        return address;
     }
 
     /**
@@ -290,14 +268,14 @@ final class Heap
         for (int k = 0; k < count; k++)
         {
             final long address = cacheAddress[base + k];
-            final Chunk chunk = chunks.byId(startWordChunkId(cacheStart[base + k]));
+            final Chunk chunk = chunks.byId(cacheChunk[base + k]);
             final Slab slab = arena.slab(Chunk.slabIdOf(chunk.tag(chunk.granuleOf(address))));
             slab.freeIndex(slab.indexOf(address));
             chunk.liveBytes -= cs;
             afterSmallFree(slab);
         }
         System.arraycopy(cacheAddress, base + count, cacheAddress, base, n - count);
-        System.arraycopy(cacheStart, base + count, cacheStart, base, n - count);
+        System.arraycopy(cacheChunk, base + count, cacheChunk, base, n - count);
     }
 
     /** Returns every cached block to its slab or the free runs. @return the number of blocks returned. */

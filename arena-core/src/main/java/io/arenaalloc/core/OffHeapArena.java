@@ -366,7 +366,7 @@ public final class OffHeapArena implements AutoCloseable
                 final int cs = SizeClasses.classSize(cls);
                 beforeFree(address, cs - guard);
                 meta[g] = word & ~bit;
-                fixed.cachePush(cls, address, chunk.id, offset);
+                fixed.cachePush(cls, address, chunk);
                 afterFree(cs);
                 return;
             }
