@@ -29,16 +29,19 @@ import picocli.CommandLine.Parameters;
  *   java -jar bench/target/arena-bench.jar full --out results/full
  *   java -jar bench/target/arena-bench.jar quick --workloads churn-small,larson --subjects arena,malloc
  *   java -jar bench/target/arena-bench.jar report --out bench-report  # re-render from results.json
- *   java -jar bench/target/arena-bench.jar costs                   # about 3 minutes on 2 cores -&gt; OUT/costs.md
- *   java -jar bench/target/arena-bench.jar costs --costs-timing quick   # 1 fork x (3 + 3) x 1 s, about 45 s
+ *   java -jar bench/target/arena-bench.jar costs                   # about 5 minutes on 2 cores -&gt; OUT/costs.md
+ *   java -jar bench/target/arena-bench.jar costs --costs-timing quick   # 1 fork x (3 + 3) x 1 s, about 80 s
  * </pre>
  *
  * <h2>{@code costs}</h2>
  * Not part of the contract suite: runs {@code StatsCostBenchmark} ({@code countersOff}, {@code bare},
- * {@code exported}) and {@code FacadeCostBenchmark} ({@code bare}, {@code perThread}, {@code striped}) through the
+ * {@code exported}), {@code FacadeCostBenchmark} ({@code bare}, {@code perThread}, {@code perThreadLocal},
+ * {@code striped}) and {@code AccessFloorBenchmark} ({@code raw}, {@code plainTable}, {@code resolve}) through the
  * JMH Runner API, one run per method ({@link CostsRunner}), and writes {@code OUT/costs.md}: ns/op (mean ± JMH's
  * 99.9% error) per mode and the ratios counters = bare / countersOff and stats = exported / countersOff (target
- * &lt;= 1.05), facade = perThread / bare and striped / bare (target &lt;= 1.2), each PASS or MISS. Timing
+ * &lt;= 1.05), facade = perThread, perThreadLocal and striped / bare (target &lt;= 1.2), access floor =
+ * plainTable / raw (issue 3's 1.5, which it holds resolve to) and resolve / plainTable (1.5, for reference), each
+ * PASS or MISS. Timing
  * ({@code --costs-timing}): {@code full} (the default: the annotations, 3 forks x (3 + 5) x 1 s), {@code quick}
  * (1 fork x (3 + 3) x 1 s) or {@code tiny} (1 fork x (1 + 1) x 200 ms: proves it runs). {@code --workloads} and
  * {@code --subjects} do not apply; {@code --dry-run} prints the plan.
@@ -59,7 +62,7 @@ public final class BenchMain implements Callable<Integer>
         SMOKE,
         /** Only re-render report.md/report.html from OUT/results.json. */
         REPORT,
-        /** The cost benchmarks (counters, stats, facade) and OUT/costs.md; see the class comment. */
+        /** The cost benchmarks (counters, stats, facade, access floor) and OUT/costs.md; see the class comment. */
         COSTS
     }
 
