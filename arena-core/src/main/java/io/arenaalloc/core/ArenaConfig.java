@@ -20,6 +20,7 @@ package io.arenaalloc.core;
  *   compactStepNanos           2000           arena.compact.stepNanos           &gt;= 0
  *   compactStepBytes           16 KiB         arena.compact.stepBytes           &gt;= 0 (larger blocks wait for a larger budget)
  *   compactOnAllocationFailure true           arena.compact.onAllocationFailure
+ *   compactOnFailureNanos      2 ms           arena.compact.onFailureNanos      0 .. 10 s (the most one failing allocation compacts)
  *   mediumFreeCacheBytes       4 MiB          arena.freeCache.mediumBytes       0 .. 1 GiB (0: no medium free cache)
  *   arenaId                    auto           -                                 0 .. 32767
  *   chunkListener              none           -                                 told of every chunk added/removed
@@ -37,6 +38,7 @@ public final class ArenaConfig
     public static final String PROP_COMPACT_STEP_BYTES = "arena.compact.stepBytes";
     public static final String PROP_COMPACT_ON_ALLOCATION_FAILURE = "arena.compact.onAllocationFailure";
     public static final String PROP_MEDIUM_FREE_CACHE_BYTES = "arena.freeCache.mediumBytes";
+    public static final String PROP_COMPACT_ON_FAILURE_NANOS = "arena.compact.onFailureNanos";
 
     public static final long DEFAULT_CHUNK_SIZE = 4L << 20;
     public static final long MIN_CHUNK_SIZE = 256L << 10;
@@ -50,6 +52,9 @@ public final class ArenaConfig
     public static final long DEFAULT_COMPACT_STEP_NANOS = 2_000;
     public static final long DEFAULT_COMPACT_STEP_BYTES = 16L << 10;
     public static final boolean DEFAULT_COMPACT_ON_ALLOCATION_FAILURE = true;
+    /** 2 ms: a thousand default step budgets. */
+    public static final long DEFAULT_COMPACT_ON_FAILURE_NANOS = 2_000_000;
+    public static final long MAX_COMPACT_ON_FAILURE_NANOS = 10_000_000_000L;
     public static final long DEFAULT_MEDIUM_FREE_CACHE_BYTES = 4L << 20;
     public static final long MAX_MEDIUM_FREE_CACHE_BYTES = 1L << 30;
     /** Arena ids are {@link HandleTable#ARENA_ID_BITS} wide. */
@@ -68,6 +73,7 @@ public final class ArenaConfig
     private final long compactStepBytes;
     private final long mediumFreeCacheBytes;
     private final boolean compactOnAllocationFailure;
+    private final long compactOnFailureNanos;
     private final int arenaId;
     private final ChunkListener chunkListener;
 
@@ -84,6 +90,7 @@ public final class ArenaConfig
         compactStepBytes = b.compactStepBytes;
         mediumFreeCacheBytes = b.mediumFreeCacheBytes;
         compactOnAllocationFailure = b.compactOnAllocationFailure;
+        compactOnFailureNanos = b.compactOnFailureNanos;
         arenaId = b.arenaId;
         chunkListener = b.chunkListener;
     }
@@ -108,6 +115,7 @@ public final class ArenaConfig
         b.compactStepBytes = compactStepBytes;
         b.mediumFreeCacheBytes = mediumFreeCacheBytes;
         b.compactOnAllocationFailure = compactOnAllocationFailure;
+        b.compactOnFailureNanos = compactOnFailureNanos;
         b.arenaId = arenaId;
         b.chunkListener = chunkListener;
         return b;
@@ -174,6 +182,12 @@ public final class ArenaConfig
         return compactOnAllocationFailure;
     }
 
+    /** The most time one failing allocation spends compacting; see {@link Builder#compactOnFailureNanos}. */
+    public long compactOnFailureNanos()
+    {
+        return compactOnFailureNanos;
+    }
+
     /** @return the configured arena id, or {@link #AUTO_ARENA_ID}. */
     public int arenaId()
     {
@@ -191,7 +205,8 @@ public final class ArenaConfig
             ", spareChunks=" + spareChunks + ", memorySource=" + memorySource + ", debug=" + debug +
             ", debugValidateEveryLog2=" + debugValidateEveryLog2 + ", fragmentationThreshold=" + fragmentationThreshold +
             ", compactStepNanos=" + compactStepNanos + ", compactStepBytes=" + compactStepBytes +
-            ", compactOnAllocationFailure=" + compactOnAllocationFailure + ", mediumFreeCacheBytes=" + mediumFreeCacheBytes +
+            ", compactOnAllocationFailure=" + compactOnAllocationFailure + ", compactOnFailureNanos=" +
+            compactOnFailureNanos + ", mediumFreeCacheBytes=" + mediumFreeCacheBytes +
             ", arenaId=" + arenaId + '}';
     }
 
@@ -212,6 +227,7 @@ public final class ArenaConfig
         private long mediumFreeCacheBytes = Long.getLong(PROP_MEDIUM_FREE_CACHE_BYTES, DEFAULT_MEDIUM_FREE_CACHE_BYTES);
         private boolean compactOnAllocationFailure = Boolean.parseBoolean(System.getProperty(
             PROP_COMPACT_ON_ALLOCATION_FAILURE, Boolean.toString(DEFAULT_COMPACT_ON_ALLOCATION_FAILURE)));
+        private long compactOnFailureNanos = Long.getLong(PROP_COMPACT_ON_FAILURE_NANOS, DEFAULT_COMPACT_ON_FAILURE_NANOS);
         private int arenaId = AUTO_ARENA_ID;
         private ChunkListener chunkListener = ChunkListener.NONE;
 
@@ -343,6 +359,24 @@ public final class ArenaConfig
             return this;
         }
 
+        /**
+         * With {@link #compactOnAllocationFailure}, the most time one allocation that found no space spends compacting
+         * before it takes a new chunk or fails: the bound on that allocation's added latency (plus one step's
+         * overrun, at most ten step budgets). Default 2 ms. 0 compacts nothing at allocation (as
+         * {@code compactOnAllocationFailure(false)}); a latency-critical owner that compacts in idle periods may
+         * want 0 or a few microseconds.
+         */
+        public Builder compactOnFailureNanos(final long nanos)
+        {
+            if (nanos < 0 || nanos > MAX_COMPACT_ON_FAILURE_NANOS)
+            {
+                throw new IllegalArgumentException("compactOnFailureNanos=" + nanos + ", expected 0.." +
+                    MAX_COMPACT_ON_FAILURE_NANOS);
+            }
+            this.compactOnFailureNanos = nanos;
+            return this;
+        }
+
         /** Arena id encoded into every handle: 0..32767, or {@link #AUTO_ARENA_ID}. */
         public Builder arenaId(final int arenaId)
         {
@@ -379,6 +413,7 @@ public final class ArenaConfig
             compactStepNanos(compactStepNanos);
             compactStepBytes(compactStepBytes);
             mediumFreeCacheBytes(mediumFreeCacheBytes);
+            compactOnFailureNanos(compactOnFailureNanos);
             return new ArenaConfig(this);
         }
     }

@@ -67,7 +67,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * {@link StaleHandleException} for stale handles, {@link ArenaLimitExceededException} at the limit, and
  * {@link IllegalStateException} after {@link #close()}. One qualification: with
  * {@code compactOnAllocationFailure} (the default) an allocation that meets the limit first runs compaction
- * steps, which may move unpinned handle blocks (their handles stay valid), before it gives up.
+ * steps for at most {@code compactOnFailureNanos} (default 2 ms), which may move unpinned handle blocks (their
+ * handles stay valid), before it gives up.
  */
 public final class OffHeapArena implements AutoCloseable
 {
@@ -875,19 +876,21 @@ public final class OffHeapArena implements AutoCloseable
     /**
      * Called when an allocation found no space within the limit: compacts the movable heap in steps until a
      * chunk comes free (released to the source, so the limit has room again, or kept as a spare), or until
-     * compaction has nothing left to gain or 1000 default step budgets have passed.
+     * compaction has nothing left to gain or {@code compactOnFailureNanos} (default 2 ms) have passed; each step
+     * gets ten default step budgets, and no step starts after the deadline.
      * @return true when a retry of the allocation may succeed.
      */
     private boolean compactForSpace()
     {
-        if (!config.compactOnAllocationFailure() || !compactor.worthIt(Long.MAX_VALUE))
+        final long budget = config.compactOnFailureNanos();
+        if (!config.compactOnAllocationFailure() || budget == 0 || !compactor.worthIt(Long.MAX_VALUE))
         {
             return false;
         }
         final long releasedBefore = chunksReleased;
         final int sparesBefore = movable.emptyChunks;
         final long stepNanos = Math.max(1000, config.compactStepNanos());
-        final long deadline = System.nanoTime() + 1000 * stepNanos;
+        final long deadline = System.nanoTime() + budget;
         while (compactor.worthIt(Long.MAX_VALUE) && System.nanoTime() < deadline)
         {
             compactor.step(10 * stepNanos, Long.MAX_VALUE);

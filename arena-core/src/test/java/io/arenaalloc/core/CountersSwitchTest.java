@@ -51,10 +51,10 @@ class CountersSwitchTest
         public static void main(final String[] args)
         {
             final long chunk = ArenaConfig.MIN_CHUNK_SIZE;
-            // compaction at the limit has a deadline of 1000 steps' budget: 1 ms steps make that a second, so a cold
-            // JVM finishes it in both modes and the behaviour compared below does not depend on timing
+            // compaction at the limit gets a second (compactOnFailureNanos) in 1 ms steps, so a cold JVM finishes it
+            // in both modes and the behaviour compared below does not depend on timing
             try (OffHeapArena arena = OffHeapArena.create(ArenaConfig.builder().chunkSize(chunk).maxTotalBytes(8 * chunk)
-                .spareChunks(0).compactStepNanos(1_000_000).build()))
+                .spareChunks(0).compactStepNanos(1_000_000).compactOnFailureNanos(1_000_000_000L).build()))
             {
                 // fill the movable heap to the limit, free three handles in four: sparse movable chunks
                 final List<Long> handles = new ArrayList<>();

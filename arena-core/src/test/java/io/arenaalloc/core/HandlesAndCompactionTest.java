@@ -11,6 +11,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -516,6 +517,78 @@ class HandlesAndCompactionTest
             arena.validate();
         }
         assertEquals(0, source.reservedBytes());
+    }
+
+    /**
+     * compactOnFailureNanos(0): the allocation that finds no space fails at the limit at once, moves nothing and
+     * leaves every kept block where it was; the same arena then makes room when compact() is called explicitly.
+     */
+    @Test
+    void shouldNotCompactAtAllocationWhenTheFailureBudgetIsZero()
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        try (OffHeapArena arena = OffHeapArena.create(config(source).maxTotalBytes(8 << 20).compactOnFailureNanos(0).build()))
+        {
+            final List<long[]> all = new ArrayList<>();
+            try
+            {
+                for (int i = 0; ; i++)
+                {
+                    final long h = arena.allocateHandle(8192);
+                    Patterns.fill(arena.resolve(h), 8192, i);
+                    all.add(new long[] {h, 8192, i});
+                }
+            }
+            catch (final ArenaLimitExceededException expected)
+            {
+                assertThat(expected.limitBytes()).isEqualTo(8 << 20);
+            }
+            final List<long[]> kept = new ArrayList<>();
+            for (int i = 0; i < all.size(); i++)
+            {
+                if (i % 2 == 0)
+                {
+                    arena.free(all.get(i)[0]);
+                }
+                else
+                {
+                    kept.add(all.get(i));
+                }
+            }
+            final long[] addresses = new long[kept.size()];
+            for (int i = 0; i < addresses.length; i++)
+            {
+                addresses[i] = arena.resolve(kept.get(i)[0]);
+            }
+            final long live = arena.liveBytes();
+            assertThatThrownBy(() -> arena.allocateHandle(16_384)).isInstanceOf(ArenaLimitExceededException.class);
+            assertThat(arena.counters().getOpaque(ArenaCounters.COMPACT_STEPS)).isZero();
+            assertThat(arena.counters().getOpaque(ArenaCounters.BLOCKS_MOVED)).isZero();
+            assertThat(arena.liveBytes()).isEqualTo(live);
+            for (int i = 0; i < addresses.length; i++)
+            {
+                assertEquals(addresses[i], arena.resolve(kept.get(i)[0]), "block " + i + " moved");
+            }
+            checkAll(arena, kept, "after a failure with no compaction");
+            arena.validate();
+            // explicit compaction still makes room
+            assertThat(arena.compactFully(1_000_000_000L)).isGreaterThan(0);
+            arena.free(arena.allocateHandle(16_384));
+            checkAll(arena, kept, "after explicit compaction");
+            arena.validate();
+        }
+        assertEquals(0, source.reservedBytes());
+    }
+
+    @Test
+    void shouldRejectACompactOnFailureBudgetOutOfRange()
+    {
+        assertThatThrownBy(() -> ArenaConfig.builder().compactOnFailureNanos(-1))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("compactOnFailureNanos=-1")
+            .hasMessageContaining("expected 0.." + ArenaConfig.MAX_COMPACT_ON_FAILURE_NANOS);
+        assertThatThrownBy(() -> ArenaConfig.builder().compactOnFailureNanos(ArenaConfig.MAX_COMPACT_ON_FAILURE_NANOS + 1))
+            .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("compactOnFailureNanos=");
+        assertEquals(ArenaConfig.DEFAULT_COMPACT_ON_FAILURE_NANOS, ArenaConfig.defaults().compactOnFailureNanos());
     }
 
     @Test

@@ -760,9 +760,11 @@ public final class ArenaAllocator implements AutoCloseable
     private void relieve(final ManagedArena m)
     {
         m.drainIfWork();
-        if (arenaTemplate.compactOnAllocationFailure() && m.arena.compactionWorthIt())
+        final long budget = Math.min(arenaTemplate.compactOnFailureNanos(),
+            Math.max(config.maintenanceBudgetNanos(), arenaTemplate.compactStepNanos()));
+        if (arenaTemplate.compactOnAllocationFailure() && budget > 0 && m.arena.compactionWorthIt())
         {
-            m.arena.compactFully(Math.max(config.maintenanceBudgetNanos(), arenaTemplate.compactStepNanos()));
+            m.arena.compactFully(budget);
         }
     }
 
