@@ -1,0 +1,454 @@
+package io.arenaalloc.threads;
+
+import io.arenaalloc.core.ArenaConfig;
+import io.arenaalloc.core.InvalidBlockException;
+import io.arenaalloc.core.NativeMemorySource;
+import io.arenaalloc.core.StaleHandleException;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Cross-thread hand-offs as a production user meets them: blocks outliving the thread that allocated them,
+ * frees and pins from other threads while the owner (or a reclaimer) drains and compacts, close with blocks
+ * and queued frees still out, double frees queued remotely. Every block carries a pattern checked after each
+ * hand-off; bytes are counted at a shared {@link NativeMemorySource} as well as by the allocator.
+ */
+class HandoffAuditTest
+{
+    /** Fixed (even) and movable (odd) blocks, small, medium and a few above half a chunk. */
+    private static long sizeOf(final int i)
+    {
+        if (i % 50 == 7)
+        {
+            return 150_000 + i; // above chunkSize / 2: a huge chunk of its own
+        }
+        return 1 + (i * 97L) % (i % 5 == 0 ? 9000 : 700);
+    }
+
+    private static ArenaConfig arenaConfig(final NativeMemorySource source)
+    {
+        return ArenaConfig.builder().chunkSize(TestAllocators.CHUNK).memorySource(source).fragmentationThreshold(0.05).build();
+    }
+
+    private static long pinOrAddress(final ArenaAllocator alloc, final long id)
+    {
+        return id < 0 ? alloc.pin(id) : id;
+    }
+
+    private static void unpinIfHandle(final ArenaAllocator alloc, final long id)
+    {
+        if (id < 0)
+        {
+            alloc.unpin(id);
+        }
+    }
+
+    private static void join(final List<Thread> threads) throws InterruptedException
+    {
+        for (final Thread t : threads)
+        {
+            t.join(TimeUnit.SECONDS.toMillis(30));
+            assertFalse(t.isAlive(), t.getName() + " did not finish");
+        }
+    }
+
+    /**
+     * Scenario: a producer allocates fixed blocks and handles, hands every one to consumers and ends; the consumers
+     * (started only after it ended, so before any liveness scan: its arena is still OWNED by a dead thread) pin,
+     * check and unpin each handle, check each fixed block, and free everything. Every free lands, the dead thread's
+     * arena is reclaimed with nothing left, and every byte goes back to the memory source.
+     */
+    @Test
+    void shouldLandEveryFreeOfAnEndedProducersBlocksAndGiveEveryByteBack() throws Exception
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        final ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).remoteFreeBatchSize(8)
+            .errorHandler(errors::add).arenaConfig(arenaConfig(source)).build();
+        try
+        {
+            final int n = 600;
+            final long[] ids = new long[n];
+            TestAllocators.onOtherThread("producer", () ->
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    ids[i] = (i & 1) == 0 ? alloc.allocate(sizeOf(i)) : alloc.allocateHandle(sizeOf(i));
+                    Patterns.fill(pinOrAddress(alloc, ids[i]), sizeOf(i), i);
+                    unpinIfHandle(alloc, ids[i]);
+                }
+            });
+            final ManagedArena m = alloc.managedArenaOf(ids[1]);
+            assertEquals(ManagedArena.OWNED, m.stateAcquire(), "no scan yet: the dead thread still owns its arena");
+            assertTrue(source.reservedBytes() > 0);
+
+            final int consumers = 3;
+            final CountDownLatch start = new CountDownLatch(1);
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final List<Thread> threads = new ArrayList<>();
+            for (int k = 0; k < consumers; k++)
+            {
+                final int first = k;
+                threads.add(new Thread(() ->
+                {
+                    try
+                    {
+                        TestAllocators.await(start);
+                        for (int i = first; i < n; i += consumers)
+                        {
+                            final long address = pinOrAddress(alloc, ids[i]);
+                            if (ids[i] < 0)
+                            {
+                                assertEquals(address, alloc.pin(ids[i]), "nested pin, same address");
+                                alloc.unpin(ids[i]);
+                            }
+                            Patterns.check(address, sizeOf(i), i, "block " + i + " of the ended producer");
+                            unpinIfHandle(alloc, ids[i]);
+                            alloc.free(ids[i]);
+                        }
+                    }
+                    catch (final Throwable ex)
+                    {
+                        failure.compareAndSet(null, ex);
+                    }
+                }, "consumer-" + k));
+            }
+            threads.forEach(Thread::start);
+            start.countDown();
+            join(threads);
+            assertNull(failure.get(), () -> "consumer failed: " + failure.get());
+
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (!m.arena.isClosed() && System.nanoTime() < deadline)
+            {
+                alloc.maintain(1_000_000);
+            }
+            assertTrue(m.arena.isClosed(), () -> "the orphan is reclaimed once every free landed: " + m + " " +
+                alloc.counters());
+            assertTrue(errors.isEmpty(), () -> "remote frees rejected: " + errors);
+            assertEquals(0, alloc.counters().get(AllocatorCounters.REMOTE_FREE_ERRORS));
+            assertEquals(0, alloc.committedBytes(), "no arena is left holding memory");
+            assertEquals(0, source.reservedBytes(), "every byte went back to the source");
+            assertEquals(0, alloc.arenaCount());
+            // the freed values are now foreign: rejected at once, on the caller
+            assertThrows(InvalidBlockException.class, () -> alloc.free(ids[0]));
+            assertThrows(StaleHandleException.class, () -> alloc.free(ids[1]));
+        }
+        finally
+        {
+            alloc.close();
+        }
+        assertEquals(0, source.reservedBytes());
+    }
+
+    /**
+     * Scenario: the producer hands blocks off while it runs, frees some of its own (so its arena fragments), and
+     * ends in the middle of the consumers' work; the background thread orphans and compacts its arena while the
+     * consumers pin (holding each pin across a few re-checks), unpin and free. Pinned addresses never move, patterns
+     * survive every move, nothing is left.
+     */
+    @Test
+    void shouldKeepPinsAndPatternsWhileAnEndedProducersArenaIsCompactedAndReclaimed() throws Exception
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        final ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD)
+            .backgroundMaintenance(true)
+            .maintenancePeriodNanos(TimeUnit.MICROSECONDS.toNanos(200))
+            .livenessScanNanos(TimeUnit.MICROSECONDS.toNanos(200))
+            .maintenanceBudgetNanos(TimeUnit.MILLISECONDS.toNanos(1))
+            .remoteFreeBatchSize(4)
+            .errorHandler(errors::add)
+            .arenaConfig(arenaConfig(source))
+            .build();
+        try
+        {
+            final int n = 3000;
+            final ConcurrentLinkedQueue<long[]> handoff = new ConcurrentLinkedQueue<>(); // {id, i}
+            final CountDownLatch producerDone = new CountDownLatch(1);
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final Thread producer = new Thread(() ->
+            {
+                try
+                {
+                    final long[] mine = new long[n];
+                    for (int i = 0; i < n; i++)
+                    {
+                        final long size = 2000 + (i * 31L) % 5000; // medium: frees coalesce into runs to compact
+                        final long id = alloc.allocateHandle(size);
+                        Patterns.fill(alloc.pin(id), size, i);
+                        alloc.unpin(id);
+                        if (i % 3 == 0)
+                        {
+                            handoff.add(new long[] {id, i, size});
+                        }
+                        else
+                        {
+                            mine[i] = id;
+                        }
+                    }
+                    for (int i = 0; i < n; i++)
+                    {
+                        if (mine[i] != 0)
+                        {
+                            alloc.free(mine[i]); // two thirds freed: holes everywhere
+                        }
+                    }
+                }
+                catch (final Throwable ex)
+                {
+                    failure.compareAndSet(null, ex);
+                }
+                finally
+                {
+                    producerDone.countDown();
+                }
+            }, "producer");
+            final List<Thread> consumers = new ArrayList<>();
+            for (int k = 0; k < 2; k++)
+            {
+                consumers.add(new Thread(() ->
+                {
+                    try
+                    {
+                        while (true)
+                        {
+                            final long[] b = handoff.poll();
+                            if (b == null)
+                            {
+                                if (producerDone.getCount() == 0 && handoff.isEmpty())
+                                {
+                                    return;
+                                }
+                                Thread.onSpinWait();
+                                continue;
+                            }
+                            final long address = alloc.pin(b[0]);
+                            for (int r = 0; r < 3; r++)
+                            {
+                                Patterns.check(address, b[2], b[1], "pinned block " + b[1] + ", re-check " + r);
+                                Thread.yield(); // give the compactor time to (not) move it
+                                assertEquals(address, alloc.pin(b[0]), "a pinned block does not move");
+                                alloc.unpin(b[0]);
+                            }
+                            alloc.unpin(b[0]);
+                            alloc.free(b[0]);
+                        }
+                    }
+                    catch (final Throwable ex)
+                    {
+                        failure.compareAndSet(null, ex);
+                    }
+                }, "consumer-" + k));
+            }
+            producer.start();
+            consumers.forEach(Thread::start);
+            producer.join();
+            join(consumers);
+            assertNull(failure.get(), () -> "failure: " + failure.get());
+
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            while (alloc.arenaCount() != 0 && System.nanoTime() < deadline)
+            {
+                Thread.sleep(1); // the background thread reclaims
+            }
+            assertEquals(0, alloc.arenaCount(), () -> "the producer's arena was reclaimed: " + alloc.counters());
+            assertTrue(errors.isEmpty(), () -> "errors: " + errors);
+            assertEquals(0, source.reservedBytes());
+        }
+        finally
+        {
+            alloc.close();
+        }
+        assertEquals(0, source.reservedBytes());
+    }
+
+    /**
+     * Scenario: close while an owner thread still holds blocks and a view, a freer holds a pin and has remote frees
+     * queued (unapplied: the owner is parked), and the background thread runs. Close gives every byte back; every
+     * later call on those threads fails with an IllegalStateException that says the allocator is closed.
+     */
+    @Test
+    void shouldReturnEveryByteAtCloseWithBlocksOutAndFreesQueuedThenRefuseEveryLaterCall() throws Exception
+    {
+        final NativeMemorySource source = new NativeMemorySource();
+        final ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD)
+            .backgroundMaintenance(true)
+            .maintenancePeriodNanos(TimeUnit.MILLISECONDS.toNanos(1))
+            .arenaConfig(arenaConfig(source))
+            .build();
+        final int n = 300;
+        final long[] ids = new long[n];
+        final CountDownLatch allocated = new CountDownLatch(1);
+        final CountDownLatch queued = new CountDownLatch(1);
+        final CountDownLatch closed = new CountDownLatch(1);
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final List<Thread> threads = new ArrayList<>();
+        threads.add(new Thread(() ->
+        {
+            try
+            {
+                final LocalAllocator local = alloc.local();
+                for (int i = 0; i < n; i++)
+                {
+                    ids[i] = (i & 1) == 0 ? local.allocate(sizeOf(i)) : local.allocateHandle(sizeOf(i));
+                    Patterns.fill(pinOrAddress(alloc, ids[i]), sizeOf(i), i);
+                    unpinIfHandle(alloc, ids[i]);
+                }
+                allocated.countDown();
+                TestAllocators.await(closed);
+                assertClosed(() -> local.free(ids[0]));
+                assertClosed(() -> local.free(ids[1]));
+                assertClosed(() -> local.allocate(8));
+                assertClosed(() -> local.allocateHandle(8));
+                assertClosed(() -> alloc.free(ids[2]));
+                assertClosed(() -> alloc.allocate(8));
+                assertClosed(() -> alloc.pin(ids[3]));
+                assertClosed(() -> alloc.reallocate(ids[2], 100));
+                assertClosed(() -> alloc.maintain(0));
+                assertClosed(alloc::local);
+            }
+            catch (final Throwable ex)
+            {
+                failure.compareAndSet(null, ex);
+            }
+        }, "owner"));
+        threads.add(new Thread(() ->
+        {
+            try
+            {
+                TestAllocators.await(allocated);
+                for (int i = 4; i < n; i++)
+                {
+                    alloc.free(ids[i]); // queued for the owner, which never drains again
+                }
+                alloc.pin(ids[3]);
+                queued.countDown();
+                TestAllocators.await(closed);
+                assertClosed(() -> alloc.unpin(ids[3]));
+                assertClosed(() -> alloc.free(ids[3]));
+                assertClosed(() -> alloc.pinned(ids[3]));
+            }
+            catch (final Throwable ex)
+            {
+                failure.compareAndSet(null, ex);
+            }
+        }, "freer"));
+        threads.forEach(Thread::start);
+        TestAllocators.await(queued);
+        assertNull(failure.get(), () -> "failure: " + failure.get());
+        final ManagedArena m = alloc.managedArenaOf(ids[1]);
+        assertTrue(m.inbox.hasWorkRelaxed(), "frees are queued, unapplied");
+        assertTrue(source.reservedBytes() > 0);
+
+        alloc.close();
+        assertEquals(0, alloc.committedBytes());
+        assertEquals(0, source.reservedBytes(), "close gave every byte back, queued frees and pins notwithstanding");
+        closed.countDown();
+        join(threads);
+        assertNull(failure.get(), () -> "failure: " + failure.get());
+        assertEquals(0, source.reservedBytes());
+    }
+
+    private static void assertClosed(final org.junit.jupiter.api.function.Executable call)
+    {
+        final IllegalStateException ex = assertThrows(IllegalStateException.class, call);
+        assertTrue(ex.getMessage().contains("is closed"), ex.getMessage());
+    }
+
+    /**
+     * Scenario: two freers free the same address, and the same handle, remotely (and a third frees a handle that was
+     * already freed and whose slot is live again). The owner applies one free of each, reports every other one to
+     * the error handler as an InvalidRemoteFreeException naming the value, and its arena validates clean with the
+     * blocks it kept intact.
+     */
+    @Test
+    void shouldReportEveryRemoteDoubleFreeAndKeepTheArenaValid() throws Exception
+    {
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).errorHandler(errors::add).build())
+        {
+            final int n = 200;
+            final long[] ids = new long[n];
+            for (int i = 0; i < n; i++)
+            {
+                ids[i] = (i & 1) == 0 ? alloc.allocate(sizeOf(i)) : alloc.allocateHandle(sizeOf(i));
+                Patterns.fill(pinOrAddress(alloc, ids[i]), sizeOf(i), i);
+                unpinIfHandle(alloc, ids[i]);
+            }
+            final ManagedArena m = alloc.managedArenaOf(ids[1]);
+            final CountDownLatch go = new CountDownLatch(1);
+            final List<Thread> freers = new ArrayList<>();
+            for (int k = 0; k < 2; k++)
+            {
+                freers.add(new Thread(() ->
+                {
+                    try
+                    {
+                        TestAllocators.await(go);
+                        for (int i = 0; i < n / 2; i++)
+                        {
+                            alloc.free(ids[i]); // both freers: every one of the first half, twice in all
+                        }
+                    }
+                    catch (final InterruptedException ex)
+                    {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "double-freer-" + k));
+            }
+            freers.forEach(Thread::start);
+            go.countDown();
+            join(freers);
+            alloc.maintain(0);
+            assertEquals(n / 2, m.arena.liveBlocks(), "one free of each doubled value applied");
+            assertEquals(n / 2, errors.size(), () -> "one report per second free: " + errors);
+            assertEquals(n / 2, alloc.counters().get(AllocatorCounters.REMOTE_FREE_ERRORS));
+            for (final Throwable t : errors)
+            {
+                final InvalidRemoteFreeException ex = assertInstanceOf(InvalidRemoteFreeException.class, t);
+                assertTrue(ex.getMessage().contains(Long.toHexString(ex.value())), ex.getMessage());
+            }
+            m.arena.validate();
+
+            // a stale handle whose slot is live again: its remote free is stale, not a free of the new block
+            final long reused = alloc.allocateHandle(64);
+            Patterns.fill(alloc.pin(reused), 64, -1);
+            alloc.unpin(reused);
+            TestAllocators.onOtherThread("stale-freer", () ->
+            {
+                for (int i = 1; i < n / 2; i += 2)
+                {
+                    alloc.free(ids[i]);
+                }
+            });
+            alloc.maintain(0);
+            assertEquals(n / 2 + n / 4, errors.size());
+            assertEquals(n / 2 + 1, m.arena.liveBlocks(), "the reused slot's block is still live");
+            Patterns.check(alloc.resolve(reused), 64, -1, "block in a reused handle slot");
+            for (int i = n / 2; i < n; i++)
+            {
+                Patterns.check(ids[i] < 0 ? alloc.resolve(ids[i]) : ids[i], sizeOf(i), i, "kept block " + i);
+                alloc.free(ids[i]);
+            }
+            alloc.free(reused);
+            m.arena.validate();
+            assertEquals(0, m.arena.liveBlocks());
+        }
+    }
+}
