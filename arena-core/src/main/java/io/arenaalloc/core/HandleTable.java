@@ -90,6 +90,9 @@ import java.lang.invoke.VarHandle;
  *   <li><b>unpin</b> (any thread): CAS pins - 1 (first tried from LIVE(g, 1), as pin does); unpinning a handle
  *   with no pins throws.</li>
  *   <li><b>free</b> (owner): CAS LIVE(g, 0) to FREE(g + 1); with pins &gt; 0 it throws and changes nothing.</li>
+ *   <li><b>reallocate</b> to a new block (owner): a move like the compactor's: CAS LIVE(g, 0) to
+ *   LIVE(g, 0)|MOVING, copy, swap the slots, publish the new address and clear MOVING, free the old block. A
+ *   handle pinned before the CAS makes it throw (and the temporary block is freed again).</li>
  *   <li><b>resolve</b> (owner only): a plain read of the state, the currency check, a plain read of the
  *   address (and, only when COPYING is set, the CAS that clears it). It stays valid until the owner's
  *   next compaction step, reallocation of the handle, or free; a pinned address stays valid until the
@@ -597,7 +600,7 @@ public final class HandleTable
         return segment(index)[sizeOffset(index)];
     }
 
-    /** Owner: updates address and size of a current handle (reallocation while unpinned). */
+    /** Owner: updates address and size of a current handle (reallocation, while unpinned or MOVING). */
     void update(final long handle, final long address, final long size)
     {
         final long[] seg = segment(indexOf(handle));

@@ -726,9 +726,25 @@ public final class OffHeapArena implements AutoCloseable
         // allocation may compact, so resolve the old address only afterwards
         final long tmp = allocateHandle(newSize);
         final long target = handles.resolve(tmp);
-        final long address = handles.resolve(handle);
+        final long address = handles.resolve(handle); // also voids a staged move of it that the allocation began
+        // claim the slot as the compactor does (MOVING): a pin from another thread either came first (refused
+        // here, nothing moves) or waits for endMove and gets the new address; never the block freed below
+        final int index = HandleTable.indexOf(handle);
+        while (!handles.tryBeginMove(index))
+        {
+            try
+            {
+                handles.checkFreeable(handle, "reallocate"); // pinned since the check above: throws
+            }
+            catch (final RuntimeException ex)
+            {
+                free(tmp);
+                throw ex;
+            }
+        }
         UnsafeApi.copyMemory(address, target, Math.min(usable, newSize));
         swapHandleSlots(handle, tmp);
+        handles.endMove(index, target);
         free(tmp);
         return handle;
     }

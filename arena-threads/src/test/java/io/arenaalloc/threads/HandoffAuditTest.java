@@ -451,4 +451,80 @@ class HandoffAuditTest
             assertEquals(0, m.arena.liveBlocks());
         }
     }
+
+    /**
+     * Scenario: the owner reallocates a handle (each size change moves a medium block) while another thread pins it
+     * to read it. Either the reallocation finds the pin and refuses, or the pin comes after the move; a pinned
+     * address must never be moved or freed under its pin.
+     */
+    @Test
+    void shouldNeverMoveAPinnedBlockWhenTheOwnerReallocatesItsHandle() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD)
+            .arenaConfig(ArenaConfig.builder().chunkSize(TestAllocators.CHUNK).debug(true).build()).build())
+        {
+            final long small = 2048;
+            final long large = 24_000;
+            final long h = alloc.allocateHandle(small);
+            Patterns.fill(alloc.resolve(h), small, 42);
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            final java.util.concurrent.atomic.AtomicLong pins = new java.util.concurrent.atomic.AtomicLong();
+            final Thread pinner = new Thread(() ->
+            {
+                try
+                {
+                    while (!stop.get())
+                    {
+                        final long address = alloc.pin(h);
+                        try
+                        {
+                            for (int r = 0; r < 4; r++)
+                            {
+                                Patterns.check(address, small, 42, "pinned block, read " + r);
+                                final long again = alloc.pin(h);
+                                alloc.unpin(h);
+                                assertEquals(address, again, "the block moved under its pin");
+                            }
+                        }
+                        finally
+                        {
+                            alloc.unpin(h);
+                        }
+                        pins.incrementAndGet();
+                    }
+                }
+                catch (final Throwable ex)
+                {
+                    failure.compareAndSet(null, ex);
+                }
+            }, "pinner");
+            pinner.start();
+            long moves = 0;
+            long refused = 0;
+            final long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1500);
+            while (failure.get() == null && System.nanoTime() < end)
+            {
+                try
+                {
+                    alloc.reallocate(h, (moves & 1) == 0 ? large : small);
+                    moves++;
+                }
+                catch (final IllegalStateException ex)
+                {
+                    assertTrue(ex.getMessage().contains("pinned"), ex.getMessage());
+                    refused++;
+                }
+            }
+            stop.set(true);
+            pinner.join();
+            final long m = moves;
+            final long r = refused;
+            assertNull(failure.get(), () -> "after " + m + " moves, " + r + " refusals, " + pins.get() + " pins: " +
+                failure.get());
+            assertTrue(moves > 10, "moves=" + moves);
+            Patterns.check(alloc.resolve(h), small, 42, "the block after every reallocation");
+            alloc.free(h);
+        }
+    }
 }
