@@ -527,4 +527,256 @@ class HandoffAuditTest
             alloc.free(h);
         }
     }
+
+    /** Starts {@code task} on a virtual thread (JDK 21+, through reflection: this module compiles for 17), else null. */
+    private static Thread startVirtual(final Runnable task)
+    {
+        try
+        {
+            return (Thread)Thread.class.getMethod("startVirtualThread", Runnable.class).invoke(null, task);
+        }
+        catch (final NoSuchMethodException ex)
+        {
+            return null;
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new AssertionError(ex);
+        }
+    }
+
+    /**
+     * Scenario: the smallest inbox there is (a batch queue of 2, batches of 3, a ring of 2) and four platform freers
+     * (plus two virtual ones where the JDK has them) freeing at once into one living owner's arena, while the owner
+     * keeps allocating, filling, freeing its own blocks and draining every call. Every queued free is applied exactly
+     * once: no report, the owner's own blocks (allocated meanwhile, possibly at addresses just freed remotely) keep
+     * their patterns, and the arena validates with exactly the blocks kept.
+     */
+    @Test
+    void shouldApplyEveryRemoteFreeExactlyOnceThroughAFullInboxUnderConcurrentFreers() throws Exception
+    {
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).inboxCapacity(2).remoteFreeBatchSize(3)
+            .ringCapacity(2).drainInterval(1).errorHandler(errors::add).build())
+        {
+            final int n = 6000;
+            final long[] ids = new long[n];
+            for (int i = 0; i < n; i++)
+            {
+                final long size = 1 + (i * 37L) % 1500;
+                ids[i] = (i & 1) == 0 ? alloc.allocate(size) : alloc.allocateHandle(size);
+                Patterns.fill((i & 1) == 0 ? ids[i] : alloc.resolve(ids[i]), size, i);
+            }
+            final ManagedArena m = alloc.managedArenaOf(ids[0]);
+            final int freers = 6;
+            final CountDownLatch go = new CountDownLatch(1);
+            final CountDownLatch done = new CountDownLatch(freers);
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final List<Thread> threads = new ArrayList<>();
+            int virtual = 0;
+            for (int k = 0; k < freers; k++)
+            {
+                final int first = k;
+                final Runnable task = () ->
+                {
+                    try
+                    {
+                        TestAllocators.await(go);
+                        for (int i = first; i < n; i += freers)
+                        {
+                            if (i % 4 != 3) // every fourth block stays with the owner
+                            {
+                                alloc.free(ids[i]);
+                            }
+                        }
+                    }
+                    catch (final Throwable ex)
+                    {
+                        failure.compareAndSet(null, ex);
+                    }
+                    finally
+                    {
+                        done.countDown();
+                    }
+                };
+                final Thread v = k >= 4 ? startVirtual(task) : null;
+                if (v != null)
+                {
+                    virtual++;
+                    threads.add(v);
+                }
+                else
+                {
+                    final Thread t = new Thread(task, "freer-" + k);
+                    t.start();
+                    threads.add(t);
+                }
+            }
+            // the owner churns its own blocks (drainInterval 1: every call drains) while the frees arrive
+            final List<long[]> own = new ArrayList<>(); // {address, size, seed}
+            final SplittableRandom rnd = new SplittableRandom(11);
+            go.countDown();
+            long seed = 1_000_000;
+            while (done.getCount() != 0 || own.size() < 200)
+            {
+                final long size = 1 + rnd.nextInt(1500);
+                final long a = alloc.allocate(size);
+                Patterns.fill(a, size, seed);
+                own.add(new long[] {a, size, seed++});
+                if (own.size() > 400)
+                {
+                    final long[] b = own.remove(rnd.nextInt(own.size()));
+                    Patterns.check(b[0], b[1], b[2], "owner's block while remote frees land");
+                    alloc.free(b[0]);
+                }
+            }
+            join(threads);
+            assertNull(failure.get(), () -> "freer failed: " + failure.get());
+            alloc.maintain(0);
+            assertTrue(m.inbox.isQuiescent(), "everything applied");
+            assertTrue(errors.isEmpty(), () -> "no free applied twice or lost: " + errors);
+            assertTrue(alloc.counters().get(AllocatorCounters.BATCHES_OVERFLOWED) > 0, alloc.counters().toString());
+            if (virtual > 0)
+            {
+                assertTrue(alloc.counters().get(AllocatorCounters.SINGLE_FREES_OVERFLOWED) +
+                    alloc.counters().get(AllocatorCounters.SINGLE_FREES) > 0, alloc.counters().toString());
+            }
+            assertEquals(n / 4 + own.size(), m.arena.liveBlocks(), "exactly the kept blocks are live");
+            m.arena.validate();
+            for (final long[] b : own)
+            {
+                Patterns.check(b[0], b[1], b[2], "owner's block at the end");
+                alloc.free(b[0]);
+            }
+            for (int i = 3; i < n; i += 4)
+            {
+                final long size = 1 + (i * 37L) % 1500;
+                Patterns.check((i & 1) == 0 ? ids[i] : alloc.resolve(ids[i]), size, i, "kept block " + i);
+                alloc.free(ids[i]);
+            }
+            assertEquals(0, m.arena.liveBlocks());
+        }
+    }
+
+    /**
+     * Scenario: a living owner compacts its fragmented arena through maintain(budget) in a loop (and keeps
+     * fragmenting it) while platform threads and, where the JDK has them, virtual threads pin its handles, hold
+     * each pin across re-checks, unpin, and finally free their share remotely. Compaction moves blocks; no pinned
+     * block moves; every pattern survives; every free lands.
+     */
+    @Test
+    void shouldKeepPinnedAddressesValidWhileTheOwnerCompactsThroughMaintain() throws Exception
+    {
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).errorHandler(errors::add)
+            .arenaConfig(ArenaConfig.builder().chunkSize(TestAllocators.CHUNK).fragmentationThreshold(0.05).build()).build())
+        {
+            final int n = 1600;
+            final long[] all = new long[n];
+            for (int i = 0; i < n; i++)
+            {
+                final long size = 2000 + (i * 53L) % 6000;
+                all[i] = alloc.allocateHandle(size);
+                Patterns.fill(alloc.resolve(all[i]), size, i);
+            }
+            for (int i = 0; i < n; i++)
+            {
+                if (i % 4 != 0)
+                {
+                    alloc.free(all[i]); // three quarters go: holes for the compactor to fill
+                }
+            }
+            final ManagedArena m = alloc.managedArenaOf(all[0]);
+            final long movedBefore = m.arena.counters().getOpaque(io.arenaalloc.core.ArenaCounters.BYTES_MOVED);
+            final java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+            final AtomicReference<Throwable> failure = new AtomicReference<>();
+            final int pinners = 4;
+            final CountDownLatch done = new CountDownLatch(pinners);
+            final CountDownLatch stopped = new CountDownLatch(pinners);
+            final List<Thread> threads = new ArrayList<>();
+            for (int k = 0; k < pinners; k++)
+            {
+                final int first = k;
+                final Runnable task = () ->
+                {
+                    try
+                    {
+                        final SplittableRandom rnd = new SplittableRandom(first);
+                        while (!stop.get())
+                        {
+                            final int i = 4 * rnd.nextInt(n / 4);
+                            final long size = 2000 + (i * 53L) % 6000;
+                            final long address = alloc.pin(all[i]);
+                            try
+                            {
+                                for (int r = 0; r < 3; r++)
+                                {
+                                    Patterns.check(address, size, i, "pinned handle " + i + ", check " + r);
+                                    Thread.yield();
+                                    assertEquals(address, alloc.pin(all[i]), "moved under its pin");
+                                    alloc.unpin(all[i]);
+                                }
+                            }
+                            finally
+                            {
+                                alloc.unpin(all[i]);
+                            }
+                        }
+                        stopped.countDown();
+                        TestAllocators.await(stopped); // nobody pins any more: free this thread's share
+                        for (int i = 4 * first; i < n; i += 4 * pinners)
+                        {
+                            alloc.free(all[i]);
+                        }
+                    }
+                    catch (final Throwable ex)
+                    {
+                        failure.compareAndSet(null, ex);
+                    }
+                    finally
+                    {
+                        done.countDown();
+                    }
+                };
+                final Thread v = (k & 1) == 1 ? startVirtual(task) : null;
+                if (v != null)
+                {
+                    threads.add(v);
+                }
+                else
+                {
+                    final Thread t = new Thread(task, "pinner-" + k);
+                    t.start();
+                    threads.add(t);
+                }
+            }
+            final SplittableRandom rnd = new SplittableRandom(5);
+            final long end = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(1200);
+            long extra = 0;
+            while (failure.get() == null && System.nanoTime() < end)
+            {
+                alloc.maintain(200_000);
+                final long h = alloc.allocateHandle(2000 + rnd.nextInt(6000)); // the owner keeps churning
+                if (extra != 0)
+                {
+                    alloc.free(extra);
+                }
+                extra = h;
+            }
+            stop.set(true);
+            TestAllocators.await(done);
+            join(threads);
+            assertNull(failure.get(), () -> "failure: " + failure.get());
+            if (extra != 0)
+            {
+                alloc.free(extra);
+            }
+            assertTrue(m.arena.counters().getOpaque(io.arenaalloc.core.ArenaCounters.BYTES_MOVED) > movedBefore,
+                "the owner's maintenance moved blocks meanwhile");
+            alloc.maintain(0);
+            assertTrue(errors.isEmpty(), () -> "errors: " + errors);
+            assertEquals(0, m.arena.liveBlocks(), "every remote free of the pinners landed");
+            m.arena.validate();
+        }
+    }
 }
