@@ -61,7 +61,8 @@ import java.util.concurrent.locks.LockSupport;
  *   reallocate, usableSize, sizeOf yes                   IllegalStateException (*)     block's stripe lock
  *   maintain                       own arena + global    global work only              global + stripes
  * </pre>
- * (*) except for an arena whose owner ended: the caller borrows it (CAS ORPHANED to RECLAIMING) for the call.
+ * (*) except for an arena whose owner ended: the caller borrows it (CAS ORPHANED to RECLAIMING) for the call; if no
+ * liveness scan has seen that owner end yet, the call runs one first.
  *
  * <h2>Mapping to the owner, O(1)</h2>
  * A handle carries its arena id (bits 62..48, {@link HandleTable#arenaIdOf}) looked up in this allocator's
@@ -615,7 +616,7 @@ public final class ArenaAllocator implements AutoCloseable
             m.lock();
             return MODE_LOCKED;
         }
-        if (m.claimOrphan())
+        if (m.claimOrphan() || (registry.orphanIfOwnerEnded(m) && m.claimOrphan()))
         {
             return MODE_BORROWED;
         }

@@ -37,7 +37,8 @@ import java.util.Arrays;
  *   <li><b>register</b> (a platform thread's first call): new context, appended to {@code contexts}; the
  *   allocator then claims the thread's slot of the {@link ThreadContextTable} for it.</li>
  *   <li><b>scan</b> (at most every {@code livenessScanNanos}; from {@code maintain}, the background thread,
- *   and a new thread's first allocation): for each context whose thread is not alive: seal its open
+ *   and a new thread's first allocation; and at once when a call would borrow an arena whose owner ended
+ *   unseen, {@link #orphanIfOwnerEnded}): for each context whose thread is not alive: seal its open
  *   batches ({@link RemoteFreeOutbox#sealAllAfterDeath}) so owners can finish them; take it out of the
  *   {@link ThreadContextTable}; if it owned an arena,
  *   clear the arena's owner, release-store ORPHANED and append it to {@code orphans}; fold its counters
@@ -139,6 +140,22 @@ final class ThreadRegistry
     synchronized void unreserveOwnedArena()
     {
         ownedArenas--;
+    }
+
+    /**
+     * Step 2 at once, for a caller about to borrow {@code m} (an owner-only call on an arena it does not own): when
+     * the arena's owner has ended but no scan has seen it yet, scans now, so the arena becomes an orphan.
+     * @return true when a scan ran.
+     */
+    synchronized boolean orphanIfOwnerEnded(final ManagedArena m)
+    {
+        final ThreadContext c = m.owner;
+        if (c == null || c.thread.isAlive())
+        {
+            return false;
+        }
+        scan();
+        return true;
     }
 
     /** Step 2, rate-limited; never runs two scans at once. @return threads found ended. */

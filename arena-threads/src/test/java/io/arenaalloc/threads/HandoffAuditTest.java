@@ -779,4 +779,39 @@ class HandoffAuditTest
             m.arena.validate();
         }
     }
+
+    /**
+     * Scenario: the producer ended a moment ago (joined), no liveness scan has run yet (the background thread is
+     * off and the scan interval long), and a consumer asks for the size of a handed-off block and reallocates it.
+     * The class Javadoc says a caller borrows the arena of an owner that ended; that must hold from the moment the
+     * owner ended, not only after the next scan.
+     */
+    @Test
+    void shouldBorrowTheArenaOfAnOwnerThatEndedBeforeAnyScanSawIt() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).livenessScanNanos(TimeUnit.SECONDS.toNanos(60))
+            .build())
+        {
+            final long[] ids = new long[2];
+            TestAllocators.onOtherThread("short-lived-producer", () ->
+            {
+                ids[0] = alloc.allocate(100);
+                ids[1] = alloc.allocateHandle(300);
+                Patterns.fill(ids[0], 100, 1);
+                Patterns.fill(alloc.resolve(ids[1]), 300, 2);
+            });
+            final ManagedArena m = alloc.managedArenaOf(ids[0]);
+            assertTrue(alloc.usableSize(ids[0]) >= 100);
+            assertEquals(300, alloc.sizeOf(ids[1]));
+            final long moved = alloc.reallocate(ids[0], 5000);
+            Patterns.check(moved, 100, 1, "fixed block reallocated in the ended owner's arena");
+            assertEquals(ids[1], alloc.reallocate(ids[1], 9000));
+            Patterns.check(alloc.pin(ids[1]), 300, 2, "handle reallocated in the ended owner's arena");
+            alloc.unpin(ids[1]);
+            alloc.free(moved);
+            alloc.free(ids[1]);
+            alloc.maintain(0);
+            assertTrue(m.arena.isClosed() || m.arena.liveBlocks() == 0);
+        }
+    }
 }
