@@ -35,6 +35,15 @@ import java.lang.invoke.VarHandle;
  * <b>retired</b>: never reused, so an old handle can never become current again by wrap-around (ABA is
  * impossible, at the cost of one dead 24-byte slot per 2^20 reuses of that slot).
  *
+ * <h2>Arena ids</h2>
+ * Generations protect a handle within one arena's life; a new arena's table starts every slot at generation 0
+ * again. So the arena id in the handle must not come back soon after its arena closes: an arena created with
+ * the automatic id ({@code OffHeapArena}) and every arena of an {@code ArenaAllocator} takes ids round robin
+ * over all 32,768, skipping open ones. A handle of a closed arena therefore meets "arena not open" (or another
+ * arena's id check) until 32,767 other arenas have been created after it; only then could a new arena with
+ * its id take it for one of its own slots with the same generation. An arena given an explicit id
+ * ({@code ArenaConfig.arenaId}) reuses that id at once: handles of its closed predecessor must be gone by then.
+ *
  * <h2>Slot storage</h2>
  * <pre>
  *   directory (long[][], replaced on growth by the owner, published with a release store)

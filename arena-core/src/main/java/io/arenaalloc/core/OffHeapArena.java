@@ -6,6 +6,7 @@ import java.lang.invoke.VarHandle;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
@@ -81,6 +82,8 @@ public final class OffHeapArena implements AutoCloseable
     static final byte GUARD_BYTE = (byte)0xAB;
     static final byte POISON_BYTE = (byte)0xDD;
 
+    /** The next id to try for an arena with {@link ArenaConfig#AUTO_ARENA_ID} (round robin over all ids). */
+    private static final AtomicInteger NEXT_AUTO_ID = new AtomicInteger();
     private static final AtomicReferenceArray<OffHeapArena> ARENAS =
         new AtomicReferenceArray<>(ArenaConfig.MAX_ARENA_ID + 1);
 
@@ -209,11 +212,15 @@ public final class OffHeapArena implements AutoCloseable
             }
             return requested;
         }
+        // round robin, not the lowest free id: a closed arena's id comes back only after every other id has been
+        // handed out since, so its stale handles meet "arena not open" instead of the slots of a new arena with the
+        // same id, whose generations start again at 0 (see HandleTable, "Arena ids")
         for (int i = 0; i <= ArenaConfig.MAX_ARENA_ID; i++)
         {
-            if (ARENAS.get(i) == null && ARENAS.compareAndSet(i, null, this))
+            final int id = NEXT_AUTO_ID.getAndIncrement() & ArenaConfig.MAX_ARENA_ID;
+            if (ARENAS.get(id) == null && ARENAS.compareAndSet(id, null, this))
             {
-                return i;
+                return id;
             }
         }
         throw new IllegalStateException("no free arena id: " + (ArenaConfig.MAX_ARENA_ID + 1) + " arenas are open");

@@ -591,6 +591,37 @@ class HandlesAndCompactionTest
         assertEquals(ArenaConfig.DEFAULT_COMPACT_ON_FAILURE_NANOS, ArenaConfig.defaults().compactOnFailureNanos());
     }
 
+    /**
+     * Arena ids go round robin: the arena created right after one closed does not take its id, so a handle of
+     * the closed arena (which names slot 0 at generation 0, exactly as the new arena's first handle would under
+     * the same id) is rejected with its arena named and never reaches the new arena's block.
+     */
+    @Test
+    void shouldRejectAHandleOfAClosedArenaInTheArenaCreatedAfterIt()
+    {
+        final OffHeapArena first = OffHeapArena.create();
+        final long old = first.allocateHandle(64);
+        final int firstId = first.arenaId();
+        first.close();
+        try (OffHeapArena next = OffHeapArena.create())
+        {
+            assertNotEquals(firstId, next.arenaId(), "a closed arena's id came straight back");
+            final long mine = next.allocateHandle(64);
+            assertNotEquals(old, mine);
+            Patterns.fill(next.resolve(mine), 64, 7);
+            for (final Runnable call : new Runnable[] {() -> next.free(old), () -> next.resolve(old),
+                () -> next.pin(old), () -> next.reallocate(old, 128), () -> next.sizeOf(old)})
+            {
+                assertThatThrownBy(call::run).isInstanceOf(InvalidBlockException.class)
+                    .hasMessageContaining("belongs to arena " + firstId).hasMessageContaining("expected arena " + next.arenaId());
+            }
+            Patterns.check(next.resolve(mine), 64, 7, "after the closed arena's handle was refused");
+            assertEquals(0, next.pinned(mine));
+            next.validate();
+            next.free(mine);
+        }
+    }
+
     @Test
     void shouldReturnQuicklyWhenThereIsNothingToGain()
     {
