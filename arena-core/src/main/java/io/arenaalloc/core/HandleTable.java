@@ -26,7 +26,9 @@ import java.lang.invoke.VarHandle;
  * handle has them; MOVING, COPYING and the pin count sit under the handle's slot index, which the state does
  * not need. So a handle is <b>current</b> iff {@code ((state ^ handle) & CURRENT_MASK) == 0} with
  * {@link #CURRENT_MASK} covering bits 28..63: one XOR, one AND, one compare check at once that the word
- * is a handle, that it belongs to this arena, that the slot is LIVE and that the generations match. A
+ * belongs to this arena, that the slot is LIVE and that the generations match, given that the word is a
+ * handle (negative), which the segment lookup tests first ({@code segmentOf}: a non-negative word would
+ * otherwise match a slot whose state has LIVE clear, e.g. one never issued, whose state is 0). A
  * stale, double-freed or foreign handle is detected in O(1). Only when that check fails does
  * {@code notCurrent} work out which of these it was (and whether the table was closed) for the message.
  *
@@ -332,15 +334,18 @@ public final class HandleTable
     }
 
     /**
-     * The segment that holds the slot a handle names, or null when the table never issued that slot or
-     * has been closed (its directory is then empty). No check of the handle itself: the caller's
-     * currency check against the slot's state does that.
+     * The segment that holds the slot a handle names, or null when the word is not a handle (not negative), the
+     * table never issued that slot's segment, or the table has been closed (its directory is then empty). The
+     * sign test is needed: the currency check alone would take a non-negative word for a handle of a slot whose
+     * state has LIVE clear and the same upper bits, such as a slot never issued (state 0) or a freed slot of
+     * arena 0. Beyond that, no check of the handle itself: the caller's currency check against the slot's state
+     * does it.
      */
     private long[] segmentOf(final long handle)
     {
         final long[][] dir = directory;
         final int s = (int)(handle & INDEX_MASK) >>> SEGMENT_SHIFT;
-        return s < dir.length ? dir[s] : null;
+        return s < dir.length && handle < 0 ? dir[s] : null;
     }
 
     private static boolean isCurrent(final long handle, final long state)

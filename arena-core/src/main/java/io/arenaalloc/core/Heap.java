@@ -144,6 +144,36 @@ final class Heap
     }
 
     /**
+     * @return bytes (block sizes) of the blocks in the free cache that lie in {@code chunk}: the part of its
+     * {@code liveBytes} that is free to the user. O(cached blocks); for {@link OffHeapArena#removeRegion}.
+     */
+    long cachedBytesIn(final Chunk chunk)
+    {
+        long bytes = 0;
+        for (int cls = 0; cls < SizeClasses.CLASS_COUNT; cls++)
+        {
+            for (int k = 0; k < cacheCount[cls]; k++)
+            {
+                if (cacheChunk[cls * CACHE_SLOTS + k] == chunk.id)
+                {
+                    bytes += SizeClasses.classSize(cls);
+                }
+            }
+        }
+        for (int n = 0; n < mediumCacheCount.length; n++)
+        {
+            for (int k = 0; k < mediumCacheCount[n]; k++)
+            {
+                if (mediumCacheChunk[n * MEDIUM_CACHE_SLOTS + k] == chunk.id)
+                {
+                    bytes += (long)n << SizeClasses.GRANULE_SHIFT;
+                }
+            }
+        }
+        return bytes;
+    }
+
+    /**
      * Free cache, medium push: keeps the medium fixed block at granule g (n granules, user-freed) for the next
      * allocation of n granules; its tag becomes CACHED|n, its granules stay used.
      * @return false when the block is too long or the cache holds its byte limit: free it normally.

@@ -66,10 +66,13 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * Every rejected call throws before it changes anything: {@link IllegalArgumentException} for sizes and
  * alignments, {@link InvalidBlockException} for foreign addresses and double frees,
  * {@link StaleHandleException} for stale handles, {@link ArenaLimitExceededException} at the limit, and
- * {@link IllegalStateException} after {@link #close()}. One qualification: with
- * {@code compactOnAllocationFailure} (the default) an allocation that meets the limit first runs compaction
- * steps for at most {@code compactOnFailureNanos} (default 2 ms), which may move unpinned handle blocks (their
- * handles stay valid), before it gives up.
+ * {@link IllegalStateException} after {@link #close()}; the message names the parameter, its value and what was
+ * expected. One qualification: an allocation (or reallocation) that meets the limit while a chunk could still
+ * come free first gives the free cache's blocks back to their slabs and free runs (blocks already free to the
+ * user; empty slabs and chunks may go back with them) and, with {@code compactOnAllocationFailure} (the default),
+ * runs compaction steps for at most {@code compactOnFailureNanos} (default 2 ms), which may move unpinned handle
+ * blocks (their handles stay valid), before it gives up. Live blocks, their bytes and the counters but
+ * {@code limit-failures} stay as they were.
  */
 public final class OffHeapArena implements AutoCloseable
 {
@@ -394,6 +397,10 @@ public final class OffHeapArena implements AutoCloseable
         }
         if (chunk.isHuge())
         {
+            if (chunk.hugeHandleIndex >= 0 && address == chunk.hugeBlockAddress)
+            {
+                throw movableByAddress("free", address);
+            }
             if (chunk.hugeHandleIndex >= 0 || address != chunk.hugeBlockAddress)
             {
                 throw notABlock("free", address, chunk);
@@ -404,8 +411,7 @@ public final class OffHeapArena implements AutoCloseable
             afterFree(size);
             return;
         }
-        throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) +
-            " is inside a movable chunk; movable blocks are freed through their handle");
+        throw movableByAddress("free", address);
     }
 
     /**
@@ -424,8 +430,14 @@ public final class OffHeapArena implements AutoCloseable
         checkSize("newSize", newSize);
         final long address = addressOrHandle;
         final long usable = fixedBlockSize("reallocate", address);
+        final long next = reallocateFixed(address, usable, newSize);
+        counters.addOpaque(ArenaCounters.REALLOCATIONS, 1); // counted once it succeeded: a rejected call changes nothing
+        return next;
+    }
+
+    private long reallocateFixed(final long address, final long usable, final long newSize)
+    {
         final long internal = newSize + guard;
-        counters.addOpaque(ArenaCounters.REALLOCATIONS, 1);
         if (!debug)
         {
             final Chunk chunk = chunkMap.find(address);
@@ -456,6 +468,10 @@ public final class OffHeapArena implements AutoCloseable
                 }
             }
         }
+        if (debug)
+        {
+            checkGuard(address, usable); // before the new block exists: a broken guard leaves the arena as it was
+        }
         final long next = allocate(newSize);
         UnsafeApi.copyMemory(address, next, Math.min(usable, newSize));
         free(address);
@@ -476,6 +492,7 @@ public final class OffHeapArena implements AutoCloseable
      */
     public UnsafeBuffer wrap(final UnsafeBuffer buffer, final long address)
     {
+        checkBuffer(buffer);
         final long size = usableSize(address);
         buffer.wrap(address, (int)Math.min(size, Integer.MAX_VALUE));
         return buffer;
@@ -496,6 +513,10 @@ public final class OffHeapArena implements AutoCloseable
         }
         if (chunk.isHuge())
         {
+            if (chunk.hugeHandleIndex >= 0 && address == chunk.hugeBlockAddress)
+            {
+                throw movableByAddress(operation, address);
+            }
             if (chunk.hugeHandleIndex >= 0 || address != chunk.hugeBlockAddress)
             {
                 throw notABlock(operation, address, chunk);
@@ -504,8 +525,7 @@ public final class OffHeapArena implements AutoCloseable
         }
         if (chunk.heap != fixed)
         {
-            throw new InvalidBlockException(operation + ": address=0x" + Long.toHexString(address) +
-                " is inside a movable chunk, expected a fixed block");
+            throw movableByAddress(operation, address);
         }
         final long size = blockSizeAt(chunk, address);
         if (size < 0)
@@ -657,6 +677,7 @@ public final class OffHeapArena implements AutoCloseable
      */
     public UnsafeBuffer pinAndWrap(final long handle, final UnsafeBuffer buffer)
     {
+        checkBuffer(buffer); // before the pin: a failed call leaves no pin behind
         final long size = handles.size(handle);
         final long address = handles.pin(handle);
         buffer.wrap(address, (int)Math.min(size, Integer.MAX_VALUE));
@@ -723,11 +744,15 @@ public final class OffHeapArena implements AutoCloseable
         final long current = handles.resolve(handle);
         final Chunk chunk = chunkMap.find(current);
         final long usable = movableBlockSize(chunk, current) - guard;
-        counters.addOpaque(ArenaCounters.REALLOCATIONS, 1);
         if (!debug && newSize <= usable && (usable <= SizeClasses.SMALL_MAX || chunk.isHuge()))
         {
             handles.update(handle, current, newSize);
+            counters.addOpaque(ArenaCounters.REALLOCATIONS, 1);
             return handle;
+        }
+        if (debug)
+        {
+            checkGuard(current, usable); // before the new block exists: a broken guard leaves the arena as it was
         }
         // move to a new block, keeping the handle: allocate through a temporary handle slot; that
         // allocation may compact, so resolve the old address only afterwards
@@ -753,6 +778,7 @@ public final class OffHeapArena implements AutoCloseable
         swapHandleSlots(handle, tmp);
         handles.endMove(index, target);
         free(tmp);
+        counters.addOpaque(ArenaCounters.REALLOCATIONS, 1); // counted once it succeeded: a rejected call changes nothing
         return handle;
     }
 
@@ -834,13 +860,20 @@ public final class OffHeapArena implements AutoCloseable
         return compactor.step(maxNanos, maxBytes);
     }
 
-    /** Compacts until nothing is left to gain (or {@code maxNanos} passed). @return bytes moved. */
+    /**
+     * Compacts until nothing is left to gain (or {@code maxNanos} passed; {@code Long.MAX_VALUE} sets no limit).
+     * @return bytes moved.
+     */
     public long compactFully(final long maxNanos)
     {
         checkOpen();
-        final long deadline = System.nanoTime() + maxNanos;
+        if (maxNanos < 0)
+        {
+            throw new IllegalArgumentException("maxNanos=" + maxNanos + ", expected >= 0");
+        }
+        final long deadline = System.nanoTime() + maxNanos; // may wrap: compared by difference below
         long moved = 0;
-        while (compactor.worthIt(Long.MAX_VALUE) && System.nanoTime() < deadline)
+        while (compactor.worthIt(Long.MAX_VALUE) && deadline - System.nanoTime() > 0)
         {
             final long before = compactor.steps();
             moved += compactor.step(Math.max(0, Math.min(config.compactStepNanos() * 50, deadline - System.nanoTime())),
@@ -868,6 +901,10 @@ public final class OffHeapArena implements AutoCloseable
     /** @return true when a compaction step with a byte budget of {@code maxBytes} could reduce the footprint now. */
     public boolean compactionWorthIt(final long maxBytes)
     {
+        if (maxBytes < 0)
+        {
+            throw new IllegalArgumentException("maxBytes=" + maxBytes + ", expected >= 0");
+        }
         return !closed && compactor.worthIt(maxBytes);
     }
 
@@ -886,7 +923,7 @@ public final class OffHeapArena implements AutoCloseable
     /** @return blocks in the free cache of small fixed blocks (free to the user, still held by their slabs). */
     public int freeCacheBlocks()
     {
-        return fixed.cachedBlocks();
+        return closed ? 0 : fixed.cachedBlocks();
     }
 
     /** An allocation found no space: flush the free cache, then compact if that is allowed. */
@@ -1120,7 +1157,8 @@ public final class OffHeapArena implements AutoCloseable
      * Adds caller-owned memory to the fixed heap (as memoman's caller-owned pools). The arena never
      * frees it; {@link #removeRegion(long)} takes it back once nothing in it is live.
      * @param address aligned to 256 bytes.
-     * @param length  a multiple of 256, at least 128 KiB; cut into pieces of about chunkSize.
+     * @param length  a multiple of 256, at least 128 KiB and at most {@link #MAX_REQUEST}; cut into pieces of about
+     *                chunkSize.
      */
     public void addRegion(final long address, final long length)
     {
@@ -1130,10 +1168,15 @@ public final class OffHeapArena implements AutoCloseable
             throw new IllegalArgumentException("address=0x" + Long.toHexString(address) + ", expected a positive address " +
                 "aligned to " + SizeClasses.GRANULE);
         }
-        if (length < ChunkMap.MIN_CHUNK_BYTES || (length & (SizeClasses.GRANULE - 1)) != 0)
+        if (length < ChunkMap.MIN_CHUNK_BYTES || length > MAX_REQUEST || (length & (SizeClasses.GRANULE - 1)) != 0)
         {
             throw new IllegalArgumentException("length=" + length + ", expected a multiple of " + SizeClasses.GRANULE +
-                " of at least " + ChunkMap.MIN_CHUNK_BYTES);
+                " of at least " + ChunkMap.MIN_CHUNK_BYTES + " and at most " + MAX_REQUEST);
+        }
+        if (address > Long.MAX_VALUE - length)
+        {
+            throw new IllegalArgumentException("address=0x" + Long.toHexString(address) + " length=" + length +
+                " runs past the end of the address space, expected address + length <= 2^63 - 1");
         }
         for (long a = address; a < address + length; a += SizeClasses.GRANULE * 512L)
         {
@@ -1169,7 +1212,6 @@ public final class OffHeapArena implements AutoCloseable
     public void removeRegion(final long address)
     {
         checkOpen();
-        fixed.flushCaches(); // cached blocks still hold their slabs
         Chunk chunk = chunkMap.find(address);
         if (chunk == null || chunk.kind != Chunk.KIND_REGION || chunk.base != address)
         {
@@ -1179,7 +1221,8 @@ public final class OffHeapArena implements AutoCloseable
         long a = address;
         while (chunk != null && chunk.kind == Chunk.KIND_REGION && chunk.base == a)
         {
-            if (chunk.liveBytes != 0)
+            // blocks in the free cache are free to the user, though their chunk still counts them
+            if (chunk.liveBytes != fixed.cachedBytesIn(chunk))
             {
                 throw new IllegalStateException("removeRegion: region at address=0x" + Long.toHexString(address) +
                     " still has live blocks in piece 0x" + Long.toHexString(chunk.base) + " (" + chunk.usedGranules +
@@ -1188,6 +1231,7 @@ public final class OffHeapArena implements AutoCloseable
             a += chunk.size;
             chunk = chunkMap.find(a);
         }
+        fixed.flushCaches(); // cached blocks still hold their slabs; only now, when the removal goes ahead
         a = address;
         chunk = chunkMap.find(address);
         while (chunk != null && chunk.kind == Chunk.KIND_REGION && chunk.base == a)
@@ -1270,7 +1314,9 @@ public final class OffHeapArena implements AutoCloseable
 
     /**
      * Returns every chunk to its source (caller-owned regions are just forgotten) and makes every
-     * later call throw. Idempotent. Live blocks are counted and logged through SLF4J when any remain.
+     * later call that allocates, frees, reaches a block or handle, compacts, walks or validates throw
+     * {@link IllegalStateException}; {@link #committedBytes()}, {@link #liveBytes()}, {@link #liveBlocks()} and
+     * {@link #freeCacheBlocks()} then read 0 and {@link #compactionWorthIt()} false. Idempotent. Live blocks are counted and logged through SLF4J when any remain.
      */
     public void close()
     {
@@ -1422,6 +1468,10 @@ public final class OffHeapArena implements AutoCloseable
     public void walk(final BlockVisitor visitor)
     {
         checkOpen();
+        if (visitor == null)
+        {
+            throw new IllegalArgumentException("visitor=null, expected a BlockVisitor");
+        }
         for (int id = 0; id < nextChunkId; id++)
         {
             final Chunk c = chunkMap.byId(id);
@@ -1544,6 +1594,14 @@ public final class OffHeapArena implements AutoCloseable
         }
     }
 
+    private static void checkBuffer(final UnsafeBuffer buffer)
+    {
+        if (buffer == null)
+        {
+            throw new IllegalArgumentException("buffer=null, expected an UnsafeBuffer to point at the block");
+        }
+    }
+
     private static void checkSize(final String name, final long size)
     {
         if (size <= 0 || size > MAX_REQUEST)
@@ -1651,6 +1709,12 @@ public final class OffHeapArena implements AutoCloseable
     {
         return new InvalidBlockException(operation + ": address=0x" + Long.toHexString(address) +
             " was not allocated by arena " + arenaId + " (no chunk of this arena contains it)");
+    }
+
+    private static InvalidBlockException movableByAddress(final String operation, final long address)
+    {
+        return new InvalidBlockException(operation + ": address=0x" + Long.toHexString(address) +
+            " is inside a movable chunk, expected a fixed block (movable blocks are reached through their handle)");
     }
 
     private InvalidBlockException notABlock(final String operation, final long address, final Chunk chunk)

@@ -36,6 +36,32 @@ class DebugModeTest
     }
 
     @Test
+    void shouldDetectAWritePastTheEndOnReallocateAndLeaveTheArenaAsItWas()
+    {
+        try (OffHeapArena arena = debugArena())
+        {
+            final long a = arena.allocate(100);
+            final long h = arena.allocateHandle(100);
+            final long usable = arena.usableSize(a);
+            UnsafeApi.putByte(a + usable, (byte)1);
+            final long handleUsable = arena.usableSizeOfHandleForTest(h) - OffHeapArena.GUARD_BYTES;
+            UnsafeApi.putByte(arena.resolve(h) + handleUsable, (byte)1);
+            final ArenaState before = new ArenaState(arena);
+            final long address = arena.resolve(h);
+            assertThat(assertThrows(ArenaCorruptionException.class, () -> arena.reallocate(a, 5000)).getMessage())
+                .contains("guard byte 0", "0x" + Long.toHexString(a));
+            assertThat(assertThrows(ArenaCorruptionException.class, () -> arena.reallocate(h, 5000)).getMessage())
+                .contains("guard byte 0", "0x" + Long.toHexString(address));
+            UnsafeApi.putByte(a + usable, OffHeapArena.GUARD_BYTE); // repair before the snapshot's validate
+            UnsafeApi.putByte(address + handleUsable, OffHeapArena.GUARD_BYTE);
+            ArenaState.assertUnchanged(before, arena);
+            assertEquals(address, arena.resolve(h));
+            arena.free(arena.reallocate(a, 5000));
+            arena.free(arena.reallocate(h, 5000));
+        }
+    }
+
+    @Test
     void shouldPoisonFreedMemory()
     {
         try (OffHeapArena arena = debugArena())
