@@ -42,7 +42,10 @@ import org.agrona.UnsafeApi;
  * Every phase does bounded work per step, so no step pays for a whole-chunk walk:
  * <ol>
  *   <li><b>Choose</b> (no victim): the regular movable chunk with the fewest live bytes whose live bytes fit
- *   in the free space of the other chunks (one pass over the chunks). Mark it {@code evacuating}.</li>
+ *   in the free space of the other chunks that hold live blocks (one pass over the chunks). Mark it
+ *   {@code evacuating}. Spares and held-idle chunks (no live block) are never destinations: moving a chunk's
+ *   blocks into an empty chunk only makes another chunk empty, and the next victim would move them back, so
+ *   the compactor would copy forever without giving a byte back.</li>
  *   <li><b>Detach</b>: walk its runs from the frontier {@link Chunk#linkedFrom}: give back empty slabs,
  *   unlink free runs, take slabs out of the current/partial lists, move the frontier past each; look at the
  *   clock every {@link #CLOCK_EVERY} runs and after each slab given back. Between steps the owner may
@@ -54,7 +57,7 @@ import org.agrona.UnsafeApi;
  *   index is in {@code chunk.next[g]}. A slab: walk its allocated blocks; each one's handle index is in
  *   {@code slab.handles}. For each block: claim it ({@link HandleTable#tryBeginMove}; a pinned block is
  *   skipped, never waited for, and marks the victim blocked); take a destination of the same size class /
- *   granule count with {@link Heap#noGrow} set (never a new chunk); copy; record the owner at the
+ *   granule count with {@link Heap#noGrow} set (never a new chunk, never a spare); copy; record the owner at the
  *   destination; publish the new address ({@link HandleTable#endMove}); free the old block (coalescing
  *   inside the victim). No destination: undo the claim and restore the victim (counted as
  *   release-blocked).</li>
@@ -423,8 +426,9 @@ final class Compactor
         }
         final long from = slab.addressOf(index);
         final Slab dest = heap.slabFor(slab.cls);
-        if (dest == null)
+        if (dest == null || dest.chunk.liveBytes == 0)
         {
+            // none, or a slab of a held-idle chunk (no live block): filling that would only empty another chunk
             handles.endMove(handleIndex, from);
             return -1;
         }
@@ -577,16 +581,22 @@ final class Compactor
     private boolean chooseVictim()
     {
         final ChunkMap map = arena.chunkMap();
-        final long freeTotal = heap.runs.freeGranules() << SizeClasses.GRANULE_SHIFT;
+        // room for the victim's blocks: free runs of chunks with live blocks only; a spare or a held-idle chunk is
+        // no destination (filling it would only empty another chunk: no gain, and the next step would undo it)
+        long freeGranules = heap.runs.freeGranules();
         Chunk best = null;
         for (int id = 0, limit = arena.chunkIdLimit(); id < limit; id++)
         {
             final Chunk c = map.byId(id);
-            if (c == null || c.heap != heap || c.kind != Chunk.KIND_REGULAR || c.usedGranules == 0)
+            if (c == null || c.heap != heap || c.kind != Chunk.KIND_REGULAR)
             {
                 continue;
             }
-            if (best == null || c.liveBytes < best.liveBytes)
+            if (c.liveBytes == 0)
+            {
+                freeGranules -= c.granules - c.usedGranules;
+            }
+            if (c.usedGranules != 0 && (best == null || c.liveBytes < best.liveBytes))
             {
                 best = c;
             }
@@ -595,7 +605,8 @@ final class Compactor
         {
             return false;
         }
-        final long freeHere = (long)(best.granules - best.usedGranules) << SizeClasses.GRANULE_SHIFT;
+        final long freeTotal = freeGranules << SizeClasses.GRANULE_SHIFT;
+        final long freeHere = best.liveBytes == 0 ? 0 : (long)(best.granules - best.usedGranules) << SizeClasses.GRANULE_SHIFT;
         if (best.liveBytes > freeTotal - freeHere)
         {
             return false;

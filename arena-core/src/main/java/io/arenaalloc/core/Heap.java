@@ -97,7 +97,10 @@ final class Heap
     /** Medium blocks and bytes in the free cache (included in {@link #cachedBlocks()} and {@link #cachedBytes()}). */
     int mediumCachedBlocks;
     long mediumCachedBytes;
-    /** While set (by the compactor), runs come only from free runs already in the index: no new chunk. */
+    /**
+     * While set (by the compactor), runs come only from free runs of chunks already in use: no new chunk and no
+     * spare (moving blocks into an empty chunk only makes another chunk empty: no gain, and a loop).
+     */
     boolean noGrow;
     /** Changes with every allocation and free in this heap (the compactor's "anything new?" check). */
     long modifications;
@@ -599,6 +602,10 @@ final class Heap
         final int len = Chunk.tagValue(chunk.tag(g));
         if (chunk.usedGranules == 0 && chunk.kind == Chunk.KIND_REGULAR)
         {
+            if (noGrow)
+            {
+                return -1; // the compactor never fills a spare: that would only swap which chunk is empty
+            }
             emptyChunks--;
         }
         runs.remove(chunk, g, len);

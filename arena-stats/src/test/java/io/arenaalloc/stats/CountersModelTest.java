@@ -241,7 +241,6 @@ class CountersModelTest
         final long a = pick(rnd, m.fixedUsable.keySet());
         final long oldUsable = m.fixedUsable.get(a);
         final long newSize = randomSize(rnd, 3 * CHUNK / 4);
-        m.reallocations++;
         final long b;
         try
         {
@@ -249,9 +248,10 @@ class CountersModelTest
         }
         catch (final ArenaLimitExceededException ex)
         {
-            m.limitFailures++;
+            m.limitFailures++; // a reallocation refused at the limit is not counted as one (as allocations)
             return;
         }
+        m.reallocations++;
         final long newUsable = arena.usableSize(b);
         if (b == a)
         {
