@@ -4,7 +4,9 @@ package io.arenaalloc.core;
  * Validated, immutable configuration of an {@link OffHeapArena}.
  *
  * <p>Every option has a documented default ({@code DEFAULT_*}) and a system property
- * ({@code PROP_*}) that overrides that default; an explicit builder call overrides both.
+ * ({@code PROP_*}) that overrides that default; an explicit builder call overrides both. A property that is set
+ * must parse ({@link SystemProperties}): {@code builder()} throws on {@code -Darena.chunkSize=4M} instead of
+ * silently keeping the default.
  * The builder validates each value when it is set and names the parameter, the value and what
  * was expected when it rejects one.
  *
@@ -213,21 +215,21 @@ public final class ArenaConfig
     /** Fluent, validating builder. Not thread safe. */
     public static final class Builder
     {
-        private long chunkSize = Long.getLong(PROP_CHUNK_SIZE, DEFAULT_CHUNK_SIZE);
-        private long maxTotalBytes = Long.getLong(PROP_MAX_TOTAL_BYTES, DEFAULT_MAX_TOTAL_BYTES);
-        private int spareChunks = Integer.getInteger(PROP_SPARE_CHUNKS, DEFAULT_SPARE_CHUNKS);
+        private long chunkSize = SystemProperties.longValue(PROP_CHUNK_SIZE, DEFAULT_CHUNK_SIZE);
+        private long maxTotalBytes = SystemProperties.longValue(PROP_MAX_TOTAL_BYTES, DEFAULT_MAX_TOTAL_BYTES);
+        private int spareChunks = SystemProperties.intValue(PROP_SPARE_CHUNKS, DEFAULT_SPARE_CHUNKS);
         private MemorySource memorySource;
-        private boolean debug = Boolean.parseBoolean(System.getProperty(PROP_DEBUG, Boolean.toString(DEFAULT_DEBUG)));
+        private boolean debug = SystemProperties.booleanValue(PROP_DEBUG, DEFAULT_DEBUG);
         private int debugValidateEveryLog2 =
-            Integer.getInteger(PROP_DEBUG_VALIDATE_EVERY_LOG2, DEFAULT_DEBUG_VALIDATE_EVERY_LOG2);
-        private double fragmentationThreshold = Double.parseDouble(
-            System.getProperty(PROP_FRAGMENTATION_THRESHOLD, Double.toString(DEFAULT_FRAGMENTATION_THRESHOLD)));
-        private long compactStepNanos = Long.getLong(PROP_COMPACT_STEP_NANOS, DEFAULT_COMPACT_STEP_NANOS);
-        private long compactStepBytes = Long.getLong(PROP_COMPACT_STEP_BYTES, DEFAULT_COMPACT_STEP_BYTES);
-        private long mediumFreeCacheBytes = Long.getLong(PROP_MEDIUM_FREE_CACHE_BYTES, DEFAULT_MEDIUM_FREE_CACHE_BYTES);
-        private boolean compactOnAllocationFailure = Boolean.parseBoolean(System.getProperty(
-            PROP_COMPACT_ON_ALLOCATION_FAILURE, Boolean.toString(DEFAULT_COMPACT_ON_ALLOCATION_FAILURE)));
-        private long compactOnFailureNanos = Long.getLong(PROP_COMPACT_ON_FAILURE_NANOS, DEFAULT_COMPACT_ON_FAILURE_NANOS);
+            SystemProperties.intValue(PROP_DEBUG_VALIDATE_EVERY_LOG2, DEFAULT_DEBUG_VALIDATE_EVERY_LOG2);
+        private double fragmentationThreshold = SystemProperties.doubleValue(
+            PROP_FRAGMENTATION_THRESHOLD, DEFAULT_FRAGMENTATION_THRESHOLD);
+        private long compactStepNanos = SystemProperties.longValue(PROP_COMPACT_STEP_NANOS, DEFAULT_COMPACT_STEP_NANOS);
+        private long compactStepBytes = SystemProperties.longValue(PROP_COMPACT_STEP_BYTES, DEFAULT_COMPACT_STEP_BYTES);
+        private long mediumFreeCacheBytes = SystemProperties.longValue(PROP_MEDIUM_FREE_CACHE_BYTES, DEFAULT_MEDIUM_FREE_CACHE_BYTES);
+        private boolean compactOnAllocationFailure = SystemProperties.booleanValue(
+            PROP_COMPACT_ON_ALLOCATION_FAILURE, DEFAULT_COMPACT_ON_ALLOCATION_FAILURE);
+        private long compactOnFailureNanos = SystemProperties.longValue(PROP_COMPACT_ON_FAILURE_NANOS, DEFAULT_COMPACT_ON_FAILURE_NANOS);
         private int arenaId = AUTO_ARENA_ID;
         private ChunkListener chunkListener = ChunkListener.NONE;
 

@@ -1,5 +1,6 @@
 package io.arenaalloc.stats;
 
+import io.arenaalloc.core.SystemProperties;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.CountersManager;
@@ -179,7 +180,7 @@ public final class ArenaStatsExporter implements AutoCloseable
     /** @return true when {@value #PROP_EXPORT} is "true" (default {@value #DEFAULT_EXPORT}). */
     public static boolean enabledBySystemProperty()
     {
-        return Boolean.parseBoolean(System.getProperty(PROP_EXPORT, Boolean.toString(DEFAULT_EXPORT)));
+        return SystemProperties.booleanValue(PROP_EXPORT, DEFAULT_EXPORT);
     }
 
     public Path file()
@@ -615,10 +616,10 @@ public final class ArenaStatsExporter implements AutoCloseable
     public static final class Builder
     {
         private Path file;
-        private int maxCounters = Integer.getInteger(PROP_MAX_COUNTERS, DEFAULT_MAX_COUNTERS);
-        private long intervalMillis = Long.getLong(PROP_INTERVAL_MILLIS, DEFAULT_INTERVAL_MILLIS);
+        private int maxCounters = SystemProperties.intValue(PROP_MAX_COUNTERS, DEFAULT_MAX_COUNTERS);
+        private long intervalMillis = SystemProperties.longValue(PROP_INTERVAL_MILLIS, DEFAULT_INTERVAL_MILLIS);
         private boolean deleteOnClose =
-            Boolean.parseBoolean(System.getProperty(PROP_DELETE_ON_CLOSE, Boolean.toString(DEFAULT_DELETE_ON_CLOSE)));
+            SystemProperties.booleanValue(PROP_DELETE_ON_CLOSE, DEFAULT_DELETE_ON_CLOSE);
         private String description = defaultDescription();
 
         private Builder()

@@ -1,5 +1,6 @@
 package io.arenaalloc.stats;
 
+import io.arenaalloc.core.SystemProperties;
 import io.arenaalloc.core.ArenaCounters;
 import io.arenaalloc.core.BlockVisitor;
 import io.arenaalloc.core.OffHeapArena;
@@ -337,8 +338,8 @@ public final class ArenaStatsPublisher
     {
         private final OffHeapArena arena;
         private String name;
-        private long intervalMillis = Long.getLong(PROP_INTERVAL_MILLIS, DEFAULT_INTERVAL_MILLIS);
-        private boolean walk = Boolean.parseBoolean(System.getProperty(PROP_WALK, Boolean.toString(DEFAULT_WALK)));
+        private long intervalMillis = SystemProperties.longValue(PROP_INTERVAL_MILLIS, DEFAULT_INTERVAL_MILLIS);
+        private boolean walk = SystemProperties.booleanValue(PROP_WALK, DEFAULT_WALK);
 
         private Builder(final OffHeapArena arena)
         {

@@ -1,5 +1,6 @@
 package io.arenaalloc.stats;
 
+import io.arenaalloc.core.SystemProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
@@ -286,7 +287,7 @@ public final class ArenaStatsReporter implements AutoCloseable
     public static final class Builder
     {
         private final ArenaStatsRegistry registry;
-        private long intervalMillis = Long.getLong(PROP_INTERVAL_MILLIS, DEFAULT_INTERVAL_MILLIS);
+        private long intervalMillis = SystemProperties.longValue(PROP_INTERVAL_MILLIS, DEFAULT_INTERVAL_MILLIS);
         private String loggerName = System.getProperty(PROP_LOGGER_NAME, DEFAULT_LOGGER_NAME);
         private Level level = parseLevel(System.getProperty(PROP_LEVEL, DEFAULT_LEVEL.name()));
 

@@ -1,5 +1,6 @@
 package io.arenaalloc.stats;
 
+import io.arenaalloc.core.SystemProperties;
 import io.arenaalloc.core.OffHeapArena;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.slf4j.Logger;
@@ -270,7 +271,7 @@ public final class TrackingArena implements AutoCloseable
     {
         private final OffHeapArena arena;
         private Level level = parseLevel(System.getProperty(PROP_LEVEL, DEFAULT_LEVEL.name()));
-        private int sampleInterval = Integer.getInteger(PROP_SAMPLE_INTERVAL, DEFAULT_SAMPLE_INTERVAL);
+        private int sampleInterval = SystemProperties.intValue(PROP_SAMPLE_INTERVAL, DEFAULT_SAMPLE_INTERVAL);
         private int maxReported = DEFAULT_MAX_REPORTED;
         private int maxFrames = DEFAULT_MAX_FRAMES;
 

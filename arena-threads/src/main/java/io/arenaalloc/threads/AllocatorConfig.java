@@ -1,6 +1,7 @@
 package io.arenaalloc.threads;
 
 import io.arenaalloc.core.ArenaConfig;
+import io.arenaalloc.core.SystemProperties;
 import org.agrona.ErrorHandler;
 import org.slf4j.LoggerFactory;
 
@@ -251,73 +252,24 @@ public final class AllocatorConfig
     {
         private final Function<AllocatorConfig, R> finisher;
         private Policy policy = parsePolicy(System.getProperty(PROP_POLICY, DEFAULT_POLICY.name()));
-        private int stripes = intProperty(PROP_STRIPES, DEFAULT_STRIPES);
-        private int maxThreadArenas = intProperty(PROP_MAX_THREAD_ARENAS, DEFAULT_MAX_THREAD_ARENAS);
-        private int remoteFreeBatchSize = intProperty(PROP_REMOTE_FREE_BATCH_SIZE, DEFAULT_REMOTE_FREE_BATCH_SIZE);
-        private int inboxCapacity = intProperty(PROP_INBOX_CAPACITY, DEFAULT_INBOX_CAPACITY);
-        private int ringCapacity = intProperty(PROP_RING_CAPACITY, DEFAULT_RING_CAPACITY);
-        private int drainInterval = intProperty(PROP_DRAIN_INTERVAL, DEFAULT_DRAIN_INTERVAL);
-        private long maxTotalBytes = longProperty(PROP_MAX_TOTAL_BYTES, DEFAULT_MAX_TOTAL_BYTES);
-        private long limitWaitNanos = longProperty(PROP_LIMIT_WAIT_NANOS, DEFAULT_LIMIT_WAIT_NANOS);
-        private boolean backgroundMaintenance = booleanProperty(PROP_BACKGROUND_MAINTENANCE, DEFAULT_BACKGROUND_MAINTENANCE);
-        private long maintenancePeriodNanos = longProperty(PROP_MAINTENANCE_PERIOD_NANOS, DEFAULT_MAINTENANCE_PERIOD_NANOS);
-        private long maintenanceBudgetNanos = longProperty(PROP_MAINTENANCE_BUDGET_NANOS, DEFAULT_MAINTENANCE_BUDGET_NANOS);
-        private long livenessScanNanos = longProperty(PROP_LIVENESS_SCAN_NANOS, DEFAULT_LIVENESS_SCAN_NANOS);
+        private int stripes = SystemProperties.intValue(PROP_STRIPES, DEFAULT_STRIPES);
+        private int maxThreadArenas = SystemProperties.intValue(PROP_MAX_THREAD_ARENAS, DEFAULT_MAX_THREAD_ARENAS);
+        private int remoteFreeBatchSize = SystemProperties.intValue(PROP_REMOTE_FREE_BATCH_SIZE, DEFAULT_REMOTE_FREE_BATCH_SIZE);
+        private int inboxCapacity = SystemProperties.intValue(PROP_INBOX_CAPACITY, DEFAULT_INBOX_CAPACITY);
+        private int ringCapacity = SystemProperties.intValue(PROP_RING_CAPACITY, DEFAULT_RING_CAPACITY);
+        private int drainInterval = SystemProperties.intValue(PROP_DRAIN_INTERVAL, DEFAULT_DRAIN_INTERVAL);
+        private long maxTotalBytes = SystemProperties.longValue(PROP_MAX_TOTAL_BYTES, DEFAULT_MAX_TOTAL_BYTES);
+        private long limitWaitNanos = SystemProperties.longValue(PROP_LIMIT_WAIT_NANOS, DEFAULT_LIMIT_WAIT_NANOS);
+        private boolean backgroundMaintenance = SystemProperties.booleanValue(PROP_BACKGROUND_MAINTENANCE, DEFAULT_BACKGROUND_MAINTENANCE);
+        private long maintenancePeriodNanos = SystemProperties.longValue(PROP_MAINTENANCE_PERIOD_NANOS, DEFAULT_MAINTENANCE_PERIOD_NANOS);
+        private long maintenanceBudgetNanos = SystemProperties.longValue(PROP_MAINTENANCE_BUDGET_NANOS, DEFAULT_MAINTENANCE_BUDGET_NANOS);
+        private long livenessScanNanos = SystemProperties.longValue(PROP_LIVENESS_SCAN_NANOS, DEFAULT_LIVENESS_SCAN_NANOS);
         private ArenaConfig arenaConfig;
         private ErrorHandler errorHandler = LOGGING_ERROR_HANDLER;
 
         Builder(final Function<AllocatorConfig, R> finisher)
         {
             this.finisher = finisher;
-        }
-
-        /** A property that is set must parse (unlike {@code Long.getLong}, which silently ignores garbage). */
-        private static long longProperty(final String name, final long defaultValue)
-        {
-            final String value = System.getProperty(name);
-            if (value == null)
-            {
-                return defaultValue;
-            }
-            try
-            {
-                return Long.decode(value.trim());
-            }
-            catch (final NumberFormatException ex)
-            {
-                throw new IllegalArgumentException(name + "=" + value + ", expected a long", ex);
-            }
-        }
-
-        private static int intProperty(final String name, final int defaultValue)
-        {
-            final String value = System.getProperty(name);
-            if (value == null)
-            {
-                return defaultValue;
-            }
-            try
-            {
-                return Integer.decode(value.trim());
-            }
-            catch (final NumberFormatException ex)
-            {
-                throw new IllegalArgumentException(name + "=" + value + ", expected an int", ex);
-            }
-        }
-
-        private static boolean booleanProperty(final String name, final boolean defaultValue)
-        {
-            final String value = System.getProperty(name);
-            if (value == null)
-            {
-                return defaultValue;
-            }
-            if (!"true".equalsIgnoreCase(value.trim()) && !"false".equalsIgnoreCase(value.trim()))
-            {
-                throw new IllegalArgumentException(name + "=" + value + ", expected true or false");
-            }
-            return Boolean.parseBoolean(value.trim());
         }
 
         private static Policy parsePolicy(final String name)
