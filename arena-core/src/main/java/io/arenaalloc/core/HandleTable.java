@@ -428,12 +428,18 @@ public final class HandleTable
     /** Owner: the requested size. */
     long size(final long handle)
     {
+        return size(handle, "sizeOf");
+    }
+
+    /** Owner: the requested size; a failed check names {@code operation}. */
+    long size(final long handle, final String operation)
+    {
         final long[] seg = segmentOf(handle);
         if (seg != null && isCurrent(handle, seg[offset((int)handle) + STATE]))
         {
             return seg[sizeOffset((int)handle)];
         }
-        throw notCurrent("sizeOf", handle);
+        throw notCurrent(operation, handle);
     }
 
     /**
@@ -525,7 +531,7 @@ public final class HandleTable
                 return 0; // one of ours, stale
             }
         }
-        throw notCurrent("pins", handle);
+        throw notCurrent("pinned", handle);
     }
 
     /**

@@ -678,7 +678,7 @@ public final class OffHeapArena implements AutoCloseable
     public UnsafeBuffer pinAndWrap(final long handle, final UnsafeBuffer buffer)
     {
         checkBuffer(buffer); // before the pin: a failed call leaves no pin behind
-        final long size = handles.size(handle);
+        final long size = handles.size(handle, "pinAndWrap");
         final long address = handles.pin(handle);
         buffer.wrap(address, (int)Math.min(size, Integer.MAX_VALUE));
         return buffer;
@@ -876,7 +876,7 @@ public final class OffHeapArena implements AutoCloseable
         while (compactor.worthIt(Long.MAX_VALUE) && deadline - System.nanoTime() > 0)
         {
             final long before = compactor.steps();
-            moved += compactor.step(Math.max(0, Math.min(config.compactStepNanos() * 50, deadline - System.nanoTime())),
+            moved += compactor.step(Math.max(0, Math.min(saturatingTimes(config.compactStepNanos(), 50), deadline - System.nanoTime())),
                 Long.MAX_VALUE);
             if (compactor.steps() == before)
             {
@@ -926,6 +926,12 @@ public final class OffHeapArena implements AutoCloseable
         return closed ? 0 : fixed.cachedBlocks();
     }
 
+    /** @return {@code nanos * factor} for nanos, factor &gt;= 0, or Long.MAX_VALUE where that would overflow. */
+    static long saturatingTimes(final long nanos, final long factor)
+    {
+        return nanos > Long.MAX_VALUE / factor ? Long.MAX_VALUE : nanos * factor;
+    }
+
     /** An allocation found no space: flush the free cache, then compact if that is allowed. */
     private boolean reclaimForSpace()
     {
@@ -953,7 +959,7 @@ public final class OffHeapArena implements AutoCloseable
         final long deadline = System.nanoTime() + budget;
         while (compactor.worthIt(Long.MAX_VALUE) && System.nanoTime() < deadline)
         {
-            compactor.step(10 * stepNanos, Long.MAX_VALUE);
+            compactor.step(saturatingTimes(stepNanos, 10), Long.MAX_VALUE);
             if (chunksReleased > releasedBefore || movable.emptyChunks > sparesBefore)
             {
                 return true;

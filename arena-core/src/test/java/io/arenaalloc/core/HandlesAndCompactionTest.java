@@ -675,6 +675,26 @@ class HandlesAndCompactionTest
         assertEquals(0, source.reservedBytes());
     }
 
+    /** Step budgets derived from compactStepNanos (x10 at allocation failure, x50 in compactFully) saturate. */
+    @Test
+    void shouldSaturateDerivedStepBudgetsInsteadOfOverflowing()
+    {
+        assertEquals(50, OffHeapArena.saturatingTimes(5, 10));
+        assertEquals(0, OffHeapArena.saturatingTimes(0, 50));
+        assertEquals(Long.MAX_VALUE, OffHeapArena.saturatingTimes(Long.MAX_VALUE, 10));
+        assertEquals(Long.MAX_VALUE, OffHeapArena.saturatingTimes(Long.MAX_VALUE / 10 + 1, 10));
+        assertEquals(Long.MAX_VALUE / 50 * 50, OffHeapArena.saturatingTimes(Long.MAX_VALUE / 50, 50));
+        final NativeMemorySource source = new NativeMemorySource();
+        try (OffHeapArena arena = OffHeapArena.create(config(source).compactStepNanos(Long.MAX_VALUE).build()))
+        {
+            final List<long[]> kept = sparseHeap(arena, 600, new SplittableRandom(5), 4);
+            assertThat(arena.compactFully(1_000_000_000L)).isGreaterThan(0); // one unbounded step, not a 0 budget
+            checkAll(arena, kept, "after compactFully with a huge step budget");
+            arena.validate();
+        }
+        assertEquals(0, source.reservedBytes());
+    }
+
     @Test
     void shouldReturnQuicklyWhenThereIsNothingToGain()
     {
