@@ -428,7 +428,7 @@ final class Compactor
         final Slab dest = heap.slabFor(slab.cls);
         if (dest == null || dest.chunk.liveBytes == 0)
         {
-            // none, or a slab of a held-idle chunk (no live block): filling that would only empty another chunk
+            // none, or the current slab of a held-idle chunk: no destination (see Heap.noGrow)
             handles.endMove(handleIndex, from);
             return -1;
         }

@@ -98,8 +98,10 @@ final class Heap
     int mediumCachedBlocks;
     long mediumCachedBytes;
     /**
-     * While set (by the compactor), runs come only from free runs of chunks already in use: no new chunk and no
-     * spare (moving blocks into an empty chunk only makes another chunk empty: no gain, and a loop).
+     * While set (by the compactor), runs and slabs come only from chunks that hold live blocks: no new chunk, no
+     * spare and no held-idle chunk (moving blocks into a chunk with no live block only makes another chunk empty:
+     * no gain, and a loop). {@link #allocateRun} enforces it for runs (new slabs included); the compactor's small
+     * move checks the current slab it gets from {@link #slabFor}, which stays free of the test on the allocation path.
      */
     boolean noGrow;
     /** Changes with every allocation and free in this heap (the compactor's "anything new?" check). */
@@ -600,12 +602,12 @@ final class Heap
         final Chunk chunk = runs.chunkOf(ref);
         final int g = runs.granuleOf(ref);
         final int len = Chunk.tagValue(chunk.tag(g));
+        if (noGrow && chunk.liveBytes == 0 && chunk.kind == Chunk.KIND_REGULAR)
+        {
+            return -1; // the compactor never fills a spare or a held-idle chunk: that would only swap which chunk is empty
+        }
         if (chunk.usedGranules == 0 && chunk.kind == Chunk.KIND_REGULAR)
         {
-            if (noGrow)
-            {
-                return -1; // the compactor never fills a spare: that would only swap which chunk is empty
-            }
             emptyChunks--;
         }
         runs.remove(chunk, g, len);
