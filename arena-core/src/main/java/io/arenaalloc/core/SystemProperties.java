@@ -1,5 +1,7 @@
 package io.arenaalloc.core;
 
+import java.util.function.Function;
+
 /**
  * Strict reading of the {@code arena.*} system properties that set configuration defaults
  * ({@link ArenaConfig}, and the builders of arena-threads and arena-stats).
@@ -21,42 +23,44 @@ public final class SystemProperties
     /** @return the property as a long, or {@code defaultValue} when it is not set. */
     public static long longValue(final String name, final long defaultValue)
     {
-        final String value = System.getProperty(name);
-        if (value == null)
-        {
-            return defaultValue;
-        }
-        try
-        {
-            return Long.decode(value.trim());
-        }
-        catch (final NumberFormatException ex)
-        {
-            throw new IllegalArgumentException(name + "=" + value + ", expected a long (system property)", ex);
-        }
+        return parse(name, defaultValue, Long::decode, "a long");
     }
 
     /** @return the property as an int, or {@code defaultValue} when it is not set. */
     public static int intValue(final String name, final int defaultValue)
     {
-        final String value = System.getProperty(name);
-        if (value == null)
-        {
-            return defaultValue;
-        }
-        try
-        {
-            return Integer.decode(value.trim());
-        }
-        catch (final NumberFormatException ex)
-        {
-            throw new IllegalArgumentException(name + "=" + value + ", expected an int (system property)", ex);
-        }
+        return parse(name, defaultValue, Integer::decode, "an int");
     }
 
     /** @return the property as a double, or {@code defaultValue} when it is not set. */
     public static double doubleValue(final String name, final double defaultValue)
     {
+        return parse(name, defaultValue, Double::parseDouble, "a number");
+    }
+
+    /** @return the property as a boolean ({@code true} or {@code false}), or {@code defaultValue} when it is not set. */
+    public static boolean booleanValue(final String name, final boolean defaultValue)
+    {
+        return parse(name, defaultValue, SystemProperties::strictBoolean, "true or false");
+    }
+
+    private static Boolean strictBoolean(final String value)
+    {
+        if ("true".equalsIgnoreCase(value))
+        {
+            return Boolean.TRUE;
+        }
+        if ("false".equalsIgnoreCase(value))
+        {
+            return Boolean.FALSE;
+        }
+        throw new IllegalArgumentException(value);
+    }
+
+    /** Reads {@code name}, trimmed, through {@code parser}; a value it refuses is reported with {@code expected}. */
+    private static <T> T parse(final String name, final T defaultValue, final Function<String, T> parser,
+        final String expected)
+    {
         final String value = System.getProperty(name);
         if (value == null)
         {
@@ -64,31 +68,11 @@ public final class SystemProperties
         }
         try
         {
-            return Double.parseDouble(value.trim());
+            return parser.apply(value.trim());
         }
-        catch (final NumberFormatException ex)
+        catch (final IllegalArgumentException ex) // NumberFormatException included
         {
-            throw new IllegalArgumentException(name + "=" + value + ", expected a number (system property)", ex);
+            throw new IllegalArgumentException(name + "=" + value + ", expected " + expected + " (system property)", ex);
         }
-    }
-
-    /** @return the property as a boolean ({@code true} or {@code false}), or {@code defaultValue} when it is not set. */
-    public static boolean booleanValue(final String name, final boolean defaultValue)
-    {
-        final String value = System.getProperty(name);
-        if (value == null)
-        {
-            return defaultValue;
-        }
-        final String v = value.trim();
-        if ("true".equalsIgnoreCase(v))
-        {
-            return true;
-        }
-        if ("false".equalsIgnoreCase(v))
-        {
-            return false;
-        }
-        throw new IllegalArgumentException(name + "=" + value + ", expected true or false (system property)");
     }
 }

@@ -50,17 +50,23 @@ final class ArenaState
 
     static void assertUnchanged(final ArenaState before, final OffHeapArena arena)
     {
+        final ArenaState after = assertFiguresUnchanged(before, arena);
+        assertEquals(before.freeCacheBlocks, after.freeCacheBlocks, "free cache changed");
+        assertEquals(before.blocks, after.blocks, "block layout changed");
+        arena.validate();
+    }
+
+    /** The counters (limit failures aside: counted by design), committed and live figures. @return the state after. */
+    private static ArenaState assertFiguresUnchanged(final ArenaState before, final OffHeapArena arena)
+    {
         final ArenaState after = new ArenaState(arena);
-        // limit failures are counted by design; every other counter must be untouched
         before.counters[ArenaCounters.LIMIT_FAILURES] = after.counters[ArenaCounters.LIMIT_FAILURES];
         assertEquals(Arrays.toString(before.counters), Arrays.toString(after.counters), "counters changed");
         assertEquals(before.committed, after.committed, "committed bytes changed");
         assertEquals(before.live, after.live, "live bytes changed");
         assertEquals(before.liveBlocks, after.liveBlocks, "live blocks changed");
         assertEquals(before.allocationCount, after.allocationCount, "allocation count changed");
-        assertEquals(before.freeCacheBlocks, after.freeCacheBlocks, "free cache changed");
-        assertEquals(before.blocks, after.blocks, "block layout changed");
-        arena.validate();
+        return after;
     }
 
     /**
@@ -70,13 +76,7 @@ final class ArenaState
      */
     static void assertLiveUnchanged(final ArenaState before, final OffHeapArena arena)
     {
-        final ArenaState after = new ArenaState(arena);
-        before.counters[ArenaCounters.LIMIT_FAILURES] = after.counters[ArenaCounters.LIMIT_FAILURES];
-        assertEquals(Arrays.toString(before.counters), Arrays.toString(after.counters), "counters changed");
-        assertEquals(before.committed, after.committed, "committed bytes changed");
-        assertEquals(before.live, after.live, "live bytes changed");
-        assertEquals(before.liveBlocks, after.liveBlocks, "live blocks changed");
-        assertEquals(before.allocationCount, after.allocationCount, "allocation count changed");
+        final ArenaState after = assertFiguresUnchanged(before, arena);
         assertEquals(liveOnly(before.blocks), liveOnly(after.blocks), "live blocks moved or changed");
         arena.validate();
     }

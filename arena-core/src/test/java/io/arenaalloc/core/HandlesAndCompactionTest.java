@@ -53,6 +53,44 @@ class HandlesAndCompactionTest
         return kept;
     }
 
+    /** 8 KiB handles, pattern-filled, until the arena's 8 MiB limit refuses one. @return {handle, size, seed} each. */
+    private static List<long[]> fillToTheLimit(final OffHeapArena arena)
+    {
+        final List<long[]> all = new ArrayList<>();
+        try
+        {
+            for (int i = 0; ; i++)
+            {
+                final long h = arena.allocateHandle(8192);
+                Patterns.fill(arena.resolve(h), 8192, i);
+                all.add(new long[] {h, 8192, i});
+            }
+        }
+        catch (final ArenaLimitExceededException expected)
+        {
+            assertThat(expected.limitBytes()).isEqualTo(8 << 20);
+        }
+        return all;
+    }
+
+    /** Frees blocks 0, 2, 4, ... of {@code all}. @return the others, still live. */
+    private static List<long[]> freeEveryOther(final OffHeapArena arena, final List<long[]> all)
+    {
+        final List<long[]> kept = new ArrayList<>();
+        for (int i = 0; i < all.size(); i++)
+        {
+            if (i % 2 == 0)
+            {
+                arena.free(all.get(i)[0]);
+            }
+            else
+            {
+                kept.add(all.get(i));
+            }
+        }
+        return kept;
+    }
+
     private static void checkAll(final OffHeapArena arena, final List<long[]> blocks, final String when)
     {
         for (final long[] b : blocks)
@@ -480,32 +518,8 @@ class HandlesAndCompactionTest
         final NativeMemorySource source = new NativeMemorySource();
         try (OffHeapArena arena = OffHeapArena.create(config(source).maxTotalBytes(8 << 20).build()))
         {
-            final List<long[]> all = new ArrayList<>();
-            try
-            {
-                for (int i = 0; ; i++)
-                {
-                    final long h = arena.allocateHandle(8192);
-                    Patterns.fill(arena.resolve(h), 8192, i);
-                    all.add(new long[] {h, 8192, i});
-                }
-            }
-            catch (final ArenaLimitExceededException expected)
-            {
-                assertThat(expected.limitBytes()).isEqualTo(8 << 20);
-            }
-            final List<long[]> kept = new ArrayList<>();
-            for (int i = 0; i < all.size(); i++)
-            {
-                if (i % 2 == 0)
-                {
-                    arena.free(all.get(i)[0]);
-                }
-                else
-                {
-                    kept.add(all.get(i));
-                }
-            }
+            final List<long[]> all = fillToTheLimit(arena);
+            final List<long[]> kept = freeEveryOther(arena, all);
             // every hole is 8 KiB now: 16 KiB blocks fit only after compaction makes room
             final List<Long> more = new ArrayList<>();
             for (int i = 0; i < all.size() / 8; i++)
@@ -531,32 +545,8 @@ class HandlesAndCompactionTest
         final NativeMemorySource source = new NativeMemorySource();
         try (OffHeapArena arena = OffHeapArena.create(config(source).maxTotalBytes(8 << 20).compactOnFailureNanos(0).build()))
         {
-            final List<long[]> all = new ArrayList<>();
-            try
-            {
-                for (int i = 0; ; i++)
-                {
-                    final long h = arena.allocateHandle(8192);
-                    Patterns.fill(arena.resolve(h), 8192, i);
-                    all.add(new long[] {h, 8192, i});
-                }
-            }
-            catch (final ArenaLimitExceededException expected)
-            {
-                assertThat(expected.limitBytes()).isEqualTo(8 << 20);
-            }
-            final List<long[]> kept = new ArrayList<>();
-            for (int i = 0; i < all.size(); i++)
-            {
-                if (i % 2 == 0)
-                {
-                    arena.free(all.get(i)[0]);
-                }
-                else
-                {
-                    kept.add(all.get(i));
-                }
-            }
+            final List<long[]> all = fillToTheLimit(arena);
+            final List<long[]> kept = freeEveryOther(arena, all);
             final long[] addresses = new long[kept.size()];
             for (int i = 0; i < addresses.length; i++)
             {
@@ -646,18 +636,7 @@ class HandlesAndCompactionTest
                 Patterns.fill(arena.resolve(h), size, i);
                 all.add(new long[] {h, size, i});
             }
-            final List<long[]> kept = new ArrayList<>();
-            for (int i = 0; i < all.size(); i++)
-            {
-                if (i % 2 == 0)
-                {
-                    arena.free(all.get(i)[0]);
-                }
-                else
-                {
-                    kept.add(all.get(i));
-                }
-            }
+            final List<long[]> kept = freeEveryOther(arena, all);
             final long live = arena.liveBytes();
             final long startNanos = System.nanoTime();
             arena.compactFully(2_000_000_000L);

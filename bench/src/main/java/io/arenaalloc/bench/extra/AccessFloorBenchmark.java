@@ -84,13 +84,10 @@ public class AccessFloorBenchmark
         arena = OffHeapArena.create();
         handles = new long[WorkloadData.ACCESS_BLOCKS];
         addresses = new long[WorkloadData.ACCESS_BLOCKS];
+        AccessBenchmark.allocateWorkingSet(arena, handles, addresses);
         int slots = 0;
-        for (int i = 0; i < handles.length; i++)
+        for (final long handle : handles)
         {
-            final long handle = arena.allocateHandle(WorkloadData.ACCESS_BLOCK_SIZE);
-            handles[i] = handle;
-            addresses[i] = arena.resolve(handle);
-            UnsafeApi.putLong(addresses[i], i);
             slots = Math.max(slots, HandleTable.indexOf(handle) + 1);
         }
         table = new long[slots];
@@ -140,14 +137,7 @@ public class AccessFloorBenchmark
     @TearDown(Level.Trial)
     public void tearDown()
     {
-        if (arena != null)
-        {
-            for (final long handle : handles)
-            {
-                arena.free(handle);
-            }
-            arena.close();
-            arena = null;
-        }
+        AccessBenchmark.freeWorkingSet(arena, handles);
+        arena = null;
     }
 }

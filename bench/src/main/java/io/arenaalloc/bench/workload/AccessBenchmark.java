@@ -52,13 +52,7 @@ public class AccessBenchmark
         arena = OffHeapArena.create();
         handles = new long[WorkloadData.ACCESS_BLOCKS];
         addresses = new long[WorkloadData.ACCESS_BLOCKS];
-        for (int i = 0; i < handles.length; i++)
-        {
-            final long handle = arena.allocateHandle(WorkloadData.ACCESS_BLOCK_SIZE);
-            handles[i] = handle;
-            addresses[i] = arena.resolve(handle);
-            UnsafeApi.putLong(addresses[i], i);
-        }
+        allocateWorkingSet(arena, handles, addresses);
         indexes = WorkloadData.indexes(WorkloadData.SEED, WorkloadData.SEQUENCE_LENGTH, WorkloadData.ACCESS_BLOCKS);
         cursor = 0;
     }
@@ -95,6 +89,29 @@ public class AccessBenchmark
     @TearDown(Level.Trial)
     public void tearDown()
     {
+        freeWorkingSet(arena, handles);
+        arena = null;
+    }
+
+    /**
+     * The working set of this workload (also {@code AccessFloorBenchmark}'s): one movable block of
+     * {@link WorkloadData#ACCESS_BLOCK_SIZE} per entry of {@code handles}, its address resolved once into
+     * {@code addresses}, its index written into its first 8 bytes.
+     */
+    public static void allocateWorkingSet(final OffHeapArena arena, final long[] handles, final long[] addresses)
+    {
+        for (int i = 0; i < handles.length; i++)
+        {
+            final long handle = arena.allocateHandle(WorkloadData.ACCESS_BLOCK_SIZE);
+            handles[i] = handle;
+            addresses[i] = arena.resolve(handle);
+            UnsafeApi.putLong(addresses[i], i);
+        }
+    }
+
+    /** Frees the working set and closes the arena (nothing when {@code arena} is null: set-up never ran). */
+    public static void freeWorkingSet(final OffHeapArena arena, final long[] handles)
+    {
         if (arena != null)
         {
             for (final long handle : handles)
@@ -102,7 +119,6 @@ public class AccessBenchmark
                 arena.free(handle);
             }
             arena.close();
-            arena = null;
         }
     }
 }
