@@ -271,6 +271,12 @@ final class ManagedArena extends ManagedArenaState
 
 abstract class ManagedArenaPad0
 {
+    /**
+     * Fills the 4-byte hole after a 12-byte object header, which the JVM would otherwise give to a subclass's
+     * int: without it the state word sat there and {@code id}, which every remote freer reads, filled the hole
+     * after {@code opsSinceDrain}, on the line the holder writes ({@code PaddedLayoutTest} checks).
+     */
+    int p00;
     long p01, p02, p03, p04, p05, p06, p07, p08, p09, p0a, p0b, p0c, p0d, p0e, p0f, p10;
 }
 
