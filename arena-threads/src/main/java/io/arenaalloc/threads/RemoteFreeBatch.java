@@ -2,7 +2,6 @@ package io.arenaalloc.threads;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
-import java.util.Arrays;
 
 /**
  * A run of remote frees from one freer to one arena: the unit of publication of the remote-free
@@ -14,49 +13,71 @@ import java.util.Arrays;
  *   RemoteFreeBatch (Java heap; each group on cache lines of its own, 128 bytes of padding between groups,
  *   by class hierarchy as in Agrona and JCTools; {@code PaddedLayoutTest} checks the offsets)
  *   |-- pad
- *   |-- freer group:     freerSlots, freerCapacity, writeIndex, destination
- *   |                    (freer-private while PUBLISHED; writeIndex written on every free)
+ *   |-- freer group:     freerSlots, freerCapacity, destination   (read by the freer on every free; written
+ *   |                    only when it opens the batch)
  *   |-- pad
- *   |-- hand-over group: state (int): IDLE | PUBLISHED, overflowNext (link of the inbox's overflow stack)
+ *   |-- hand-over group: published (int, the word below; freer release-stores it on every free, owner
+ *   |                    acquire-loads it on every drain), state (int): IDLE | PUBLISHED, overflowNext
  *   |-- pad
  *   |-- owner group:     slots, capacity, readIndex, consumerNext
  *   |                    (owner-private while PUBLISHED; readIndex written on every drain)
  *   |-- pad
  *   `-- slots: long[batchSize]  (freerSlots and slots are the same array, one reference per group so that
  *        neither side loads a line the other writes)
- *        | v0 | v1 | v2 | ... | v(w-1) | 0 | 0 | ... |        values written so far, then EMPTY (0)
- *        | v0 | v1 | SEAL | 0 | ... |                          abandoned after two values
+ *        | v0 | v1 | v2 | ... | v(n-1) | stale | stale | ... |   n = count of the published word; slots at
+ *                                                               and after n hold a previous use's values
  * </pre>
+ *
+ * <h2>The published word (int)</h2>
+ * <pre>
+ *   bit  31        30 ............................... 0
+ *      | SEALED  | count: slots written and visible      |
+ *   finished = SEALED set, or count == capacity: the freer will write nothing more
+ * </pre>
+ * {@code COUNT_BITS} = 31; {@code SEALED_BIT} = 1 &lt;&lt; COUNT_BITS; {@code COUNT_MASK} = SEALED_BIT - 1.
+ * The count bounds what the owner reads, so no slot value is reserved (any long, 0 included, can be
+ * carried) and the owner never zeroes slots: a recycled batch keeps its old values, which the count hides.
  *
  * <h2>Life cycle (numbered as in the protocol)</h2>
  * <ol>
- *   <li>IDLE in the freer's pool: every slot is 0, both indices 0.</li>
- *   <li>The freer opens it ({@link #openPlain}): destination set, state PUBLISHED (plain: the queue offer
- *   that follows publishes both to the owner).</li>
- *   <li>The freer writes values with {@link #writeRelease} (a release store per slot, no read-modify-write)
- *   until the last slot, or seals it ({@link #sealRelease}) when it needs the table entry for another
- *   destination or it ended.</li>
- *   <li>The owner reads slots with {@link #slotAcquire}; EMPTY means "not yet"; after the last slot or
- *   at SEAL it calls {@link #recycleRelease}: zeroes the used slots and release-stores IDLE.</li>
- *   <li>The freer's acquire load of IDLE ({@link #isIdleAcquire}) happens-after the zeroing: it may
- *   reuse the batch.</li>
+ *   <li>IDLE in the freer's pool: published, readIndex 0 as far as anyone will read them; slots stale.</li>
+ *   <li>The freer opens it ({@link #openPlain}): destination set, published = 0, state PUBLISHED (plain: the
+ *   queue offer that follows publishes all three to the owner).</li>
+ *   <li>The freer writes values with {@link #writeRelease}: a plain store of the value into slot {@code count},
+ *   then a release store of published = count + 1 (no read-modify-write: the freer is its only writer), until
+ *   the last slot, or seals it ({@link #sealRelease}: release store of published | SEALED) when it needs the
+ *   table entry for another destination or it ended.</li>
+ *   <li>The owner acquire-loads published ({@link #publishedAcquire}) and reads slots from its read index up
+ *   to the count with plain loads ({@link #slotPlain}): the acquire orders them after the freer's slot stores.
+ *   When the word says finished and every counted slot was read, it calls {@link #recycleRelease}: resets its
+ *   own fields and release-stores IDLE. No slot is written by the owner.</li>
+ *   <li>The freer's acquire load of IDLE ({@link #isIdleAcquire}) happens-after the owner's last read of the
+ *   batch: it may reuse it, overwriting slots the owner will never read again.</li>
  * </ol>
- * The freer never writes a slot after the last one or after SEAL, and the owner recycles only at that
- * point, so the two never write the same slot concurrently.
+ * The freer never writes a slot at or after the count of a finished word, the owner reads only below the
+ * count, and only the freer writes slots: the two never touch a slot concurrently. {@code RemoteFreeBatches}
+ * (arena-jcstress) checks steps 3 and 4 against each other, stale values of an earlier use included.
  *
- * <p>Why the padding: the freer bumps {@code writeIndex} on every remote free while the owner, draining every
- * {@code drainInterval} calls, writes {@code readIndex} and reads {@code slots}; in one cache line these made
- * every drain and every following free pull the line across cores (false sharing, seen in the larson profile as
- * time in {@code capacity()} and {@code RemoteFreeOutbox.free}).
+ * <p>Why this shape (measured with larson@2 and handoff profiles): the earlier protocol marked unwritten slots
+ * with 0 and had the owner zero every slot it read, so each line of slots crossed cores three times per use
+ * (the freer's write, the owner's read, the owner's zeroing, the freer's next write pulling it back), and a
+ * drain read the half-written line the freer was filling. Now a line is written by the freer and read by the
+ * owner only, and the owner touches one freer-written line per drain (the published word) to learn how far to
+ * read. The groups are padded apart because the freer writes published on every free while the owner writes
+ * readIndex on every drain; in one cache line these would pull the line across cores on every drain and every
+ * following free (false sharing, seen in the larson profile as time in {@code capacity()} and
+ * {@code RemoteFreeOutbox.free}).
  */
 final class RemoteFreeBatch extends RemoteFreeBatchOwnerPad
 {
-    static final long EMPTY = 0;
-    static final long SEAL = 1;
     static final int IDLE = 0;
     static final int PUBLISHED = 1;
 
-    private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(long[].class);
+    /** Width of the count field of the published word. */
+    static final int COUNT_BITS = 31;
+    /** The published word's flag: sealed by the freer before its last slot. */
+    static final int SEALED_BIT = 1 << COUNT_BITS;
+    static final int COUNT_MASK = SEALED_BIT - 1;
 
     RemoteFreeBatch(final int capacity)
     {
@@ -77,32 +98,47 @@ final class RemoteFreeBatch extends RemoteFreeBatchOwnerPad
         return capacity;
     }
 
+    /** The count field of a published word: slots written and visible. */
+    static int countOf(final int publishedWord)
+    {
+        return publishedWord & COUNT_MASK;
+    }
+
+    /** Whether a published word says the freer is done with the batch (sealed, or every slot written). */
+    static boolean isFinished(final int publishedWord, final int capacity)
+    {
+        return (publishedWord & SEALED_BIT) != 0 || publishedWord == capacity;
+    }
+
     /** Freer: step 2. */
     void openPlain(final ManagedArena destination)
     {
         this.destination = destination;
-        this.writeIndex = 0;
+        PUBLISHED_WORD.set(this, 0);
         STATE.set(this, PUBLISHED);
     }
 
-    /** Freer: step 3. */
+    /** Freer: step 3 (only on an open batch: not full, not sealed). */
     void writeRelease(final long value)
     {
-        SLOTS.setRelease(freerSlots, writeIndex++, value);
+        final int count = (int)PUBLISHED_WORD.get(this); // the freer is the only writer: its own last store
+        freerSlots[count] = value;
+        PUBLISHED_WORD.setRelease(this, count + 1);
     }
 
+    /** Freer: every slot written (the batch leaves the freer's table). */
     boolean isFull()
     {
-        return writeIndex == freerCapacity;
+        return (int)PUBLISHED_WORD.get(this) == freerCapacity;
     }
 
     /** Freer (or the scanner for an ended freer): no more values; lets the owner finish the batch. */
     void sealRelease()
     {
-        if (writeIndex < freerCapacity)
+        final int word = (int)PUBLISHED_WORD.get(this);
+        if (!isFinished(word, freerCapacity))
         {
-            SLOTS.setRelease(freerSlots, writeIndex, SEAL);
-            writeIndex = freerCapacity;
+            PUBLISHED_WORD.setRelease(this, word | SEALED_BIT);
         }
     }
 
@@ -115,7 +151,8 @@ final class RemoteFreeBatch extends RemoteFreeBatchOwnerPad
      */
     boolean containsUnappliedPlain(final long value)
     {
-        for (int i = Math.max(0, readIndex); i < writeIndex; i++)
+        final int count = countOf((int)PUBLISHED_WORD.get(this));
+        for (int i = Math.max(0, readIndex); i < count; i++)
         {
             if (freerSlots[i] == value)
             {
@@ -125,16 +162,21 @@ final class RemoteFreeBatch extends RemoteFreeBatchOwnerPad
         return false;
     }
 
-    /** Owner: step 4. */
-    long slotAcquire(final int index)
+    /** Owner: step 4, first the word (acquire: the slots below its count are visible after it). */
+    int publishedAcquire()
     {
-        return (long)SLOTS.getAcquire(slots, index);
+        return (int)PUBLISHED_WORD.getAcquire(this);
     }
 
-    /** Owner: step 4, after the last slot or at SEAL (readIndex points at it). */
+    /** Owner: step 4, a slot below the count of a word read by {@link #publishedAcquire}. */
+    long slotPlain(final int index)
+    {
+        return slots[index];
+    }
+
+    /** Owner: step 4, after reading every counted slot of a finished word. */
     void recycleRelease()
     {
-        Arrays.fill(slots, 0, Math.min(readIndex + 1, slots.length), EMPTY);
         readIndex = 0;
         consumerNext = null;
         overflowNext = null;
@@ -149,15 +191,18 @@ final class RemoteFreeBatch extends RemoteFreeBatchOwnerPad
 
     public String toString()
     {
+        final int word = (int)PUBLISHED_WORD.getOpaque(this);
         return "RemoteFreeBatch{capacity=" + slots.length + ", state=" + ((int)STATE.getOpaque(this) == IDLE ? "IDLE" :
-            "PUBLISHED") + ", destination=" + (destination == null ? "-" : Integer.toString(destination.id)) + '}';
+            "PUBLISHED") + ", count=" + countOf(word) + ((word & SEALED_BIT) != 0 ? " (sealed)" : "") +
+            ", destination=" + (destination == null ? "-" : Integer.toString(destination.id)) + '}';
     }
 }
 
 /**
  * Padding before the freer's group. The int fills the 4-byte hole after a 12-byte object header, which the JVM
- * would otherwise give to a subclass's int, breaking the group apart (each group below is a multiple of 8 bytes
- * with compressed references, so no other hole opens).
+ * would otherwise give to a subclass's int, breaking the group apart. The freer's and the hand-over group are
+ * 12 bytes each with compressed references, so the pad after each starts with an int that fills the hole the
+ * group leaves before the pad's longs (the JVM fills a class's holes with its own fields first).
  */
 abstract class RemoteFreeBatchPad0
 {
@@ -165,15 +210,13 @@ abstract class RemoteFreeBatchPad0
     long p01, p02, p03, p04, p05, p06, p07, p08, p09, p0a, p0b, p0c, p0d, p0e, p0f, p10;
 }
 
-/** The freer's group of {@link RemoteFreeBatch}: written on every remote free while PUBLISHED. */
+/** The freer's group of {@link RemoteFreeBatch}: read on every remote free, written when the freer opens the batch. */
 abstract class RemoteFreeBatchFreerFields extends RemoteFreeBatchPad0
 {
     /** The slots, for the freer (the same array as {@link RemoteFreeBatchOwnerFields#slots}). */
     final long[] freerSlots;
     /** freerSlots.length, kept here: the array's length word shares a line with slots the owner reads and zeroes. */
     final int freerCapacity;
-    /** Freer-private while PUBLISHED: the next slot to write. */
-    int writeIndex;
     /** Written by the freer when it opens the batch; read by the freer on every free. */
     ManagedArena destination;
 
@@ -187,6 +230,7 @@ abstract class RemoteFreeBatchFreerFields extends RemoteFreeBatchPad0
 /** Padding between the freer's group and the hand-over group. */
 abstract class RemoteFreeBatchPad1 extends RemoteFreeBatchFreerFields
 {
+    int p1i;
     long p11, p12, p13, p14, p15, p16, p17, p18, p19, p1a, p1b, p1c, p1d, p1e, p1f, p20;
 
     RemoteFreeBatchPad1(final long[] slots)
@@ -195,22 +239,32 @@ abstract class RemoteFreeBatchPad1 extends RemoteFreeBatchFreerFields
     }
 }
 
-/** The hand-over group of {@link RemoteFreeBatch}: written once per batch by each side. */
+/**
+ * The hand-over group of {@link RemoteFreeBatch}: the published word (freer writes it on every free, owner reads
+ * it on every drain), the state (written once per use by each side) and the overflow link.
+ */
 abstract class RemoteFreeBatchHandOverFields extends RemoteFreeBatchPad1
 {
     static final VarHandle STATE;
+    static final VarHandle PUBLISHED_WORD;
 
     static
     {
         try
         {
-            STATE = MethodHandles.lookup().findVarHandle(RemoteFreeBatchHandOverFields.class, "state", int.class);
+            final MethodHandles.Lookup lookup = MethodHandles.lookup();
+            STATE = lookup.findVarHandle(RemoteFreeBatchHandOverFields.class, "state", int.class);
+            PUBLISHED_WORD = lookup.findVarHandle(RemoteFreeBatchHandOverFields.class, "published", int.class);
         }
         catch (final ReflectiveOperationException ex)
         {
             throw new ExceptionInInitializerError(ex);
         }
     }
+
+    /** The published word: SEALED bit and count (see {@link RemoteFreeBatch}); through PUBLISHED_WORD only. */
+    @SuppressWarnings("unused")
+    private int published;
 
     @SuppressWarnings("unused") // through STATE
     private volatile int state = RemoteFreeBatch.IDLE;
@@ -227,6 +281,7 @@ abstract class RemoteFreeBatchHandOverFields extends RemoteFreeBatchPad1
 /** Padding between the hand-over group and the owner's group. */
 abstract class RemoteFreeBatchPad2 extends RemoteFreeBatchHandOverFields
 {
+    int p2i;
     long p21, p22, p23, p24, p25, p26, p27, p28, p29, p2a, p2b, p2c, p2d, p2e, p2f, p30;
 
     RemoteFreeBatchPad2(final long[] slots)

@@ -45,12 +45,13 @@ import java.util.Arrays;
  *                   deferred (owner-private):  handles that were pinned when their free arrived
  * </pre>
  *
- * <h2>Slot value (one long per remote free)</h2>
+ * <h2>Slot value (one long per remote free) and the batch's published word</h2>
  * <pre>
- *   0                        EMPTY: not written yet (the owner stops reading this batch here)
- *   1                        SEAL:  the freer abandoned the batch here; the owner finishes it
- *   address (&gt; 1, 16-aligned) free of a fixed block
+ *   address (&gt; 0, 16-aligned) free of a fixed block
  *   handle  (&lt; 0, bit 63 set) free of a movable block (see io.arenaalloc.core.HandleTable)
+ *
+ *   published word (int, one per batch, on its own cache line):  | SEALED (bit 31) | count (bits 30..0) |
+ *   count = slots written and visible; SEALED = the freer abandoned the batch after count slots
  * </pre>
  *
  * <h2>Algorithm</h2>
@@ -62,19 +63,21 @@ import java.util.Arrays;
  *   stripe: try its lock; won, free directly (errors surface at once); lost, go to step 4. Otherwise (a
  *   per-thread arena of another thread, living or ended): step 3 if the caller has an outbox, else step 4.</li>
  *   <li><b>Batch</b> (a platform thread's outbox): take the open batch for the destination,
- *   {@code open[arenaId & 63]}. If there is none, or it is for another arena (then seal it: write SEAL
- *   at its write index), take an idle batch from the thread's pool and <b>publish it now</b>, empty:
- *   {@code queue.offer} (one CAS), or, when the queue is full, a CAS push on the overflow stack. Then write
- *   the value into the next slot with a release store: no atomic read-modify-write, one per
- *   {@code batchSize} frees for the publication. A batch whose last slot is written leaves the table.</li>
+ *   {@code open[arenaId & 63]}. If there is none, or it is for another arena (then seal it: release-store
+ *   its published word with SEALED set), take an idle batch from the thread's pool and <b>publish it now</b>,
+ *   empty: {@code queue.offer} (one CAS), or, when the queue is full, a CAS push on the overflow stack. Then
+ *   write the value into slot {@code count} (plain store) and release-store published = count + 1: no atomic
+ *   read-modify-write, one per {@code batchSize} frees for the publication. A batch whose last slot is written
+ *   leaves the table.</li>
  *   <li><b>Single free</b> (no outbox, or a busy stripe): {@code ring.offer(value)}, one CAS. Ring full:
  *   for a stripe, take its lock (waiting) and free directly; for a per-thread arena, wrap the value in a
  *   new, full batch of one and push it on the overflow stack (the only path that allocates; counted).</li>
  *   <li><b>Drain</b> (owner): move the queue and the overflow stack into the open list; poll the ring
- *   until empty; for every open batch read slots from its read index with acquire loads and free each
- *   value, stopping at EMPTY (the freer has not written it yet: read again at the next drain). At SEAL or
- *   after the last slot the batch is finished: zero its used slots, release-store its state IDLE (the
- *   freer may now reuse it), unlink it. Then retry the deferred handles.</li>
+ *   until empty; for every open batch acquire-load its published word and free the values of the slots from
+ *   its read index up to the word's count (plain loads, ordered by the acquire); the rest are read at a later
+ *   drain. When the word is SEALED or its count is the capacity, the batch is finished: release-store its
+ *   state IDLE (the freer may now reuse it; the owner writes no slot, stale values stay hidden behind the
+ *   next use's count), unlink it. Then retry the deferred handles.</li>
  *   <li><b>Apply</b> a value: {@link OffHeapArena#free}. A handle that is pinned goes to the deferred list
  *   and is retried at every drain until it is unpinned. Any other rejection (double free, stale handle)
  *   is counted and reported to the allocator's {@code ErrorHandler}: it cannot be thrown to the freer,
@@ -288,27 +291,17 @@ final class RemoteFreeInbox
         while (b != null)
         {
             final RemoteFreeBatch next = b.consumerNext;
-            final int capacity = b.capacity();
+            final int word = b.publishedAcquire();
+            final int count = RemoteFreeBatch.countOf(word);
             int i = b.readIndex;
-            boolean finished = false;
-            while (i < capacity)
+            while (i < count)
             {
-                value = b.slotAcquire(i);
-                if (value == RemoteFreeBatch.EMPTY)
-                {
-                    break;
-                }
-                if (value == RemoteFreeBatch.SEAL)
-                {
-                    finished = true;
-                    break;
-                }
-                applied += apply(arena, value);
+                applied += apply(arena, b.slotPlain(i));
                 taken++;
                 i++;
             }
             b.readIndex = i;
-            if (finished || i == capacity)
+            if (RemoteFreeBatch.isFinished(word, b.capacity()))
             {
                 if (prev == null)
                 {

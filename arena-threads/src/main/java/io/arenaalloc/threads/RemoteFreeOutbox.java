@@ -20,14 +20,15 @@ import java.util.Arrays;
  * <h2>Algorithm of {@link #free}</h2>
  * <ol>
  *   <li>b = open[id &amp; 63]. If b is for this destination, go to 4.</li>
- *   <li>If b is for another destination, seal it (release store of SEAL at its write index).</li>
+ *   <li>If b is for another destination, seal it (release store of its published word with SEALED set).</li>
  *   <li>Take an IDLE batch from the pool (acquire load of its state; the scan resumes where the last one
  *   stopped), or make one when none is idle (the pool grows to the number of batches in flight, then
  *   stays: no garbage in steady state). Open it for the destination and publish it to the destination's
  *   inbox before writing into it.</li>
- *   <li>Write the value (release store). If that filled the batch, clear the entry.</li>
+ *   <li>Write the value (plain store into slot count, release store of published = count + 1). If that
+ *   filled the batch, clear the entry.</li>
  * </ol>
- * Cost per remote free in steady state: one table load, one release store; plus, every
+ * Cost per remote free in steady state: one table load, one plain and one release store; plus, every
  * {@code batchSize} frees, a pool scan and one CAS (the queue offer).
  *
  * <h2>Threading</h2>

@@ -20,8 +20,8 @@ class PaddedLayoutTest
     void shouldKeepFreerOwnerAndHandOverFieldsOnSeparateCacheLines() throws ReflectiveOperationException
     {
         final Class<?> c = RemoteFreeBatch.class;
-        final long[] freer = {offset(c, "freerSlots"), offset(c, "freerCapacity"), offset(c, "writeIndex"), offset(c, "destination")};
-        final long[] handOver = {offset(c, "state"), offset(c, "overflowNext")};
+        final long[] freer = {offset(c, "freerSlots"), offset(c, "freerCapacity"), offset(c, "destination")};
+        final long[] handOver = {offset(c, "published"), offset(c, "state"), offset(c, "overflowNext")};
         final long[] owner = {offset(c, "slots"), offset(c, "capacity"), offset(c, "readIndex"), offset(c, "consumerNext")};
         assertApart(freer, handOver, "freer / hand-over");
         assertApart(freer, owner, "freer / owner");
