@@ -10,8 +10,12 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Layout</h2>
  * <pre>
- *   | pad 128 B | producerIndex, producerLimit | pad 128 B | consumerIndex | pad 128 B |  (field groups)
+ *   | header | mask | pad 128 B | producerIndex, producerLimit | pad 128 B | consumerIndex | pad 128 B |
+ *   | slots, capacity |                                                          (field groups, by offset)
  *   slots: long[capacity], capacity a power of two; value of sequence s lives in slots[s &amp; mask]
+ *   The JVM puts the read-only int mask into the 4-byte hole after the 12-byte object header, ahead of the
+ *   first pad; that costs nothing (nobody writes it, so the line is never invalidated) and sits 128 bytes
+ *   from the written indices.
  *
  *        consumerIndex                     producerIndex
  *             v                                  v

@@ -215,7 +215,7 @@ abstract class RemoteFreeBatchFreerFields extends RemoteFreeBatchPad0
 {
     /** The slots, for the freer (the same array as {@link RemoteFreeBatchOwnerFields#slots}). */
     final long[] freerSlots;
-    /** freerSlots.length, kept here: the array's length word shares a line with slots the owner reads and zeroes. */
+    /** freerSlots.length, kept here: the array's length word shares a line with slots the owner reads. */
     final int freerCapacity;
     /** Written by the freer when it opens the batch; read by the freer on every free. */
     ManagedArena destination;
