@@ -50,44 +50,20 @@ public final class BrokenBatches
             batch.recycleRelease(); // the bug: given back before the reads below
             for (int i = 0; i < count; i++)
             {
-                final long v = batch.slotPlain(i);
-                if (v == RemoteFreeBatches.A)
-                {
-                    r.r1++;
-                }
-                else if (v == RemoteFreeBatches.B)
-                {
-                    r.r2++;
-                }
-                else
-                {
-                    r.r3++;
-                }
+                RemoteFreeBatches.tally(batch.slotPlain(i), r);
             }
         }
 
         @Actor
         public void freer(final IIII_Result r)
         {
-            if (batch.isIdleAcquire())
-            {
-                batch.openPlain(null);
-                batch.writeRelease(RemoteFreeBatches.C);
-                r.r4 = 1;
-            }
+            RemoteFreeBatches.reuseIfIdle(batch, r);
         }
 
         @Arbiter
         public void check(final IIII_Result r)
         {
-            if (r.r4 == 1)
-            {
-                final int word = batch.publishedAcquire();
-                if (RemoteFreeBatch.countOf(word) != 1 || batch.slotPlain(0) != RemoteFreeBatches.C)
-                {
-                    r.r4 = 9;
-                }
-            }
+            RemoteFreeBatches.checkReuse(batch, r);
         }
     }
 }

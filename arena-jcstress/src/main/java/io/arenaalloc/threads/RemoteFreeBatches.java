@@ -54,7 +54,41 @@ public final class RemoteFreeBatches
         return false;
     }
 
-    private static void tally(final long value, final IIII_Result r)
+    /** The arbiter of the drain tests: drains what the racing drain left, r4 = 0 when the batch finished. */
+    static void drainRestAndCheckFinished(final RemoteFreeBatch b, final IIII_Result r)
+    {
+        if (!b.isIdleAcquire())
+        {
+            drainStep(b, r);
+        }
+        r.r4 = b.isIdleAcquire() ? 0 : 1;
+    }
+
+    /** The arbiter of the reuse tests: a freer that reused the batch (r4 = 1) left exactly C in it, else r4 = 9. */
+    static void checkReuse(final RemoteFreeBatch b, final IIII_Result r)
+    {
+        if (r.r4 == 1)
+        {
+            final int word = b.publishedAcquire();
+            if (RemoteFreeBatch.countOf(word) != 1 || b.slotPlain(0) != C || b.readIndex != 0)
+            {
+                r.r4 = 9;
+            }
+        }
+    }
+
+    /** The freer of the reuse tests: reuses the batch if the owner gave it back, writing C; r4 = 1 then. */
+    static void reuseIfIdle(final RemoteFreeBatch b, final IIII_Result r)
+    {
+        if (b.isIdleAcquire())
+        {
+            b.openPlain(null);
+            b.writeRelease(C);
+            r.r4 = 1;
+        }
+    }
+
+    static void tally(final long value, final IIII_Result r)
     {
         if (value == A)
         {
@@ -115,11 +149,7 @@ public final class RemoteFreeBatches
         @Arbiter
         public void ownerLater(final IIII_Result r)
         {
-            if (!batch.isIdleAcquire())
-            {
-                drainStep(batch, r);
-            }
-            r.r4 = batch.isIdleAcquire() ? 0 : 1;
+            drainRestAndCheckFinished(batch, r);
         }
     }
 
@@ -157,11 +187,7 @@ public final class RemoteFreeBatches
         @Arbiter
         public void ownerLater(final IIII_Result r)
         {
-            if (!batch.isIdleAcquire())
-            {
-                drainStep(batch, r);
-            }
-            r.r4 = batch.isIdleAcquire() ? 0 : 1;
+            drainRestAndCheckFinished(batch, r);
         }
     }
 
@@ -197,25 +223,13 @@ public final class RemoteFreeBatches
         @Actor
         public void freer(final IIII_Result r)
         {
-            if (batch.isIdleAcquire())
-            {
-                batch.openPlain(null);
-                batch.writeRelease(C);
-                r.r4 = 1;
-            }
+            reuseIfIdle(batch, r);
         }
 
         @Arbiter
         public void check(final IIII_Result r)
         {
-            if (r.r4 == 1)
-            {
-                final int word = batch.publishedAcquire();
-                if (RemoteFreeBatch.countOf(word) != 1 || batch.slotPlain(0) != C || batch.readIndex != 0)
-                {
-                    r.r4 = 9;
-                }
-            }
+            checkReuse(batch, r);
         }
     }
 }
