@@ -31,11 +31,8 @@ public final class RemoteFreeBatches
     {
     }
 
-    /**
-     * The owner's drain of one batch, as RemoteFreeInbox does it; tallies what it reads into r.
-     * @return true when it recycled the batch.
-     */
-    static boolean drainStep(final RemoteFreeBatch b, final IIII_Result r)
+    /** The owner's drain of one batch as RemoteFreeInbox does it (recycled when finished); tallies its reads into r. */
+    static void drainStep(final RemoteFreeBatch b, final IIII_Result r)
     {
         final int word = b.publishedAcquire();
         final int count = RemoteFreeBatch.countOf(word);
@@ -49,9 +46,7 @@ public final class RemoteFreeBatches
         if (RemoteFreeBatch.isFinished(word, b.capacity()))
         {
             b.recycleRelease();
-            return true;
         }
-        return false;
     }
 
     /** The arbiter of the drain tests: drains what the racing drain left, r4 = 0 when the batch finished. */

@@ -40,13 +40,14 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Life cycle (numbered as in the protocol)</h2>
  * <ol>
- *   <li>IDLE in the freer's pool: published, readIndex 0 as far as anyone will read them; slots stale.</li>
+ *   <li>IDLE in the freer's pool: readIndex 0; published and the slots still hold the last use's word and
+ *   values, which nobody reads until the freer opens the batch again.</li>
  *   <li>The freer opens it ({@link #openPlain}): destination set, published = 0, state PUBLISHED (plain: the
  *   queue offer that follows publishes all three to the owner).</li>
  *   <li>The freer writes values with {@link #writeRelease}: a plain store of the value into slot {@code count},
- *   then a release store of published = count + 1 (no read-modify-write: the freer is its only writer), until
- *   the last slot, or seals it ({@link #sealRelease}: release store of published | SEALED) when it needs the
- *   table entry for another destination or it ended.</li>
+ *   then a release store of published = count + 1 (no read-modify-write: the freer is its only writer; the
+ *   call answers whether that filled the batch), until the last slot, or seals it ({@link #sealRelease}:
+ *   release store of published | SEALED) when it needs the table entry for another destination or it ended.</li>
  *   <li>The owner acquire-loads published ({@link #publishedAcquire}) and reads slots from its read index up
  *   to the count with plain loads ({@link #slotPlain}): the acquire orders them after the freer's slot stores.
  *   When the word says finished and every counted slot was read, it calls {@link #recycleRelease}: resets its
@@ -59,8 +60,8 @@ import java.lang.invoke.VarHandle;
  * (arena-jcstress) checks steps 3 and 4 against each other, stale values of an earlier use included.
  *
  * <p>Why this shape (measured with larson@2 and handoff profiles): the earlier protocol marked unwritten slots
- * with 0 and had the owner zero every slot it read, so each line of slots crossed cores three times per use
- * (the freer's write, the owner's read, the owner's zeroing, the freer's next write pulling it back), and a
+ * with 0 and had the owner zero every slot it read, so each line of slots moved between cores up to four times
+ * per use (the freer's write, the owner's read, the owner's zeroing, the freer's next write pulling it back), and a
  * drain read the half-written line the freer was filling. Now a line is written by the freer and read by the
  * owner only, and the owner touches one freer-written line per drain (the published word) to learn how far to
  * read. The groups are padded apart because the freer writes published on every free while the owner writes
@@ -118,18 +119,16 @@ final class RemoteFreeBatch extends RemoteFreeBatchOwnerPad
         STATE.set(this, PUBLISHED);
     }
 
-    /** Freer: step 3 (only on an open batch: not full, not sealed). */
-    void writeRelease(final long value)
+    /**
+     * Freer: step 3 (only on an open batch: not full, not sealed).
+     * @return true when this value filled the last slot (the batch leaves the freer's table).
+     */
+    boolean writeRelease(final long value)
     {
         final int count = (int)PUBLISHED_WORD.get(this); // the freer is the only writer: its own last store
         freerSlots[count] = value;
         PUBLISHED_WORD.setRelease(this, count + 1);
-    }
-
-    /** Freer: every slot written (the batch leaves the freer's table). */
-    boolean isFull()
-    {
-        return (int)PUBLISHED_WORD.get(this) == freerCapacity;
+        return count + 1 == freerCapacity;
     }
 
     /** Freer (or the scanner for an ended freer): no more values; lets the owner finish the batch. */

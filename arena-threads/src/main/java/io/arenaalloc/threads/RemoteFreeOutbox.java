@@ -75,9 +75,9 @@ final class RemoteFreeOutbox
             throw new InvalidBlockException("free: " + describe(value) + " is already queued for a remote free to arena " +
                 destination.id + " by this thread (double free)");
         }
-        b.writeRelease(value);
+        final boolean full = b.writeRelease(value);
         remoteFrees++;
-        if (b.isFull())
+        if (full)
         {
             open[slot] = null;
         }
