@@ -314,7 +314,12 @@ final class ArenaValidator
             }
             else if (kind == Chunk.TAG_SLAB)
             {
-                final Slab s = arena.slab(Chunk.slabIdOf(tag));
+                if (Chunk.slabOffsetOf(tag) != 0)
+                {
+                    throw fail("granule " + g + " of " + c + " follows a run but is tagged as granule " +
+                        Chunk.slabOffsetOf(tag) + " of a slab, expected its head (offset 0)");
+                }
+                final Slab s = arena.slab(c.slabIdAt(g));
                 checkSlab(c, g, s);
                 liveBytes += (long)s.live() * s.classSize;
                 usedBits += s.granules;
@@ -373,10 +378,14 @@ final class ArenaValidator
         }
         for (int i = 0; i < s.granules; i++)
         {
-            if (g + i >= c.granules || c.tag(g + i) != Chunk.slabTag(s.cls, s.id))
+            if (g + i >= c.granules || c.tag(g + i) != Chunk.slabTag(s.cls, i))
             {
-                throw fail("granule " + (g + i) + " of " + s + " in " + c + " is not tagged SLAB|" + s.cls + "|" + s.id);
+                throw fail("granule " + (g + i) + " of " + s + " in " + c + " is not tagged SLAB|" + s.cls + "|" + i);
             }
+        }
+        if (c.prev[g] != s.id)
+        {
+            throw fail("head granule " + g + " of " + s + " in " + c + " names slab " + c.prev[g] + ", expected " + s.id);
         }
         if (!c.allEqual(g, s.granules, true))
         {
@@ -459,7 +468,7 @@ final class ArenaValidator
                     throw fail("free cache entry 0x" + Long.toHexString(address) + " of class " + cls +
                         " lies in no slab of that class (tag 0x" + Integer.toHexString(tag) + ")");
                 }
-                final Slab slab = arena.slab(Chunk.slabIdOf(tag));
+                final Slab slab = arena.slab(chunk.slabIdAt(chunk.granuleOf(address)));
                 final int index = slab.indexOf(address);
                 if (index < 0 || !slab.isAllocated(index) || chunk.isStart(address))
                 {

@@ -27,35 +27,45 @@ import java.util.Arrays;
  * corrupt it)</h2>
  * <pre>
  *   long[] used   1 bit a granule: 1 = the granule belongs to a used run. The source of truth.
- *   long[] meta   one word a granule, the tag and the granule's start bits side by side, so that the
- *                 small free reads and writes one word (one cache line) for both:
+ *   int[]  meta   one int a granule: its tag, and on a slab granule also its start bits, so that the
+ *                 small free reads and writes one int (one cache line, shared with 15 neighbours) for both:
  *
- *                 63       48 47            32 31  29 28                                  0
- *                 +----------+----------------+------+-------------------------------------+
- *                 |    0     | starts (16)    | kind |  value (29)                         |
- *                 +----------+----------------+------+-------------------------------------+
+ *                 31  29 28                                                               0
+ *                 +------+------------------------------------------------------------------+
+ *                 | kind |  value (29)                                                      |   other kinds
+ *                 +------+------------------------------------------------------------------+
+ *                 | SLAB | cls (5)  | offset (8)           | starts (16)                      |   slab granule
+ *                 +------+----------+----------------------+----------------------------------+
+ *                         28     24   23                 16  15                             0
  *
- *                 starts: fixed heap, slab granules only: bit i set iff a live small block starts
- *                 at quantum i of the granule (granule address + 16 i). A block in the free cache of
- *                 {@link Heap} is not live; see there. Every other granule keeps them 0.
- *                 tag = (int) meta[g], read with {@link #tag}, written with {@link #setTag} (which
- *                 keeps the start bits):
- *   tag           bits 31..29 kind, bits 28..0 value:
- *                   FREE_HEAD | length   first granule of a free run
- *                   FREE_TAIL | length   last granule of a free run longer than one granule
- *                   BLOCK     | length   first granule of a medium block
- *                   CACHED    | length   first granule of a medium fixed block in the free cache
- *                   SLAB      | cls (5) | slabId (24)
- *                                        every granule of a slab (address -&gt; slab and class in O(1))
- *                   0                    anything else. Invariant: no stale tags inside runs.
+ *                 kind:   FREE_HEAD | length   first granule of a free run
+ *                         FREE_TAIL | length   last granule of a free run longer than one granule
+ *                         BLOCK     | length   first granule of a medium block
+ *                         CACHED    | length   first granule of a medium fixed block in the free cache
+ *                         SLAB                 every granule of a slab: its size class, and its offset
+ *                                              from the slab's head granule (a slab is at most
+ *                                              {@value #SLAB_OFFSET_LIMIT} granules), so address -&gt; class
+ *                                              is one read and address -&gt; slab two ({@link #slabIdAt}:
+ *                                              the slab id sits in prev[head])
+ *                         0                    anything else. Invariant: no stale tags inside runs.
+ *                 starts: fixed heap only: bit i set iff a live small block starts at quantum i of the
+ *                 granule (granule address + 16 i). A block in the free cache of {@link Heap} is not
+ *                 live; see there. A movable slab keeps them 0.
+ *                 {@link #tag} reads the tag without the start bits; {@link #setTag} writes a whole int
+ *                 (no start bit is set on a granule whose tag changes: a slab is tagged and untagged
+ *                 only while it has no live block).
  *   int[]  next   free run head: next run in its size bin (a run ref), or -1;
  *                 medium movable block head: its handle index
- *   int[]  prev   free run head: previous run in its size bin, or -1
+ *   int[]  prev   free run head: previous run in its size bin, or -1;
+ *                 slab head granule: the slab's id
  * </pre>
- * Heap cost: 16.125 bytes per 256-byte granule (6.3% of the chunk, on the Java heap); a huge chunk
- * costs one object. (The start bits had their own array until the tag and they shared a word: a small
- * free then touched two cache lines of metadata instead of one, which cost about 1.5 ns of a 26 ns
- * churn-small pair and 7 ns of a 71 ns churn-mixed pair.)
+ * Heap cost: 12.125 bytes per 256-byte granule (4.7% of the chunk, on the Java heap); a huge chunk
+ * costs one object. History of the meta array, each step measured on churn: the start bits had their
+ * own array until the tag and they shared a word (a small free touched two cache lines of metadata
+ * instead of one: about 1.5 ns of a 26 ns churn-small pair and 7 ns of a 71 ns churn-mixed pair); the
+ * shared word was a long with the slab id in the tag until the id moved to prev[head] and the word
+ * shrank to an int, so that the metadata of churn-mixed's 19 MB working set (one meta line per
+ * 4 KiB instead of per 2 KiB) stays in a 1 MiB L2 beside the data.
  */
 final class Chunk
 {
@@ -72,19 +82,30 @@ final class Chunk
     /** First granule of a medium fixed block in the free cache of {@link Heap} (used, free to the user). */
     static final int TAG_CACHED = 5 << TAG_KIND_SHIFT;
     static final int TAG_KIND_MASK = ~TAG_VALUE_MASK;
-    /** Bits of a slab tag's value that hold the slab id; the size class sits above them. */
-    static final int SLAB_ID_BITS = 24;
-    static final int SLAB_ID_MASK = (1 << SLAB_ID_BITS) - 1;
-    static final int SLAB_CLASS_BITS = TAG_KIND_SHIFT - SLAB_ID_BITS;
-    static final int SLAB_CLASS_MASK = (1 << SLAB_CLASS_BITS) - 1;
     /** Shift from an address offset to its quantum: one start bit per {@link SizeClasses#QUANTUM}. */
     static final int START_SHIFT = 4;
-    /** Start bits a granule holds: one per quantum. */
+    /** Start bits a granule holds: one per quantum; the low bits of a slab granule's meta int. */
     static final int START_BITS = SizeClasses.GRANULE / SizeClasses.QUANTUM;
-    /** Position of a granule's start bits in its {@link #meta} word: above the 32-bit tag. */
-    static final int STARTS_SHIFT = Integer.SIZE;
-    static final long STARTS_MASK = ((1L << START_BITS) - 1) << STARTS_SHIFT;
-    static final long TAG_MASK = (1L << Integer.SIZE) - 1;
+    static final int STARTS_MASK = (1 << START_BITS) - 1;
+    /** Bits of a slab granule's offset from its slab's head granule, above the start bits. */
+    static final int SLAB_OFFSET_BITS = 8;
+    static final int SLAB_OFFSET_SHIFT = START_BITS;
+    static final int SLAB_OFFSET_MASK = (1 << SLAB_OFFSET_BITS) - 1;
+    /** Granules a slab may span: every offset fits {@link #SLAB_OFFSET_BITS}. */
+    static final int SLAB_OFFSET_LIMIT = 1 << SLAB_OFFSET_BITS;
+    /** Bits of a slab granule's size class, between the offset and the kind. */
+    static final int SLAB_CLASS_SHIFT = SLAB_OFFSET_SHIFT + SLAB_OFFSET_BITS;
+    static final int SLAB_CLASS_BITS = TAG_KIND_SHIFT - SLAB_CLASS_SHIFT;
+    static final int SLAB_CLASS_MASK = (1 << SLAB_CLASS_BITS) - 1;
+
+    static
+    {
+        if (SizeClasses.CLASS_COUNT > 1 << SLAB_CLASS_BITS ||
+            SizeClasses.MAX_SLAB_BYTES / SizeClasses.GRANULE > SLAB_OFFSET_LIMIT || START_BITS > Short.SIZE)
+        {
+            throw new AssertionError("a slab granule's meta int cannot hold its class, offset and start bits");
+        }
+    }
 
     // identity: reassigned when a pooled Chunk object is reused for a new region (zero garbage)
     int id;
@@ -95,8 +116,8 @@ final class Chunk
     /** The heap whose runs live here; null for huge chunks. */
     Heap heap;
     final long[] used;
-    /** Per granule: tag (bits 31..0) and start bits (bits 47..32); see the class comment. */
-    final long[] meta;
+    /** Per granule: tag, and on slab granules the start bits (bits 15..0); see the class comment. */
+    final int[] meta;
     final int[] next;
     final int[] prev;
 
@@ -144,7 +165,7 @@ final class Chunk
         {
             granules = (int)(size >>> SizeClasses.GRANULE_SHIFT);
             used = new long[(granules + 63) >>> 6];
-            meta = new long[granules];
+            meta = new int[granules];
             next = new int[granules];
             prev = new int[granules];
         }
@@ -343,53 +364,77 @@ final class Chunk
         return tag & TAG_VALUE_MASK;
     }
 
-    static int slabTag(final int cls, final int slabId)
+    /** @return the tag of the granule {@code offset} granules above the head of a slab of class {@code cls}. */
+    static int slabTag(final int cls, final int offset)
     {
-        return TAG_SLAB | (cls << SLAB_ID_BITS) | slabId;
-    }
-
-    static int slabIdOf(final int tag)
-    {
-        return tag & SLAB_ID_MASK;
+        return TAG_SLAB | (cls << SLAB_CLASS_SHIFT) | (offset << SLAB_OFFSET_SHIFT);
     }
 
     static int slabClassOf(final int tag)
     {
-        return (tag >>> SLAB_ID_BITS) & SLAB_CLASS_MASK;
+        return (tag >>> SLAB_CLASS_SHIFT) & SLAB_CLASS_MASK;
     }
 
-    /** @return the tag of granule {@code g} (the low half of its meta word). */
+    static int slabOffsetOf(final int tag)
+    {
+        return (tag >>> SLAB_OFFSET_SHIFT) & SLAB_OFFSET_MASK;
+    }
+
+    /** @return the id of the slab that granule {@code g} (tagged SLAB) belongs to: prev[] of its head granule. */
+    int slabIdAt(final int g)
+    {
+        return prev[g - slabOffsetOf(meta[g])];
+    }
+
+    /** Tags the {@code granules} granules from {@code g} as slab {@code slabId} of class {@code cls}. */
+    void tagSlab(final int g, final int granules, final int cls, final int slabId)
+    {
+        for (int i = 0; i < granules; i++)
+        {
+            meta[g + i] = slabTag(cls, i);
+        }
+        prev[g] = slabId;
+    }
+
+    /** @return the tag of granule {@code g}, without its start bits. */
     int tag(final int g)
     {
-        return (int)meta[g];
+        final int word = meta[g];
+        return tagKind(word) == TAG_SLAB ? word & ~STARTS_MASK : word;
     }
 
-    /** Sets the tag of granule {@code g}; its start bits stay as they are. */
+    /** Sets the tag of granule {@code g}, a granule with no start bit set (see the class comment). */
     void setTag(final int g, final int tag)
     {
-        meta[g] = (meta[g] & STARTS_MASK) | (tag & TAG_MASK);
+        meta[g] = tag;
     }
 
-    /** @return the start bit of the quantum at {@code offset} (from base) within its granule's meta word. */
-    static long startBit(final long offset)
+    /** @return the start bit of the quantum at {@code offset} (from base) within its granule's meta int. */
+    static int startBit(final long offset)
     {
-        return 1L << (STARTS_SHIFT + (int)((offset >>> START_SHIFT) & (START_BITS - 1)));
+        return 1 << ((int)(offset >>> START_SHIFT) & (START_BITS - 1));
     }
 
-    /** @return the number of start bits set in granule {@code g}. */
+    /** @return the number of start bits set in granule {@code g} (0 for a granule outside slabs). */
     int startCount(final int g)
     {
-        return Long.bitCount(meta[g] & STARTS_MASK);
+        final int word = meta[g];
+        return tagKind(word) == TAG_SLAB ? Integer.bitCount(word & STARTS_MASK) : 0;
     }
 
     /** @return true when a live small block starts at {@code address} (fixed heap, inside a slab). */
     boolean isStart(final long address)
     {
         final long offset = address - base;
-        return (offset & (SizeClasses.QUANTUM - 1)) == 0 &&
-            (meta[(int)(offset >>> SizeClasses.GRANULE_SHIFT)] & startBit(offset)) != 0;
+        if ((offset & (SizeClasses.QUANTUM - 1)) != 0)
+        {
+            return false;
+        }
+        final int word = meta[(int)(offset >>> SizeClasses.GRANULE_SHIFT)];
+        return tagKind(word) == TAG_SLAB && (word & startBit(offset)) != 0;
     }
 
+    /** Marks the start of a live small block at {@code address}, inside a slab of the fixed heap. */
     void setStart(final long address)
     {
         final long offset = address - base;

@@ -270,7 +270,7 @@ final class Compactor
                 final int tag = v.tag(g);
                 if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
                 {
-                    final Slab slab = arena.slab(Chunk.slabIdOf(tag));
+                    final Slab slab = arena.slab(v.slabIdAt(g));
                     final int slabGranules = slab.granules;
                     final int cs = slab.classSize;
                     boolean stopped = false;
@@ -652,7 +652,7 @@ final class Compactor
             }
             else if (kind == Chunk.TAG_SLAB)
             {
-                final Slab s = arena.slab(Chunk.slabIdOf(tag));
+                final Slab s = arena.slab(c.slabIdAt(g));
                 if (s.free == s.capacity)
                 {
                     // give it back; its run (merged with the detached run before it, if any) stays out of the
@@ -715,7 +715,7 @@ final class Compactor
             }
             else if (kind == Chunk.TAG_SLAB)
             {
-                final Slab s = arena.slab(Chunk.slabIdOf(tag));
+                final Slab s = arena.slab(c.slabIdAt(g));
                 if (s.free > 0 && !s.inPartialList && heap.current[s.cls] != s)
                 {
                     heap.addPartial(s);

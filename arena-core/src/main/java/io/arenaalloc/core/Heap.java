@@ -15,7 +15,7 @@ package io.arenaalloc.core;
  *   its start bit in {@link Chunk#meta}.</li>
  *   <li>Else pop the first partial slab of the class (a slab with free blocks that is not current).</li>
  *   <li>Else cut a new slab: a run of slabGranules(cls) granules from the medium path below; tag each of
- *   its granules SLAB|cls|id.</li>
+ *   its granules SLAB|cls|offset (the slab id goes to prev[] of its head granule, see {@link Chunk}).</li>
  * </ol>
  * <h2>Free cache (fixed heap only)</h2>
  * <pre>
@@ -304,7 +304,7 @@ final class Heap
         {
             final long address = cacheAddress[base + k];
             final Chunk chunk = chunks.byId(cacheChunk[base + k]);
-            final Slab slab = arena.slab(Chunk.slabIdOf(chunk.tag(chunk.granuleOf(address))));
+            final Slab slab = arena.slab(chunk.slabIdAt(chunk.granuleOf(address)));
             slab.freeIndex(slab.indexOf(address));
             chunk.liveBytes -= cs;
             afterSmallFree(slab);
@@ -369,11 +369,7 @@ final class Heap
         final int g = runs.granuleOf(ref);
         s = slabPoolSize > 0 ? slabPool[--slabPoolSize] : arena.newSlab();
         s.init(this, cls, chunk, g);
-        final int tag = Chunk.slabTag(cls, s.id);
-        for (int i = 0; i < granules; i++)
-        {
-            chunk.setTag(g + i, tag);
-        }
+        chunk.tagSlab(g, granules, cls, s.id);
         current[cls] = s;
         return s;
     }
@@ -515,10 +511,10 @@ final class Heap
         while (g < chunk.granules)
         {
             final int tag = chunk.tag(g);
-            if (Chunk.tagKind(tag) == Chunk.TAG_SLAB && arena.slab(Chunk.slabIdOf(tag)).free ==
-                arena.slab(Chunk.slabIdOf(tag)).capacity)
+            final Slab slab = Chunk.tagKind(tag) == Chunk.TAG_SLAB ? arena.slab(chunk.slabIdAt(g)) : null;
+            if (slab != null && slab.free == slab.capacity)
             {
-                releaseSlab(arena.slab(Chunk.slabIdOf(tag))); // may release the chunk once its last run is free
+                releaseSlab(slab); // may release the chunk once its last run is free
                 if (chunk.usedGranules == 0 || chunk.heap != this)
                 {
                     return;
@@ -529,7 +525,7 @@ final class Heap
             }
             else
             {
-                g += Chunk.tagKind(tag) == Chunk.TAG_SLAB ? arena.slab(Chunk.slabIdOf(tag)).granules :
+                g += slab != null ? slab.granules :
                     Math.max(1, Chunk.tagValue(tag));
             }
         }

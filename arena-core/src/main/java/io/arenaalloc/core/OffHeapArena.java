@@ -360,20 +360,19 @@ public final class OffHeapArena implements AutoCloseable
         {
             final long offset = address - chunk.base;
             final int g = (int)(offset >>> SizeClasses.GRANULE_SHIFT);
-            final long[] meta = chunk.meta;
-            final long word = meta[g];
-            final int tag = (int)word;
-            if ((tag & Chunk.TAG_KIND_MASK) == Chunk.TAG_SLAB)
+            final int[] meta = chunk.meta;
+            final int word = meta[g];
+            if ((word & Chunk.TAG_KIND_MASK) == Chunk.TAG_SLAB)
             {
                 // the start bit, in the same word as the tag, is the check (a double free or an address
                 // inside a block finds it clear); the block goes to the free cache, its slab is not touched
                 // (see Heap "Free cache")
-                final long bit = Chunk.startBit(offset);
+                final int bit = Chunk.startBit(offset);
                 if ((offset & (SizeClasses.QUANTUM - 1)) != 0 || (word & bit) == 0)
                 {
                     throw notABlock("free", address, chunk);
                 }
-                final int cls = Chunk.slabClassOf(tag);
+                final int cls = Chunk.slabClassOf(word);
                 final int cs = SizeClasses.classSize(cls);
                 beforeFree(address, cs - guard);
                 meta[g] = word & ~bit;
@@ -381,9 +380,9 @@ public final class OffHeapArena implements AutoCloseable
                 afterFree(cs);
                 return;
             }
-            if (Chunk.tagKind(tag) == Chunk.TAG_BLOCK && (address & (SizeClasses.GRANULE - 1)) == 0 && chunk.isUsed(g))
+            if (Chunk.tagKind(word) == Chunk.TAG_BLOCK && (address & (SizeClasses.GRANULE - 1)) == 0 && chunk.isUsed(g))
             {
-                final int n = Chunk.tagValue(tag);
+                final int n = Chunk.tagValue(word);
                 final long size = (long)n << SizeClasses.GRANULE_SHIFT;
                 beforeFree(address, size - guard);
                 if (!fixed.mediumCachePush(chunk, g, n))
@@ -546,7 +545,7 @@ public final class OffHeapArena implements AutoCloseable
             {
                 return chunk.isStart(address) ? SizeClasses.classSize(Chunk.slabClassOf(tag)) : -1;
             }
-            final Slab slab = slabs[Chunk.slabIdOf(tag)];
+            final Slab slab = slabs[chunk.slabIdAt(g)];
             final int index = slab.indexOf(address);
             return index >= 0 && slab.isAllocated(index) ? slab.classSize : -1;
         }
@@ -726,7 +725,7 @@ public final class OffHeapArena implements AutoCloseable
         final int tag = chunk.tag(g);
         if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
         {
-            final Slab slab = slabs[Chunk.slabIdOf(tag)];
+            final Slab slab = slabs[chunk.slabIdAt(g)];
             slab.freeIndex(slab.indexOf(address));
             chunk.addLive(-slab.classSize);
             movable.afterSmallFree(slab);
@@ -826,7 +825,7 @@ public final class OffHeapArena implements AutoCloseable
         final int tag = chunk.tag(g);
         if (Chunk.tagKind(tag) == Chunk.TAG_SLAB)
         {
-            final Slab slab = slabs[Chunk.slabIdOf(tag)];
+            final Slab slab = slabs[chunk.slabIdAt(g)];
             slab.handles[slab.indexOf(address)] = handleIndex;
         }
         else
@@ -1457,7 +1456,7 @@ public final class OffHeapArena implements AutoCloseable
             if (c != null)
             {
                 chunks++;
-                heapBytes += 64 + (c.isHuge() ? 0 : c.used.length * 8L + c.granules * 16L);
+                heapBytes += 64 + (c.isHuge() ? 0 : c.used.length * 8L + c.granules * 12L);
             }
         }
         return new Overhead(chunkSize, SizeClasses.GRANULE, SizeClasses.QUANTUM, mediumMax,
@@ -1502,7 +1501,7 @@ public final class OffHeapArena implements AutoCloseable
                 final int kind = Chunk.tagKind(tag);
                 if (kind == Chunk.TAG_SLAB)
                 {
-                    final Slab slab = slabs[Chunk.slabIdOf(tag)];
+                    final Slab slab = slabs[c.slabIdAt(g)];
                     for (int i = 0; i < slab.capacity; i++)
                     {
                         // a fixed block in the free cache is free to the user: its start bit is clear

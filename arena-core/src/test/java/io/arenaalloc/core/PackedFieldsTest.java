@@ -77,16 +77,25 @@ class PackedFieldsTest
         assertEquals(value, Chunk.tagValue(tag));
     }
 
+    @Test
+    void slabGranuleFieldsFillTheMetaInt()
+    {
+        assertEquals(SizeClasses.GRANULE / SizeClasses.QUANTUM, Chunk.START_BITS);
+        assertEquals(Chunk.TAG_KIND_SHIFT, Chunk.START_BITS + Chunk.SLAB_OFFSET_BITS + Chunk.SLAB_CLASS_BITS);
+        assertTrue(SizeClasses.CLASS_COUNT <= 1 << Chunk.SLAB_CLASS_BITS, "every class fits");
+        assertTrue(SizeClasses.MAX_SLAB_BYTES / SizeClasses.GRANULE <= Chunk.SLAB_OFFSET_LIMIT, "every offset fits");
+    }
+
     @Property(tries = 1000)
-    void chunkMetaWordKeepsTagAndStartBitsApart(@ForAll @IntRange(min = 0, max = 5) final int kind,
-        @ForAll @IntRange(min = 0, max = (1 << 29) - 1) final int value,
+    void slabGranuleMetaKeepsClassOffsetAndStartBitsApart(
+        @ForAll @IntRange(min = 0, max = SizeClasses.CLASS_COUNT - 1) final int cls,
+        @ForAll @IntRange(min = 0, max = Chunk.SLAB_OFFSET_LIMIT - 1) final int offset,
         @ForAll @IntRange(min = 0, max = (1 << 16) - 1) final int starts,
         @ForAll @IntRange(min = 0, max = 3) final int granule)
     {
-        assertEquals(SizeClasses.GRANULE / SizeClasses.QUANTUM, Chunk.START_BITS);
-        assertEquals(Integer.SIZE + Chunk.START_BITS, Long.SIZE - Long.numberOfLeadingZeros(Chunk.STARTS_MASK));
         final Chunk c = new Chunk(0, Chunk.KIND_REGULAR, 1L << 30, ChunkMap.MIN_CHUNK_BYTES, null);
-        final int tag = (kind << Chunk.TAG_KIND_SHIFT) | value;
+        final int tag = Chunk.slabTag(cls, offset);
+        c.setTag(granule, tag);
         final long granuleOffset = (long)granule << SizeClasses.GRANULE_SHIFT;
         for (int q = 0; q < Chunk.START_BITS; q++)
         {
@@ -95,8 +104,10 @@ class PackedFieldsTest
                 c.setStart(c.base + granuleOffset + (long)q * SizeClasses.QUANTUM);
             }
         }
-        c.setTag(granule, tag);
         assertEquals(tag, c.tag(granule), "the tag survives the start bits");
+        assertEquals(Chunk.TAG_SLAB, Chunk.tagKind(c.tag(granule)));
+        assertEquals(cls, Chunk.slabClassOf(c.meta[granule]));
+        assertEquals(offset, Chunk.slabOffsetOf(c.meta[granule]));
         assertEquals(Integer.bitCount(starts), c.startCount(granule));
         for (int q = 0; q < Chunk.START_BITS; q++)
         {
@@ -111,8 +122,43 @@ class PackedFieldsTest
                 assertEquals(0, c.meta[g], "granule " + g + " is untouched");
             }
         }
-        c.setTag(granule, 0);
-        assertEquals(Integer.bitCount(starts), c.startCount(granule), "the start bits survive a new tag");
+    }
+
+    @Property(tries = 300)
+    void everyGranuleOfASlabFindsItsSlab(
+        @ForAll @IntRange(min = 1, max = Chunk.SLAB_OFFSET_LIMIT) final int granules,
+        @ForAll @IntRange(min = 0, max = SizeClasses.CLASS_COUNT - 1) final int cls,
+        @ForAll @IntRange(min = 0, max = Integer.MAX_VALUE) final int slabId,
+        @ForAll @IntRange(min = 0, max = 64) final int head)
+    {
+        final Chunk c = new Chunk(0, Chunk.KIND_REGULAR, 1L << 30, ChunkMap.MIN_CHUNK_BYTES, null);
+        c.tagSlab(head, granules, cls, slabId);
+        for (int i = 0; i < granules; i++)
+        {
+            assertEquals(slabId, c.slabIdAt(head + i), "granule " + i);
+            assertEquals(cls, Chunk.slabClassOf(c.tag(head + i)));
+            assertEquals(i, Chunk.slabOffsetOf(c.tag(head + i)));
+            assertEquals(0, c.startCount(head + i), "a new slab has no live block");
+        }
+        assertEquals(0, c.tag(head + granules), "the granule after the slab is untouched");
+    }
+
+    @Property(tries = 1000)
+    void otherTagsKeepTheirWholeValueAndHaveNoStartBits(
+        @ForAll @IntRange(min = 0, max = 5) final int kind,
+        @ForAll @IntRange(min = 0, max = (1 << 29) - 1) final int value,
+        @ForAll @IntRange(min = 0, max = 3) final int granule)
+    {
+        final int tag = kind == 4 ? 0 : (kind << Chunk.TAG_KIND_SHIFT) | value; // kind 4 is SLAB: tested above
+        final Chunk c = new Chunk(0, Chunk.KIND_REGULAR, 1L << 30, ChunkMap.MIN_CHUNK_BYTES, null);
+        c.setTag(granule, tag);
+        assertEquals(tag, c.tag(granule));
+        assertEquals(0, c.startCount(granule), "the value's low bits are not start bits");
+        final long granuleOffset = (long)granule << SizeClasses.GRANULE_SHIFT;
+        for (int q = 0; q < Chunk.START_BITS; q++)
+        {
+            assertTrue(!c.isStart(c.base + granuleOffset + (long)q * SizeClasses.QUANTUM), "quantum " + q);
+        }
     }
 
     @Test
