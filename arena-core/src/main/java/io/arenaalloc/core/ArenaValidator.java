@@ -224,6 +224,7 @@ final class ArenaValidator
     {
         int g = 0;
         int usedBits = 0;
+        int slabGranules = 0;
         long liveBytes = 0;
         long linkedGranules = 0;
         boolean previousFree = false;
@@ -323,6 +324,7 @@ final class ArenaValidator
                 checkSlab(c, g, s);
                 liveBytes += (long)s.live() * s.classSize;
                 usedBits += s.granules;
+                slabGranules += s.granules;
                 previousFree = false;
                 g += s.granules;
             }
@@ -341,6 +343,15 @@ final class ArenaValidator
         {
             throw fail(c + " counts usedGranules=" + c.usedGranules + ", bitmap has " + bits + ", runs add up to " +
                 usedBits);
+        }
+        int slabBits = 0;
+        for (final long w : c.slabs)
+        {
+            slabBits += Long.bitCount(w);
+        }
+        if (slabBits != slabGranules)
+        {
+            throw fail(c + " has " + slabBits + " slab bits, its slabs span " + slabGranules + " granules");
         }
         if (liveBytes != c.liveBytes)
         {
@@ -382,6 +393,10 @@ final class ArenaValidator
             {
                 throw fail("granule " + (g + i) + " of " + s + " in " + c + " is not tagged SLAB|" + s.cls + "|" + i);
             }
+        }
+        if (!Chunk.allEqualIn(c.slabs, g, s.granules, true))
+        {
+            throw fail(s + " in " + c + " has granules whose slab bit is clear");
         }
         if (c.prev[g] != s.id)
         {

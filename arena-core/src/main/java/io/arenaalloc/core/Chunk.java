@@ -27,6 +27,11 @@ import java.util.Arrays;
  * corrupt it)</h2>
  * <pre>
  *   long[] used   1 bit a granule: 1 = the granule belongs to a used run. The source of truth.
+ *   long[] slabs  1 bit a granule: 1 = the granule belongs to a slab (its tag is SLAB). The free decides
+ *                 "small or medium?" on this bit: 1/2048 of the data, so it is in L1 where the meta int
+ *                 may not be, and the branch no longer waits on a cache miss (a mispredicted branch that
+ *                 waits on a miss pays the miss and the pipeline flush; the meta int then only feeds the
+ *                 class and the start-bit check, which the CPU predicts and runs ahead of).
  *   int[]  meta   one int a granule: its tag, and on a slab granule also its start bits, so that the
  *                 small free reads and writes one int (one cache line, shared with 15 neighbours) for both:
  *
@@ -116,6 +121,8 @@ final class Chunk
     /** The heap whose runs live here; null for huge chunks. */
     Heap heap;
     final long[] used;
+    /** 1 bit a granule: set iff the granule belongs to a slab (see the class comment). */
+    final long[] slabs;
     /** Per granule: tag, and on slab granules the start bits (bits 15..0); see the class comment. */
     final int[] meta;
     final int[] next;
@@ -157,6 +164,7 @@ final class Chunk
         {
             granules = 0;
             used = null;
+            slabs = null;
             meta = null;
             next = null;
             prev = null;
@@ -165,6 +173,7 @@ final class Chunk
         {
             granules = (int)(size >>> SizeClasses.GRANULE_SHIFT);
             used = new long[(granules + 63) >>> 6];
+            slabs = new long[(granules + 63) >>> 6];
             meta = new int[granules];
             next = new int[granules];
             prev = new int[granules];
@@ -291,8 +300,14 @@ final class Chunk
         }
     }
 
-    /** @return true when every bit in [from, from + count) has {@code value}. */
+    /** @return true when every bit in [from, from + count) of the used bitmap has {@code value}. */
     boolean allEqual(final int from, final int count, final boolean value)
+    {
+        return allEqualIn(used, from, count, value);
+    }
+
+    /** @return true when every bit in [from, from + count) of {@code words} has {@code value}. */
+    static boolean allEqualIn(final long[] words, final int from, final int count, final boolean value)
     {
         int g = from;
         final int end = from + count;
@@ -302,7 +317,7 @@ final class Chunk
             final int bit = g & 63;
             final int n = Math.min(64 - bit, end - g);
             final long mask = n == 64 ? -1L : ((1L << n) - 1) << bit;
-            final long bits = used[w] & mask;
+            final long bits = words[w] & mask;
             if (value ? bits != mask : bits != 0)
             {
                 return false;
@@ -316,6 +331,7 @@ final class Chunk
     void clear()
     {
         Arrays.fill(used, 0);
+        Arrays.fill(slabs, 0);
         Arrays.fill(meta, 0);
         usedGranules = 0;
         liveBytes = 0;
@@ -394,6 +410,20 @@ final class Chunk
             meta[g + i] = slabTag(cls, i);
         }
         prev[g] = slabId;
+        setRange(slabs, g, granules, true);
+    }
+
+    /** Clears the tags and slab bits of the {@code granules} granules of the slab at {@code g} (no live block). */
+    void untagSlab(final int g, final int granules)
+    {
+        Arrays.fill(meta, g, g + granules, 0);
+        setRange(slabs, g, granules, false);
+    }
+
+    /** @return true when granule {@code g} belongs to a slab (its tag is SLAB). */
+    boolean isSlab(final int g)
+    {
+        return (slabs[g >>> 6] & (1L << g)) != 0;
     }
 
     /** @return the tag of granule {@code g}, without its start bits. */

@@ -487,10 +487,7 @@ final class Heap
         }
         final Chunk chunk = s.chunk;
         final int g = s.startGranule;
-        for (int i = 0; i < s.granules; i++)
-        {
-            chunk.setTag(g + i, 0);
-        }
+        chunk.untagSlab(g, s.granules);
         s.active = false;
         recycleSlab(s);
         freeRun(chunk, g, s.granules);

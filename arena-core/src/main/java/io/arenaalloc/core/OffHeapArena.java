@@ -362,13 +362,15 @@ public final class OffHeapArena implements AutoCloseable
             final int g = (int)(offset >>> SizeClasses.GRANULE_SHIFT);
             final int[] meta = chunk.meta;
             final int word = meta[g];
-            if ((word & Chunk.TAG_KIND_MASK) == Chunk.TAG_SLAB)
+            if (chunk.isSlab(g))
             {
-                // the start bit, in the same word as the tag, is the check (a double free or an address
-                // inside a block finds it clear); the block goes to the free cache, its slab is not touched
-                // (see Heap "Free cache")
+                // small or medium is decided on the slab bitmap (in L1), not on the meta int (maybe a cache
+                // miss: see Chunk). The start bit, in the same int as the tag, is the check (a double free or
+                // an address inside a block finds it clear); the block goes to the free cache, its slab is not
+                // touched (see Heap "Free cache")
                 final int bit = Chunk.startBit(offset);
-                if ((offset & (SizeClasses.QUANTUM - 1)) != 0 || (word & bit) == 0)
+                if ((offset & (SizeClasses.QUANTUM - 1)) != 0 || (word & bit) == 0 ||
+                    (word & Chunk.TAG_KIND_MASK) != Chunk.TAG_SLAB)
                 {
                     throw notABlock("free", address, chunk);
                 }
