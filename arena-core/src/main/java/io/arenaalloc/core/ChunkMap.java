@@ -29,16 +29,19 @@ import java.util.Arrays;
  *
  * <h2>Lookup</h2>
  * <ol>
- *   <li>The chunk of the previous lookup: one range check. Consecutive frees mostly land in one chunk while
- *   the arena has one (churn-small).</li>
+ *   <li>The chunk that step 3 found last: one range check. Every lookup lands there while the arena has one
+ *   chunk (churn-small).</li>
  *   <li>Else a direct-mapped cache of {@value #RECENT_SLOTS} chunk references, indexed by the window key's
  *   low bits, gives the chunk of the last lookup in any window with the same low bits: one load and one
  *   range check. With up to {@value #RECENT_SLOTS} windows (32 MiB) of live chunks every lookup after the
  *   first per window hits, wherever in them the frees land (churn-mixed's frees spread over 6 chunks and
  *   miss step 1 five times in six).</li>
- *   <li>Else the table: one multiply, usually one probe, at most two range checks; step 2's slot remembers
- *   the chunk found.</li>
+ *   <li>Else the table: one multiply, usually one probe, at most two range checks; step 2's slot and step 1
+ *   remember the chunk found.</li>
  * </ol>
+ * A hit in step 2 does not update step 1: that was a reference store (with the GC's write barrier) on every
+ * lookup that missed step 1, and cost churn-mixed about 10% of a pair (same-JVM A/B, both role orders),
+ * churn-small nothing either way.
  * Step 2 sits out of line, behind step 1: with it inline the free path of churn-small (one chunk) lost
  * about 4 ns a pair, though step 1 hit every time (the JIT's code for the whole free path got worse).
  * <p>Registering a chunk costs size / 128 KiB inserts (32 for a 4 MiB chunk). Owner-thread only: not thread safe.
@@ -60,7 +63,7 @@ final class ChunkMap
     static final int RECENT_SLOTS = 256;
     private static final int RECENT_MASK = RECENT_SLOTS - 1;
     private final Chunk[] recent = new Chunk[RECENT_SLOTS];
-    /** The chunk of the last successful lookup. */
+    /** The chunk the table (step 3 of "Lookup") found last. */
     private Chunk last;
 
     ChunkMap(final int initialCapacity)
@@ -96,7 +99,6 @@ final class ChunkMap
         final Chunk cached = recent[slot];
         if (cached != null && address - cached.base >= 0 && address - cached.base < cached.size)
         {
-            last = cached;
             return cached;
         }
         final Chunk found = probe(address);
