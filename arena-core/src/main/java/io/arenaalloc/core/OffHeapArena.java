@@ -983,11 +983,13 @@ public final class OffHeapArena implements AutoCloseable
         if (internal <= mediumMax)
         {
             final int n = (int)SizeClasses.granulesFor(internal);
-            long address = fixed.mediumCachePop(n);
-            if (address == 0)
+            final long cached = fixed.mediumCachePop(n);
+            if (cached != 0)
             {
-                address = fixed.allocateMedium(n);
+                addLive((long)fixed.poppedGranules << SizeClasses.GRANULE_SHIFT); // n, or up to n/16 more
+                return cached;
             }
+            long address = fixed.allocateMedium(n);
             if (address == 0 && reclaimForSpace())
             {
                 address = fixed.allocateMedium(n);
@@ -1458,11 +1460,11 @@ public final class OffHeapArena implements AutoCloseable
             if (c != null)
             {
                 chunks++;
-                heapBytes += 64 + (c.isHuge() ? 0 : c.used.length * 8L + c.granules * 12L);
+                heapBytes += 64 + (c.isHuge() ? 0 : (c.used.length + c.slabs.length) * 8L + c.granules * 12L);
             }
         }
         return new Overhead(chunkSize, SizeClasses.GRANULE, SizeClasses.QUANTUM, mediumMax,
-            (chunkSize >>> SizeClasses.GRANULE_SHIFT) * 12 + (chunkSize >>> SizeClasses.GRANULE_SHIFT) / 8, 0,
+            (chunkSize >>> SizeClasses.GRANULE_SHIFT) * 12 + (chunkSize >>> SizeClasses.GRANULE_SHIFT) / 4, 0,
             (HandleTable.SEGMENT_LONGS / HandleTable.SEGMENT_SLOTS) * Long.BYTES, chunks, heapBytes);
     }
 

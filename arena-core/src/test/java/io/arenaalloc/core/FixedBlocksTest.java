@@ -411,7 +411,7 @@ class FixedBlocksTest
         assertEquals(0, source.reservedBytes());
     }
     @Test
-    void shouldCacheFreedMediumBlocksByExactLengthAndRejectTheirDoubleFree()
+    void shouldCacheFreedMediumBlocksByLengthAndRejectTheirDoubleFree()
     {
         final NativeMemorySource source = new NativeMemorySource();
         try (OffHeapArena arena = arena(source))
@@ -427,18 +427,25 @@ class FixedBlocksTest
             assertThrows(InvalidBlockException.class, () -> arena.free(a));
             assertThrows(InvalidBlockException.class, () -> arena.usableSize(b));
             arena.validate();
-            final long c = arena.allocate(9_900); // 39 granules: no exact match, from the free runs
+            final long c = arena.allocate(9_000); // 36 granules: no cached block of 36 .. 38, from the free runs
             assertThat(c).isNotEqualTo(a).isNotEqualTo(b);
-            assertEquals(a, arena.allocate(10_100), "the cached block of exactly 40 granules");
-            assertEquals(10_240, arena.usableSize(a));
+            final long e = arena.allocate(74 * 256); // 74 granules: 74 .. 78 may serve, b (79) is one too long
+            assertThat(e).isNotEqualTo(a).isNotEqualTo(b);
+            assertEquals(a, arena.allocate(9_900), "39 granules: the cached block of 40, at most 1/16 longer");
+            assertEquals(10_240, arena.usableSize(a), "its usable size is its own");
+            Patterns.fill(a, 10_240, 2);
             assertEquals(1, arena.freeCacheBlocks());
             assertEquals(1, arena.flushFreeCache());
             arena.validate();
             final long d = arena.allocate(20_000);
             assertEquals(b, d, "after the flush, the best fit is the run the block left");
+            Patterns.check(a, 10_240, 2, "the 40-granule block taken for 39");
+            arena.free(a);
+            assertEquals(a, arena.allocate(10_100), "the cached block of exactly 40 granules");
             arena.free(a);
             arena.free(c);
             arena.free(d);
+            arena.free(e);
             arena.free(keep);
             assertEquals(0, arena.freeCacheBlocks());
             arena.validate();
