@@ -10,9 +10,11 @@ import org.agrona.collections.IntHashSet;
  *   <li>Chunks: registered in the {@link ChunkMap} under their own id; regular chunks belong to a heap.</li>
  *   <li>Runs tile each regular chunk: walking from granule 0, every run starts with FREE_HEAD, BLOCK or
  *   SLAB; its bits are all clear (free) or all set (used); granules inside a run carry no tag (slabs:
- *   every granule tagged SLAB|id); a free run longer than one granule ends with a matching FREE_TAIL;
- *   no two free runs are adjacent (coalescing is complete).</li>
- *   <li>Counts: usedGranules equals the bits set; liveBytes equals the sum of live blocks.</li>
+ *   granule i tagged SLAB|cls|i, the slab's id in prev[] of its head, every granule's slab bit set); a free
+ *   run longer than one granule ends with a matching FREE_TAIL; no two free runs are adjacent (coalescing is
+ *   complete).</li>
+ *   <li>Counts: usedGranules equals the bits set; the slab bits set equal the granules of the slabs;
+ *   liveBytes equals the sum of live blocks.</li>
  *   <li>Slabs: active, in this chunk at this granule; summary bit w set iff free bits in word w; free
  *   count equals the free bits; no free bit beyond capacity; a partial-list slab has free blocks and is
  *   not current; movable slabs name a live handle for every allocated block, and that handle's address

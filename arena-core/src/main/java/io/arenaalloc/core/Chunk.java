@@ -19,8 +19,10 @@ import java.util.Arrays;
  *  |  slab (cls 3)  |   medium block   |      free run       | slab (cls 9) |  free  |
  *  |g0|g1|..|g63    |g64 ........ g79  |g80 ........... g199 |g200 ..  g455 |g456 ..|
  *  used bitmap:  1111...1            1111...1               000 ........ 0 111 .. 1 000..0
- *  tag(g):       SLAB|id on every    BLOCK|len at g64,       FREE_HEAD|len at g80,
- *                granule of a slab   0 inside               FREE_TAIL|len at g199
+ *  slab bitmap:  1111...1            0000...0               000 ........ 0 111 .. 1 000..0
+ *  tag(g):       SLAB|3|i at g(i),   BLOCK|len at g64,       FREE_HEAD|len at g80,
+ *                i = 0 .. 63         0 inside               FREE_TAIL|len at g199
+ *  prev[g]:      slab id at g0                                               slab id at g200
  * </pre>
  *
  * <h2>Per-granule metadata (on the Java heap, out of band: a stray write into native memory cannot

@@ -25,8 +25,8 @@ package io.arenaalloc.core;
  * A small fixed block freed by the user is checked and retired by its start bit alone (clear: a double
  * free or an interior address; set: clear it), then pushed on its class's stack. Its slab still counts it
  * allocated, so the slab, its chunk's live bytes and the partial lists are untouched on both the free and
- * the next allocation of the class: a free + allocate pair costs one read and write of the block's meta word
- * (tag and start bit, see {@link Chunk}), one start bit set on the pop, and a push/pop,
+ * the next allocation of the class: a free + allocate pair costs a test of the block's slab bit, one read and
+ * write of its meta int (class and start bit, see {@link Chunk}), one start bit set on the pop, and a push/pop,
  * like a thread cache of jemalloc, but keeps exact double-free detection. The cache gives blocks back to
  * their slabs (the "small free" below) when a class's stack is full (its older half), when the arena has
  * no live block left, when an allocation finds no space (before the limit is declared), on
@@ -64,9 +64,10 @@ package io.arenaalloc.core;
  *   fewer than {@code spareChunks} are kept, else return it to the memory source.</li>
  * </ol>
  * Work per call, worst case: small allocate from the cache a pop and a bit set, else 2 bit scans (+ a slab
- * refill: one medium allocate and up to 256 tag writes); small free to the cache a tag read, a bit test and a
- * push, plus at most every 32nd free of a class a flush of 32 blocks to their slabs; medium allocate 8 list
- * steps + 6 word scans + n/64 bitmap words; free is O(1) plus n/64 bitmap words.
+ * refill: one medium allocate and up to 256 tag writes); small free to the cache a slab-bit test, a meta read,
+ * a bit test and a push, plus at most every 32nd free of a class a flush of 32 blocks to their slabs; medium
+ * allocate from the cache a pop after at most n/16 + 1 stack counts, else 8 list steps + 6 word scans + n/64
+ * bitmap words; free is O(1) plus n/64 bitmap words.
  */
 final class Heap
 {
@@ -227,20 +228,15 @@ final class Heap
         {
             return 0;
         }
+        final int longest = Math.min(MEDIUM_CACHE_MAX_GRANULES, n + (n >>> 4));
         int m = n;
-        int k = mediumCacheCount[n];
-        if (k == 0)
+        int k;
+        while ((k = mediumCacheCount[m]) == 0)
         {
-            final int longest = Math.min(MEDIUM_CACHE_MAX_GRANULES, n + (n >>> 4));
-            do
+            if (++m > longest)
             {
-                if (++m > longest)
-                {
-                    return 0;
-                }
-                k = mediumCacheCount[m];
+                return 0;
             }
-            while (k == 0);
         }
         final int i = m * MEDIUM_CACHE_SLOTS + k - 1;
         mediumCacheCount[m] = k - 1;

@@ -40,11 +40,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <h2>Contract, in numbers</h2>
  * <ul>
  *   <li>Every block is aligned to 16 bytes; {@link #allocateAligned} gives any power of two up to chunkSize.</li>
- *   <li>No header in native memory: metadata is out of band on the Java heap, about 4.7% of each
- *   regular chunk ({@link Chunk}; 0.8% more for the start bits of a fixed chunk with slabs), plus 24 bytes
+ *   <li>No header in native memory: metadata is out of band on the Java heap, about 4.8% of each
+ *   regular chunk ({@link Chunk}: 12.25 bytes per 256-byte granule, start bits included), plus 24 bytes
  *   per handle slot.</li>
  *   <li>Rounding: small sizes waste at most 25% (mean about 11%); medium at most 255 bytes plus the
- *   free-run index's good fit (1/16 of a run).</li>
+ *   free-run index's good fit or the medium free cache's longer block (each at most 1/16 of a run).</li>
  *   <li>Small fixed blocks go through a per-class free cache (LIFO, 64 a class, see {@link Heap}): a free
  *   + allocate pair then touches no slab; the cache gives its blocks back to their slabs when a class
  *   fills, when the arena empties, when space runs out, and on {@link #flushFreeCache()}.</li>
@@ -365,12 +365,12 @@ public final class OffHeapArena implements AutoCloseable
             if (chunk.isSlab(g))
             {
                 // small or medium is decided on the slab bitmap (in L1), not on the meta int (maybe a cache
-                // miss: see Chunk). The start bit, in the same int as the tag, is the check (a double free or
-                // an address inside a block finds it clear); the block goes to the free cache, its slab is not
-                // touched (see Heap "Free cache")
+                // miss: see Chunk); the bit is set exactly on granules tagged SLAB (Chunk.tagSlab/untagSlab,
+                // checked by validate), so the kind is not tested again. The start bit, in the same int as the
+                // class, is the check (a double free or an address inside a block finds it clear); the block goes
+                // to the free cache, its slab is not touched (see Heap "Free cache")
                 final int bit = Chunk.startBit(offset);
-                if ((offset & (SizeClasses.QUANTUM - 1)) != 0 || (word & bit) == 0 ||
-                    (word & Chunk.TAG_KIND_MASK) != Chunk.TAG_SLAB)
+                if ((offset & (SizeClasses.QUANTUM - 1)) != 0 || (word & bit) == 0)
                 {
                     throw notABlock("free", address, chunk);
                 }
