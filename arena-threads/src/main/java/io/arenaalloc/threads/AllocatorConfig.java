@@ -26,7 +26,8 @@ import java.util.function.Function;
  *   remoteFreeBatchSize     64                 arena.threads.remoteFree.batchSize        1..4096 frees per batch
  *   inboxCapacity           1024               arena.threads.inbox.capacity              power of two 2..2^20 batches
  *   ringCapacity            4096               arena.threads.inbox.ringCapacity          power of two 2..2^22 frees
- *   drainInterval           64                 arena.threads.drainInterval               1..2^20 calls
+ *   drainInterval           64                 arena.threads.drainInterval               1..2^20 allocations (owner),
+ *                                                                                       calls (stripe)
  *   maxTotalBytes           unlimited          arena.threads.maxTotalBytes               &gt;= arena chunkSize
  *   limitWaitNanos          0 (fail at once)   arena.threads.limitWaitNanos              &gt;= 0
  *   backgroundMaintenance   true               arena.threads.maintenance.background      a daemon AgentRunner thread
@@ -352,7 +353,11 @@ public final class AllocatorConfig
             return this;
         }
 
-        /** An arena's holder drains its inbox before every this many calls (when it has something). */
+        /**
+         * An arena's holder drains its inbox (when it has something) before every this many allocations by its owning
+         * thread (PER_THREAD: frees never drain, they cannot use what a drain gives back) or every this many calls
+         * under a stripe's lock.
+         */
         public Builder<R> drainInterval(final int calls)
         {
             if (calls < 1 || calls > MAX_DRAIN_INTERVAL)

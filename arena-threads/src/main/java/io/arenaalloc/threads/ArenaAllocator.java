@@ -71,23 +71,27 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>The PER_THREAD owner's fast path (allocate, allocateHandle, free)</h2>
  * <ol>
- *   <li>c = the caller's {@link ThreadContext} from the {@link ThreadContextTable} (thread id &amp; 1023, one
- *   plain load, an identity check). Not there (STRIPED, a virtual thread, a thread not registered yet or
- *   whose slot another thread holds, a closed allocator): the slow path, which checks that the allocator
- *   is open and finds the context through the {@code ThreadLocal}.</li>
+ *   <li>c = the caller's {@link ThreadContext} from the {@link ThreadContextTable}: its primary context when the
+ *   caller is the primary thread (one load, an identity check), else its slot (thread id &amp; 1023, one plain
+ *   load, an identity check). Not there (STRIPED, a virtual thread, a thread not registered yet or whose slot
+ *   another thread holds, a closed allocator): the slow path, which checks that the allocator is open and finds
+ *   the context through the {@code ThreadLocal}.</li>
  *   <li>free only: is the value the caller's own? A handle: its arena id equals the owned arena's. An
  *   address: inside one of the two chunks of the owned arena that the context remembers
  *   ({@link ThreadContext#ownsPlain}). Otherwise the slow path: {@link AddressMap} lookup; an own chunk is
  *   remembered, anything else is a remote or stripe free.</li>
- *   <li>Count the call down; every {@code drainInterval}-th call drains the inbox if it has work.</li>
+ *   <li>allocations only: compare the own arena's allocation count with the context's mark
+ *   ({@link ThreadContext#nextDrainAt}); every {@code drainInterval}-th allocation drains the inbox if it has work
+ *   and moves the mark. A free never drains: it could not use what a drain gives back.</li>
  *   <li>The arena call.</li>
  * </ol>
  *
  * <h2>Contracts, in numbers</h2>
  * <ul>
- *   <li>PER_THREAD owner's allocate and free: one table load and identity check, one countdown on the
- *   caller's own context, (free) one range or id compare, the arena call; no {@code ThreadLocal}, no lock, no
- *   volatile store, no atomic read-modify-write (movable frees keep the handle table's one CAS).</li>
+ *   <li>PER_THREAD owner's allocate and free: one or two table loads and identity checks, (allocate) one compare
+ *   of two loads, (free) one range or id compare, the arena call; no store outside the arena, no
+ *   {@code ThreadLocal}, no lock, no volatile store, no atomic read-modify-write (movable frees keep the handle
+ *   table's one CAS).</li>
  *   <li>Through the thread's {@link LocalAllocator} ({@link #local()}): the same, with an identity check of the
  *   calling thread against the view's context in place of the table load (step 1).</li>
  *   <li>Remote free: an O(1) owner lookup and one release store; one CAS per {@code remoteFreeBatchSize}
@@ -149,7 +153,6 @@ public final class ArenaAllocator implements AutoCloseable
     private final AtomicReferenceArray<ManagedArena> arenas = new AtomicReferenceArray<>(ArenaConfig.MAX_ARENA_ID + 1);
     private final ThreadLocal<ThreadContext> contexts = new ThreadLocal<>();
     private final ThreadContextTable contextTable = new ThreadContextTable();
-    private final ThreadContext[] contextSlots = contextTable.slots;
     /** The view {@link #local()} gives threads without a context of their own: every call takes the allocator's path. */
     private final LocalAllocator sharedView = new LocalAllocator(this, null);
     private final boolean perThread;
@@ -238,7 +241,7 @@ public final class ArenaAllocator implements AutoCloseable
     /** The PER_THREAD owner's allocate (steps 3 and 4 of the fast path), kept small so it inlines. */
     long ownerAllocate(final ThreadContext c, final OffHeapArena own, final long size)
     {
-        beforeOwnerCall(c);
+        beforeOwnerAllocate(c, own);
         try
         {
             return own.allocate(size);
@@ -301,7 +304,7 @@ public final class ArenaAllocator implements AutoCloseable
     /** The PER_THREAD owner's allocateHandle. */
     long ownerAllocateHandle(final ThreadContext c, final OffHeapArena own, final long size)
     {
-        beforeOwnerCall(c);
+        beforeOwnerAllocate(c, own);
         try
         {
             return own.allocateHandle(size);
@@ -331,7 +334,7 @@ public final class ArenaAllocator implements AutoCloseable
             }
             if (m != null)
             {
-                beforeOwnerCall(c);
+                beforeOwnerAllocate(c, m.arena);
                 try
                 {
                     return call(m.arena, op, size, arg);
@@ -399,17 +402,10 @@ public final class ArenaAllocator implements AutoCloseable
         if (c != null && (own = c.ownArena) != null && c.ownsPlain(addressOrHandle))
         {
             // the PER_THREAD owner's fast path: its own block, known from the handle or the chunk cache
-            ownerFree(c, own, addressOrHandle);
+            own.free(addressOrHandle);
             return;
         }
         freeSlow(c, addressOrHandle);
-    }
-
-    /** The PER_THREAD owner's free of its own block (steps 3 and 4 of the fast path). */
-    void ownerFree(final ThreadContext c, final OffHeapArena own, final long addressOrHandle)
-    {
-        beforeOwnerCall(c);
-        own.free(addressOrHandle);
     }
 
     /** Every free but the owner's fast path: an owner's chunk-cache miss, remote frees, stripes. */
@@ -425,7 +421,6 @@ public final class ArenaAllocator implements AutoCloseable
             {
                 c.rememberChunkPlain(d.base, d.end - d.base);
             }
-            beforeOwnerCall(c);
             m.arena.free(addressOrHandle);
             return;
         }
@@ -585,7 +580,7 @@ public final class ArenaAllocator implements AutoCloseable
         {
             if (mode == MODE_OWNER)
             {
-                beforeOwnerCall(c);
+                beforeOwnerAllocate(c, m.arena);
             }
             else if (mode == MODE_LOCKED)
             {
@@ -1206,22 +1201,26 @@ public final class ArenaAllocator implements AutoCloseable
      */
     private ThreadContext tableContext()
     {
-        return perThread ? ThreadContextTable.findPlain(contextSlots, Thread.currentThread()) : null;
+        return perThread ? contextTable.findPlain(Thread.currentThread()) : null;
     }
 
-    /** The owner, before each call on its own arena: every {@code drainInterval} calls, drain if work waits. */
-    private void beforeOwnerCall(final ThreadContext c)
+    /**
+     * The owner, before an allocation from its own arena {@code own}: every {@code drainInterval} allocations, drain
+     * if work waits. Two loads and a compare (the arena's running allocation count, kept by the arena anyway, against
+     * the context's mark): no store on the fast path, and nothing at all on a free, which cannot use drained memory.
+     */
+    private void beforeOwnerAllocate(final ThreadContext c, final OffHeapArena own)
     {
-        if (--c.drainCountdown < 0)
+        if (own.allocationCount() >= c.nextDrainAt)
         {
-            drainOwn(c);
+            drainOwn(c, own);
         }
     }
 
-    /** The owner's countdown ran out: restart it, drain if work waits (out of line: once per drainInterval calls). */
-    private void drainOwn(final ThreadContext c)
+    /** The owner's mark was reached: set the next one, drain if work waits (out of line: once per drainInterval). */
+    private void drainOwn(final ThreadContext c, final OffHeapArena own)
     {
-        c.drainCountdown = drainInterval - 1;
+        c.nextDrainAt = own.allocationCount() + drainInterval;
         c.arena.drainIfWork();
     }
 

@@ -231,7 +231,7 @@ final class ManagedArena extends ManagedArenaState
 
     /**
      * A stripe's lock holder: counts a call and drains every {@code interval} calls. (A PER_THREAD owner
-     * counts on its {@link ThreadContext#drainCountdown} instead, on the line it has loaded anyway.)
+     * compares its arena's allocation count with {@link ThreadContext#nextDrainAt} instead: no store per call.)
      */
     void beforeCall(final int interval)
     {

@@ -103,7 +103,8 @@ import java.util.Arrays;
  * visible to the owner as soon as its release store is (no "flush when full"). A remote free is applied
  * (its bytes reusable by that arena) at the owner's next drain, i.e. within the first of:
  * <ul>
- *   <li>{@code drainInterval} (default 64) calls by the owning thread on its own arena;</li>
+ *   <li>{@code drainInterval} (default 64) allocations by the owning thread from its own arena (its frees do
+ *   not drain: they cannot use the memory a drain gives back);</li>
  *   <li>the owner's next {@link ArenaAllocator#maintain} or idle cycle through {@link MaintainingIdleStrategy};</li>
  *   <li>stripes: the next {@code drainInterval}-th lock acquisition of the stripe, or one
  *   {@code maintenancePeriodNanos} (default 10 ms) of the background maintenance thread;</li>

@@ -13,7 +13,8 @@ import io.arenaalloc.core.OffHeapArena;
  * <h2>Owner's fast path state (PER_THREAD owner only)</h2>
  * <pre>
  *   ownArena, ownArenaId    arena.arena and arena.id (null / -1 without an arena): the fast path's test
- *   drainCountdown          calls left before the owner next looks at its inbox (every drainInterval calls)
+ *   nextDrainAt             the owned arena's allocationCount() at which the owner next looks at its inbox
+ *                           (every drainInterval allocations; 0 right after attach: the first one looks)
  *   chunk cache, 2 entries  [base0, base0 + span0), [base1, base1 + span1): chunks of the owned arena
  *                           (span 0 = empty); an address inside one is the caller's own block, no AddressMap
  * </pre>
@@ -24,8 +25,8 @@ import io.arenaalloc.core.OffHeapArena;
  * (At allocator close the closing thread clears the cache while closing the arenas; close must happen-after
  * every other call, and a call after it fails before it looks at the cache.)
  *
- * <p><b>Padded</b> (128 bytes of padding before and after the fields): the owner writes
- * {@code drainCountdown} on every call and every thread reads its own context on every call, so two
+ * <p><b>Padded</b> (128 bytes of padding before and after the fields): the owner writes {@code nextDrainAt}
+ * and the chunk cache now and then and every thread reads its own context on every call, so two
  * threads' contexts (allocated one after the other at registration) must not share a cache line.
  *
  * <p>Confined to its thread while the thread lives; the liveness scan reads it after
@@ -46,6 +47,7 @@ final class ThreadContext extends ThreadContextFields
         arena = m;
         ownArena = m == null ? null : m.arena;
         ownArenaId = m == null ? -1 : m.id;
+        nextDrainAt = 0;
     }
 
     /**
@@ -129,8 +131,8 @@ abstract class ThreadContextFields extends ThreadContextPad0
     int ownArenaId = -1;
     /** The thread found {@code maxThreadArenas} reached: it allocates from the stripes for good. */
     boolean useStripes;
-    /** Owner's calls left before it next looks at its inbox. */
-    int drainCountdown;
+    /** The owned arena's {@code allocationCount()} from which the owner's next allocation looks at its inbox. */
+    long nextDrainAt;
     /** The thread's {@link LocalAllocator}, made on its first {@code ArenaAllocator.local()}. */
     LocalAllocator local;
     long chunkBase0;

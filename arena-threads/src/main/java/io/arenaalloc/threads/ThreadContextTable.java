@@ -11,6 +11,7 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Layout</h2>
  * <pre>
+ *   primary: ThreadContext  the first registered thread's context (until that thread ends), or null
  *   slots: ThreadContext[1024], direct-mapped by thread id:  slots[(int) tid &amp; 1023]
  *     |  0  |  1: ctx(thread 1025) | ... | 37: ctx(thread 37) | ... | 1023 |
  * </pre>
@@ -18,46 +19,86 @@ import java.lang.invoke.VarHandle;
  * the table and is found through the allocator's {@code ThreadLocal} (the slow path), so the table is a
  * cache: it is never needed for correctness.
  *
+ * <h2>Why a primary context</h2>
+ * The slot's index needs the thread id, so the slot path is a chain of dependent loads before the context is
+ * known: {@code Thread.currentThread()} (two loads), its {@code tid}, the slot, then the context's own arena;
+ * every allocator call waits for that chain. The primary context is one load away ({@code table.primary}), and
+ * the thread is only compared with it, which the processor predicts instead of waiting for. Measured on the
+ * owner's churn-small pair (same-JVM A/B of the two builds, both role orders): 10-19% faster, about 2-3.5 ns a
+ * pair. One thread gets it: the first to register, which in the applications this library aims at is often
+ * the only hot one (a trading engine's business thread, a game's main loop). Every other thread pays the load
+ * and compare before its slot lookup, a fraction of a nanosecond, on a line nobody writes while the primary
+ * lives. Threads that want the short path too hold their {@link LocalAllocator}.
+ *
  * <h2>Algorithms</h2>
  * <ol>
- *   <li><b>find</b> (any thread, {@link #findPlain}): c = slots[tid &amp; 1023], a plain load; return c when
- *   {@code c.thread == current}, else null. Two dependent loads after {@code Thread.currentThread()}.</li>
- *   <li><b>claim</b> (the thread itself, when it registers): CAS the empty slot to its context; lost: the
- *   thread stays out of the table for good.</li>
- *   <li><b>release</b> (the liveness scan after the thread ended; allocator close): CAS the context out.</li>
+ *   <li><b>find</b> (any thread, {@link #findPlain}): p = primary, a plain load; return p when
+ *   {@code p.thread == current}. Else c = slots[tid &amp; 1023], a plain load; return c when
+ *   {@code c.thread == current}, else null.</li>
+ *   <li><b>claim</b> (the thread itself, when it registers): CAS primary from null to its context (lost: another
+ *   thread is primary); CAS the empty slot to its context (lost: the thread stays out of the table for good).</li>
+ *   <li><b>release</b> (the liveness scan after the thread ended; allocator close): CAS the context out of primary
+ *   and out of its slot. The next thread to register becomes primary.</li>
  * </ol>
- * <b>Why a plain load is enough</b> (a benign race): the only context {@code find} returns is the caller's
- * own, which the caller itself stored (program order). Any other value it may read (null, a context of
+ * <b>Why plain loads are enough</b> (a benign race): the only context {@code find} returns is the caller's
+ * own, which the caller itself stored (program order), in primary or in its slot. Any other value it may read (null, a context of
  * another thread, possibly a stale one) fails the identity check, and {@code ThreadContext.thread} is a
  * final field, so even a context read through a race shows its thread correctly. A release by another
  * thread only ever removes contexts of ended threads, or happens at {@link ArenaAllocator#close()}, which
- * must happen-after every other call: a call that (wrongly) comes after close sees the cleared slot and
- * takes the slow path, which throws.
+ * must happen-after every other call: a call that (wrongly) comes after close sees the cleared primary and slot
+ * and takes the slow path, which throws.
  */
 final class ThreadContextTable
 {
     static final int SIZE = 1024;
     private static final int MASK = SIZE - 1;
     private static final VarHandle SLOTS = MethodHandles.arrayElementVarHandle(ThreadContext[].class);
+    private static final VarHandle PRIMARY;
+
+    static
+    {
+        try
+        {
+            PRIMARY = MethodHandles.lookup().findVarHandle(ThreadContextTable.class, "primary", ThreadContext.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
 
     /** The slots; the allocator keeps this array in a final field of its own, one load fewer on its fast path. */
     final ThreadContext[] slots = new ThreadContext[SIZE];
+    /** The primary context (see the class comment), or null. Read plain by {@link #findPlain}; changed by CAS. */
+    private ThreadContext primary;
 
     /**
      * Any thread: find in {@code slots}, the {@link #slots} of a table.
      * @return the calling thread's context when it is in the table, else null.
      */
     @SuppressWarnings("deprecation") // Thread.getId(): threadId() is JDK 19+; both read the same final field
-    static ThreadContext findPlain(final ThreadContext[] slots, final Thread current)
+    ThreadContext findPlain(final Thread current)
     {
+        final ThreadContext p = primary;
+        if (p != null && p.thread == current)
+        {
+            return p;
+        }
         final ThreadContext c = slots[(int)current.getId() & MASK];
         return c != null && c.thread == current ? c : null;
+    }
+
+    /** For tests and diagnostics: the primary context, or null. */
+    ThreadContext primaryPlain()
+    {
+        return primary;
     }
 
     /** The context's own thread, at registration. @return true when {@code c} is now in the table. */
     @SuppressWarnings("deprecation")
     boolean claim(final ThreadContext c)
     {
+        PRIMARY.compareAndSet(this, (ThreadContext)null, c);
         return SLOTS.compareAndSet(slots, (int)c.thread.getId() & MASK, (ThreadContext)null, c);
     }
 
@@ -65,6 +106,7 @@ final class ThreadContextTable
     @SuppressWarnings("deprecation")
     void release(final ThreadContext c)
     {
+        PRIMARY.compareAndSet(this, c, (ThreadContext)null);
         SLOTS.compareAndSet(slots, (int)c.thread.getId() & MASK, c, (ThreadContext)null);
     }
 }

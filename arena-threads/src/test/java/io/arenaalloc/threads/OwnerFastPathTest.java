@@ -1,6 +1,7 @@
 package io.arenaalloc.threads;
 
 import io.arenaalloc.core.InvalidBlockException;
+import io.arenaalloc.core.OffHeapArena;
 import org.junit.jupiter.api.Test;
 
 import java.util.concurrent.CountDownLatch;
@@ -9,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -178,14 +180,95 @@ class OwnerFastPathTest
         final Thread twin = collidingThread(me, () -> { });
         final ThreadContext twinContext = new ThreadContext(twin, 4, false);
         assertTrue(table.claim(twinContext));
-        assertNull(ThreadContextTable.findPlain(table.slots, me), "a colliding thread's context is not mine");
+        assertNull(table.findPlain(me), "a colliding thread's context is not mine");
         final ThreadContext mine = new ThreadContext(me, 4, false);
         assertFalse(table.claim(mine), "slot taken");
         table.release(mine); // not in: no effect
-        assertSame(twinContext, ThreadContextTable.findPlain(table.slots, twin));
+        assertSame(twinContext, table.findPlain(twin));
         table.release(twinContext);
         assertTrue(table.claim(mine));
-        assertSame(mine, ThreadContextTable.findPlain(table.slots, me));
+        assertSame(mine, table.findPlain(me));
+    }
+
+    @Test
+    void tableShouldMakeTheFirstRegisteredContextPrimaryUntilItIsReleased()
+    {
+        final ThreadContextTable table = new ThreadContextTable();
+        final Thread me = Thread.currentThread();
+        final Thread other = otherSlotThread(me);
+        final ThreadContext theirs = new ThreadContext(other, 4, false);
+        final ThreadContext mine = new ThreadContext(me, 4, false);
+        assertNull(table.primaryPlain());
+        assertTrue(table.claim(theirs));
+        assertSame(theirs, table.primaryPlain(), "the first claim makes the primary");
+        assertTrue(table.claim(mine));
+        assertSame(theirs, table.primaryPlain(), "a later claim leaves the primary alone");
+        assertSame(theirs, table.findPlain(other), "the primary is found");
+        assertSame(mine, table.findPlain(me), "a non-primary thread is found through its slot");
+
+        table.release(mine);
+        assertSame(theirs, table.primaryPlain(), "releasing another context leaves the primary alone");
+        assertNull(table.findPlain(me));
+        table.release(theirs);
+        assertNull(table.primaryPlain(), "releasing the primary clears it");
+        assertNull(table.findPlain(other), "neither its primary nor its slot finds a released context");
+
+        assertTrue(table.claim(mine));
+        assertSame(mine, table.primaryPlain(), "the next claim makes the next primary");
+        assertSame(mine, table.findPlain(me));
+        assertNull(table.findPlain(other), "the primary never answers for another thread");
+    }
+
+    @Test
+    void shouldServeThePrimaryAndEveryOtherThreadFromTheirOwnArenas() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long first = alloc.allocate(64); // this thread registers first: the table's primary
+            final ThreadContext primary = alloc.tableContextForTest();
+            assertNotNull(primary);
+            final OffHeapArena mine = alloc.arenaOf(first);
+            final long[] theirs = new long[1];
+            TestAllocators.onOtherThread("second", () ->
+            {
+                final ThreadContext c = alloc.tableContextForTest();
+                assertNull(c, "not registered yet");
+                final long[] blocks = new long[200];
+                for (int i = 0; i < blocks.length; i++)
+                {
+                    blocks[i] = alloc.allocate(16 + i);
+                    Patterns.fill(blocks[i], 16 + i, i);
+                }
+                final ThreadContext registered = alloc.tableContextForTest();
+                assertNotNull(registered, "found through its slot");
+                assertNotSame(primary, registered);
+                assertNotSame(mine, alloc.arenaOf(blocks[0]), "its own arena, not the primary's");
+                for (int i = 0; i < blocks.length; i++)
+                {
+                    Patterns.check(blocks[i], 16 + i, i, "second thread's block");
+                    alloc.free(blocks[i]);
+                }
+                assertEquals(0, alloc.arenaOf(blocks[0]).liveBlocks(), "its frees took the owner's path");
+                theirs[0] = alloc.allocate(64);
+            });
+            assertSame(primary, alloc.tableContextForTest(), "still the primary");
+            assertEquals(1, mine.liveBlocks());
+            alloc.free(first);
+            alloc.free(theirs[0]); // the second thread's block: a remote free from the primary
+            assertEquals(0, mine.liveBlocks());
+        }
+    }
+
+    /** A new, unstarted thread whose id maps to a table slot other than {@code other}'s. */
+    @SuppressWarnings("deprecation")
+    private static Thread otherSlotThread(final Thread other)
+    {
+        final Thread t = new Thread(() -> { }, "other-slot");
+        if (((t.getId() ^ other.getId()) & (ThreadContextTable.SIZE - 1)) == 0)
+        {
+            return otherSlotThread(other);
+        }
+        return t;
     }
 
     /** A new, unstarted thread whose id maps to the same table slot as {@code other}'s. */

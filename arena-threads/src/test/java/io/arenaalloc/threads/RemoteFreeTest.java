@@ -63,6 +63,52 @@ class RemoteFreeTest
     }
 
     @Test
+    void shouldApplyRemoteFreesWithinDrainIntervalAllocationsOfTheOwnerButNotOnItsFrees() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).drainInterval(8).build())
+        {
+            final long[] own = new long[16];
+            final long[] remote = new long[8];
+            for (int i = 0; i < own.length; i++)
+            {
+                own[i] = alloc.allocate(48);
+                Patterns.fill(own[i], 48, i);
+            }
+            for (int i = 0; i < remote.length; i++)
+            {
+                remote[i] = alloc.allocate(96);
+            }
+            final OffHeapArena arena = alloc.arenaOf(own[0]);
+            TestAllocators.onOtherThread("freer", () ->
+            {
+                for (final long b : remote)
+                {
+                    alloc.free(b);
+                }
+            });
+            for (int i = 0; i < own.length; i++)
+            {
+                Patterns.check(own[i], 48, i, "own block");
+                alloc.free(own[i]);
+            }
+            assertEquals(remote.length, arena.liveBlocks(), "the owner's frees do not drain its inbox");
+            assertEquals(0, arena.counters().getOpaque(ArenaCounters.REMOTE_FREES_APPLIED));
+            final long[] fresh = new long[8];
+            for (int i = 0; i < fresh.length; i++)
+            {
+                fresh[i] = alloc.allocate(48); // drainInterval (8) allocations reach the drain mark
+            }
+            assertEquals(remote.length, arena.counters().getOpaque(ArenaCounters.REMOTE_FREES_APPLIED));
+            assertEquals(fresh.length, arena.liveBlocks());
+            for (final long b : fresh)
+            {
+                alloc.free(b);
+            }
+            assertEquals(0, arena.liveBlocks());
+        }
+    }
+
+    @Test
     void shouldMakeFreedBytesReusableWhileTheOwnerOnlyIdles() throws Exception
     {
         try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))

@@ -19,6 +19,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -37,16 +38,21 @@ import java.util.concurrent.TimeUnit;
  *   mode        calls                                                     what the facade adds per op
  *   bare        OffHeapArena.free / allocate                              nothing (the reference)
  *   perThread   ArenaAllocator (Policy.PER_THREAD): free / allocate       the owner's fast path: context table
- *                                                                         load, ownership check, drain countdown
+ *                                                                         load (the benchmark thread registers
+ *                                                                         first: the table's primary), ownership
+ *                                                                         check, drain mark
+ *   perThreadSecondary  as perThread, but another living thread registered first and holds the table's primary
+ *               context                                                   the slot lookup every thread but the
+ *                                                                         primary one takes
  *   perThreadLocal  LocalAllocator of a PER_THREAD allocator (allocator.local(), taken once in set-up): free /
- *               allocate                                                  identity check, ownership check, drain countdown
+ *               allocate                                                  identity check, ownership check, drain mark
  *   striped     ArenaAllocator (Policy.STRIPED): free / allocate          a stripe lock taken and released per call
  * </pre>
  * The allocators are built as {@code ArenaAllocator.builder().policy(p).build()}: the facade's defaults, so the
  * background maintenance thread runs (every 10 ms, at most 100 us), as it does for the suite's {@code arena-striped}
  * subject. The working set is allocated in the trial's set-up on the benchmark thread, so under PER_THREAD every
  * block is in that thread's own arena and every free takes the owner's path. Ratios: {@code perThread / bare},
- * {@code perThreadLocal / bare} and {@code striped / bare}. Teardown frees the working set, then closes the arena or allocator.
+ * {@code perThreadSecondary / bare}, {@code perThreadLocal / bare} and {@code striped / bare}. Teardown frees the working set, then closes the arena or allocator.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -60,6 +66,7 @@ public class FacadeCostBenchmark
     public static final String PER_THREAD = "perThread";
     public static final String STRIPED = "striped";
     public static final String PER_THREAD_LOCAL = "perThreadLocal";
+    public static final String PER_THREAD_SECONDARY = "perThreadSecondary";
 
     /** State of {@code bare}: one arena. */
     @State(Scope.Thread)
@@ -108,7 +115,12 @@ public class FacadeCostBenchmark
 
         Facade(final Policy policy)
         {
-            allocator = ArenaAllocator.builder().policy(policy).build();
+            this(ArenaAllocator.builder().policy(policy).build());
+        }
+
+        Facade(final ArenaAllocator allocator)
+        {
+            this.allocator = allocator;
             final ChurnSmallStream stream = ChurnSmallStream.create();
             slots = stream.slots();
             sizes = stream.sizes();
@@ -155,6 +167,51 @@ public class FacadeCostBenchmark
         @TearDown(Level.Trial)
         public void tearDown()
         {
+            facade.close();
+        }
+    }
+
+    /**
+     * State of {@code perThreadSecondary}: before the benchmark thread's first call, a helper thread allocates and
+     * frees one block (it registers first, so it is the context table's primary) and then waits, alive, until the
+     * trial's teardown.
+     */
+    @State(Scope.Thread)
+    public static class PerThreadSecondary
+    {
+        Facade facade;
+        Thread primary;
+        final CountDownLatch release = new CountDownLatch(1);
+
+        @Setup(Level.Trial)
+        public void setUp() throws InterruptedException
+        {
+            final ArenaAllocator allocator = ArenaAllocator.builder().policy(Policy.PER_THREAD).build();
+            final CountDownLatch registered = new CountDownLatch(1);
+            primary = new Thread(() ->
+            {
+                allocator.free(allocator.allocate(16));
+                registered.countDown();
+                try
+                {
+                    release.await();
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }, "facade-cost-primary");
+            primary.setDaemon(true);
+            primary.start();
+            registered.await();
+            facade = new Facade(allocator);
+        }
+
+        @TearDown(Level.Trial)
+        public void tearDown() throws InterruptedException
+        {
+            release.countDown();
+            primary.join();
             facade.close();
         }
     }
@@ -216,6 +273,13 @@ public class FacadeCostBenchmark
     /** The op through {@link ArenaAllocator} with {@link Policy#PER_THREAD}. */
     @Benchmark
     public long perThread(final PerThread state)
+    {
+        return state.facade.op();
+    }
+
+    /** The op through {@link ArenaAllocator} with {@link Policy#PER_THREAD} on a thread that is not the table's primary. */
+    @Benchmark
+    public long perThreadSecondary(final PerThreadSecondary state)
     {
         return state.facade.op();
     }

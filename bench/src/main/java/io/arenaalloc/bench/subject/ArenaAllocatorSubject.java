@@ -12,7 +12,7 @@ import io.arenaalloc.threads.Policy;
  *
  * <p>Configuration: the facade's defaults except the policy, so background maintenance is on (a
  * daemon thread that wakes every 10 ms for at most 100 us) and every arena drains its inbox every 64
- * owner calls ({@code drainInterval}): remotely freed blocks come back through the owner's own
+ * owner allocations ({@code drainInterval}): remotely freed blocks come back through the owner's own
  * allocations, the background thread only adds draining of stripes and ended threads' arenas.
  * One allocator per subject, shared by every thread of the trial; {@link #close()} frees the live
  * blocks, then closes the allocator (which stops the background thread and returns every chunk).
