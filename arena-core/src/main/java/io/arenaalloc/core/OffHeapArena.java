@@ -1417,6 +1417,12 @@ public final class OffHeapArena implements AutoCloseable
         return allocationCount;
     }
 
+    /** As {@link #allocationCount()}, from any thread: an opaque load of the owner's opaque stores. */
+    public long allocationCountOpaque()
+    {
+        return (long)ALLOCATION_COUNT_VH.getOpaque(this);
+    }
+
     /** Bytes of live movable blocks and bytes of the movable heap's chunks. */
     public long movableLiveBytes()
     {

@@ -1148,6 +1148,11 @@ public final class ArenaAllocator implements AutoCloseable
     }
 
     /** The calling thread's context as the owner's fast path finds it (the table), or null. */
+    ThreadContext primaryForTest()
+    {
+        return contextTable.primaryPlain();
+    }
+
     ThreadContext tableContextForTest()
     {
         return tableContext();

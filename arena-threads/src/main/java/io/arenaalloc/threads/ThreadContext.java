@@ -133,6 +133,12 @@ abstract class ThreadContextFields extends ThreadContextPad0
     boolean useStripes;
     /** The owned arena's {@code allocationCount()} from which the owner's next allocation looks at its inbox. */
     long nextDrainAt;
+    /**
+     * Not the thread's: written by the liveness scan only (under the registry's monitor), every
+     * {@code livenessScanNanos} at most: the own arena's allocation count at the last scan, to find the busiest
+     * thread ({@link ThreadRegistry} step 2b). It shares the owner's lines; one store per scan period.
+     */
+    long allocationsAtLastScan;
     /** The thread's {@link LocalAllocator}, made on its first {@code ArenaAllocator.local()}. */
     LocalAllocator local;
     long chunkBase0;

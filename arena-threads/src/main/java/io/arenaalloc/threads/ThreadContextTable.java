@@ -11,7 +11,8 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Layout</h2>
  * <pre>
- *   primary: ThreadContext  the first registered thread's context (until that thread ends), or null
+ *   primary: ThreadContext  the busiest registered thread's context (the first to register until a scan finds
+ *                           another allocating at least twice as much; see ThreadRegistry step 2b), or null
  *   slots: ThreadContext[1024], direct-mapped by thread id:  slots[(int) tid &amp; 1023]
  *     |  0  |  1: ctx(thread 1025) | ... | 37: ctx(thread 37) | ... | 1023 |
  * </pre>
@@ -25,10 +26,12 @@ import java.lang.invoke.VarHandle;
  * every allocator call waits for that chain. The primary context is one load away ({@code table.primary}), and
  * the thread is only compared with it, which the processor predicts instead of waiting for. Measured on the
  * owner's churn-small pair (same-JVM A/B of the two builds, both role orders): 10-19% faster, about 2-3.5 ns a
- * pair. One thread gets it: the first to register, which in the applications this library aims at is often
- * the only hot one (a trading engine's business thread, a game's main loop). Every other thread pays the load
- * and compare before its slot lookup, a fraction of a nanosecond, on a line nobody writes while the primary
- * lives. Threads that want the short path too hold their {@link LocalAllocator}.
+ * pair. One thread gets it: the first to register, and from then on the busiest one, as the liveness scan
+ * measures them (allocations from the thread's own arena since the last scan, {@link ThreadRegistry} step 2b); in
+ * the applications this library aims at that is often the only hot one (a trading engine's business thread, a
+ * game's main loop), even when another thread set things up first. Every other thread pays the load and compare
+ * before its slot lookup, a fraction of a nanosecond, on a line written once per change of primary. Threads that
+ * want the short path too hold their {@link LocalAllocator}.
  *
  * <h2>Algorithms</h2>
  * <ol>
@@ -37,8 +40,9 @@ import java.lang.invoke.VarHandle;
  *   {@code c.thread == current}, else null.</li>
  *   <li><b>claim</b> (the thread itself, when it registers): CAS primary from null to its context (lost: another
  *   thread is primary); CAS the empty slot to its context (lost: the thread stays out of the table for good).</li>
+ *   <li><b>promote</b> (the liveness scan): CAS primary from the current context to a busier one.</li>
  *   <li><b>release</b> (the liveness scan after the thread ended; allocator close): CAS the context out of primary
- *   and out of its slot. The next thread to register becomes primary.</li>
+ *   and out of its slot. The next thread to register, or the busiest at the next scan, becomes primary.</li>
  * </ol>
  * <b>Why plain loads are enough</b> (a benign race): the only context {@code find} returns is the caller's
  * own, which the caller itself stored (program order), in primary or in its slot. Any other value it may read (null, a context of
@@ -86,6 +90,15 @@ final class ThreadContextTable
         }
         final ThreadContext c = slots[(int)current.getId() & MASK];
         return c != null && c.thread == current ? c : null;
+    }
+
+    /**
+     * The liveness scan: hands the primary from {@code from} (the current one, or null) to {@code to}, a living
+     * registered thread's context. @return false when the primary changed meanwhile (nothing done).
+     */
+    boolean promote(final ThreadContext from, final ThreadContext to)
+    {
+        return PRIMARY.compareAndSet(this, from, to);
     }
 
     /** For tests and diagnostics: the primary context, or null. */

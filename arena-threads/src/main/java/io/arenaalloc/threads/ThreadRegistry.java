@@ -43,6 +43,9 @@ import java.util.Arrays;
  *   {@link ThreadContextTable}; if it owned an arena,
  *   clear the arena's owner, release-store ORPHANED and append it to {@code orphans}; fold its counters
  *   into the allocator's; drop the context.</li>
+ *   <li><b>promote</b> (2b, at the end of every scan): the living thread that allocated most from its own arena
+ *   since the last scan becomes the {@link ThreadContextTable}'s primary (its one-load path) when it allocated
+ *   at least {@value #PROMOTE_MIN_ALLOCATIONS} times and more than twice as often as the primary.</li>
  *   <li><b>adopt</b> (a thread's first allocation, before it makes an arena): CAS an orphan from ORPHANED to
  *   OWNED; the winner owns it from now on, drains its inbox at its next drain, and keeps every block.</li>
  *   <li><b>reclaim</b> (within a deadline): for each orphan, CAS ORPHANED to RECLAIMING (skip on failure),
@@ -58,6 +61,8 @@ import java.util.Arrays;
  */
 final class ThreadRegistry
 {
+    /** Step 2b: allocations since the last scan below which a thread is never made primary. */
+    static final long PROMOTE_MIN_ALLOCATIONS = 1024;
     private static final ThreadContext[] NO_CONTEXTS = new ThreadContext[0];
     private static final ManagedArena[] NO_ARENAS = new ManagedArena[0];
     private static final VarHandle SCANNING;
@@ -201,10 +206,47 @@ final class ThreadRegistry
         }
         if (alive == null)
         {
+            promoteBusiest(all);
             return 0;
         }
-        contexts = Arrays.copyOf(alive, kept);
+        final ThreadContext[] living = Arrays.copyOf(alive, kept);
+        contexts = living;
+        promoteBusiest(living);
         return all.length - kept;
+    }
+
+    /**
+     * Step 2b: the thread that allocated most from its own arena since the last scan becomes the table's primary
+     * when it allocated at least {@link #PROMOTE_MIN_ALLOCATIONS} and more than twice as much as the primary did
+     * (no flapping between two threads equally busy). The counts are read racily (an arena reference the owner may
+     * be changing, an opaque load of its count): a heuristic, which the table's identity check keeps harmless.
+     */
+    private void promoteBusiest(final ThreadContext[] living)
+    {
+        final ThreadContext primary = table.primaryPlain();
+        ThreadContext busiest = null;
+        long most = 0;
+        long primaryDelta = 0;
+        for (final ThreadContext c : living)
+        {
+            final ManagedArena m = c.arena;
+            final long count = m == null ? c.allocationsAtLastScan : m.arena.allocationCountOpaque();
+            final long delta = count - c.allocationsAtLastScan;
+            c.allocationsAtLastScan = count;
+            if (c == primary)
+            {
+                primaryDelta = delta;
+            }
+            if (delta > most)
+            {
+                most = delta;
+                busiest = c;
+            }
+        }
+        if (busiest != null && busiest != primary && most >= PROMOTE_MIN_ALLOCATIONS && most > 2 * primaryDelta)
+        {
+            table.promote(primary, busiest);
+        }
     }
 
     /** The thread of {@code c} ended: its writes happen-before this (its isAlive() returned false). */

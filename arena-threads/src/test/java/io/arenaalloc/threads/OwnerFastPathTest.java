@@ -259,6 +259,70 @@ class OwnerFastPathTest
         }
     }
 
+    @Test
+    void shouldHandThePrimaryToTheBusiestThreadAtTheNextScan() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD)) // liveness scan at every maintain
+        {
+            final long setUp = alloc.allocate(64); // this thread registers first: primary
+            final ThreadContext mine = alloc.tableContextForTest();
+            assertSame(mine, alloc.primaryForTest());
+            final int busy = 4 * (int)ThreadRegistry.PROMOTE_MIN_ALLOCATIONS;
+            final CountDownLatch churned = new CountDownLatch(1);
+            final CountDownLatch scanned = new CountDownLatch(1);
+            final CountDownLatch quiet = new CountDownLatch(1);
+            final ThreadContext[] worker = new ThreadContext[1];
+            final Throwable[] failure = new Throwable[1];
+            final Thread t = new Thread(() ->
+            {
+                try
+                {
+                    for (int i = 0; i < busy; i++)
+                    {
+                        final long a = alloc.allocate(32 + (i & 63));
+                        Patterns.fill(a, 32 + (i & 63), i);
+                        Patterns.check(a, 32 + (i & 63), i, "worker's block");
+                        alloc.free(a);
+                    }
+                    worker[0] = alloc.tableContextForTest(); // found through the primary once promoted
+                    churned.countDown();
+                    scanned.await();
+                    assertSame(worker[0], alloc.tableContextForTest(), "the primary finds its own context");
+                    quiet.await();
+                }
+                catch (final Throwable ex)
+                {
+                    failure[0] = ex;
+                }
+            }, "busy-worker");
+            t.start();
+            assertTrue(churned.await(30, TimeUnit.SECONDS));
+            assertSame(mine, alloc.primaryForTest(), "nothing changes between scans");
+            alloc.maintain(0); // a scan: the worker allocated 4096 times, this thread once
+            assertSame(worker[0], alloc.primaryForTest(), "the busiest thread becomes primary");
+            assertSame(mine, alloc.tableContextForTest(), "this thread is still found, through its slot");
+            scanned.countDown();
+
+            alloc.maintain(0); // nobody allocated: the primary stays
+            assertSame(worker[0], alloc.primaryForTest(), "an idle scan keeps the primary");
+            final long[] blocks = new long[busy];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = alloc.allocate(48);
+            }
+            alloc.maintain(0);
+            assertSame(mine, alloc.primaryForTest(), "busier than the idle primary: promoted back");
+            for (final long b : blocks)
+            {
+                alloc.free(b);
+            }
+            alloc.free(setUp);
+            quiet.countDown();
+            t.join(30_000);
+            assertNull(failure[0], () -> "worker failed: " + failure[0]);
+        }
+    }
+
     /** A new, unstarted thread whose id maps to a table slot other than {@code other}'s. */
     @SuppressWarnings("deprecation")
     private static Thread otherSlotThread(final Thread other)
