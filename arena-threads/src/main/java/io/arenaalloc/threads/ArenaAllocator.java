@@ -1147,12 +1147,13 @@ public final class ArenaAllocator implements AutoCloseable
         return stripes();
     }
 
-    /** The calling thread's context as the owner's fast path finds it (the table), or null. */
+    /** The context table's primary context, or null. */
     ThreadContext primaryForTest()
     {
         return contextTable.primaryPlain();
     }
 
+    /** The calling thread's context as the owner's fast path finds it (the table), or null. */
     ThreadContext tableContextForTest()
     {
         return tableContext();

@@ -29,8 +29,10 @@ import io.arenaalloc.core.OffHeapArena;
  * and the chunk cache now and then and every thread reads its own context on every call, so two
  * threads' contexts (allocated one after the other at registration) must not share a cache line.
  *
- * <p>Confined to its thread while the thread lives; the liveness scan reads it after
- * {@code thread.isAlive()} returned false, which happens-after everything the thread did.
+ * <p>Confined to its thread while the thread lives (but for {@code allocationsAtLastScan}, which belongs to the
+ * liveness scan); the liveness scan reads it after
+ * {@code thread.isAlive()} returned false, which happens-after everything the thread did (and reads a living
+ * thread's {@code arena} racily, for the busiest-thread heuristic of {@link ThreadRegistry} step 2b).
  */
 final class ThreadContext extends ThreadContextFields
 {

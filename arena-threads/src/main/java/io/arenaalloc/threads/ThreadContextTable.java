@@ -44,13 +44,14 @@ import java.lang.invoke.VarHandle;
  *   <li><b>release</b> (the liveness scan after the thread ended; allocator close): CAS the context out of primary
  *   and out of its slot. The next thread to register, or the busiest at the next scan, becomes primary.</li>
  * </ol>
- * <b>Why plain loads are enough</b> (a benign race): the only context {@code find} returns is the caller's
- * own, which the caller itself stored (program order), in primary or in its slot. Any other value it may read (null, a context of
- * another thread, possibly a stale one) fails the identity check, and {@code ThreadContext.thread} is a
- * final field, so even a context read through a race shows its thread correctly. A release by another
- * thread only ever removes contexts of ended threads, or happens at {@link ArenaAllocator#close()}, which
- * must happen-after every other call: a call that (wrongly) comes after close sees the cleared primary and slot
- * and takes the slow path, which throws.
+ * <b>Why plain loads are enough</b> (a benign race): the only context {@code find} returns is the caller's own,
+ * whose fields the fast path uses were written by the caller itself (program order), whoever stored the reference
+ * (the caller when it claimed, the liveness scan when it promoted). Any other value it may read (null, a context of
+ * another thread, possibly a stale one) fails the identity check, and {@code ThreadContext.thread} is a final
+ * field, so even a context read through a race shows its thread correctly. Another thread only ever replaces the
+ * primary with a living thread's context (promote), removes contexts of ended threads, or clears everything at
+ * {@link ArenaAllocator#close()}, which must happen-after every other call: a call that (wrongly) comes after close
+ * sees the cleared primary and slot and takes the slow path, which throws.
  */
 final class ThreadContextTable
 {
@@ -71,7 +72,7 @@ final class ThreadContextTable
         }
     }
 
-    /** The slots; the allocator keeps this array in a final field of its own, one load fewer on its fast path. */
+    /** The slots (read directly by tests only). */
     final ThreadContext[] slots = new ThreadContext[SIZE];
     /** The primary context (see the class comment), or null. Read plain by {@link #findPlain}; changed by CAS. */
     private ThreadContext primary;
