@@ -1,16 +1,18 @@
+import io.arenaalloc.bench.workload.LarsonBenchmark;
+import io.arenaalloc.bench.workload.WorkloadData;
 import io.arenaalloc.core.ArenaCounters;
 import io.arenaalloc.core.OffHeapArena;
 import io.arenaalloc.threads.ArenaAllocator;
 import org.agrona.UnsafeApi;
 
-import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * A diagnostic, not a benchmark of record: the {@code larson} workload's loop (sets of 4096 log-uniform 16-1024 B
- * blocks, free a random one, allocate a replacement, write 8 bytes, swap sets through one exchange slot every
- * {@code -Dround} operations) on an {@link ArenaAllocator} with its defaults, for T threads and S seconds; then
+ * A diagnostic, not a benchmark of record: the {@code larson} workload's loop and streams ({@link LarsonBenchmark}:
+ * sets of 4096 log-uniform 16-1024 B blocks from {@link WorkloadData} with the same seeds, free a random one,
+ * allocate a replacement, write 8 bytes, swap sets through one exchange slot every {@code -Dround} operations,
+ * 4096 by default) on an {@link ArenaAllocator} with its defaults, for T threads and S seconds; then
  * each arena's counters (allocations, remote frees queued and applied, chunks) and the allocator's. With
  * {@code -Dround=1000000000} no set is ever exchanged, so every free is the owner's: the same loop's scaling
  * without remote frees. {@code -Dnowrite=true} leaves the 8-byte write out. See docs/larson.md.
@@ -22,10 +24,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 public final class LarsonProbe
 {
-    private static final int SET = 4096;
-    private static final int ROUND = Integer.getInteger("round", 4096);
+    private static final int SET = LarsonBenchmark.SET_SIZE;
+    private static final int ROUND = Integer.getInteger("round", LarsonBenchmark.ROUND);
     private static final boolean WRITE = !Boolean.getBoolean("nowrite");
-    private static final int STREAM = 1 << 20;
 
     public static void main(final String[] args) throws Exception
     {
@@ -34,11 +35,7 @@ public final class LarsonProbe
         try (ArenaAllocator alloc = ArenaAllocator.builder().build())
         {
             final long[] slots = new long[(threads + 1) * SET];
-            final SplittableRandom spare = new SplittableRandom(42);
-            for (int i = 0; i < SET; i++)
-            {
-                slots[threads * SET + i] = alloc.allocate(size(spare));
-            }
+            fill(alloc, slots, threads);
             final AtomicInteger exchange = new AtomicInteger(threads);
             final AtomicBoolean stop = new AtomicBoolean();
             final long[] ops = new long[threads * 16];
@@ -48,19 +45,11 @@ public final class LarsonProbe
                 final int id = t;
                 workers[t] = new Thread(() ->
                 {
-                    final SplittableRandom random = new SplittableRandom(id);
-                    final int[] index = new int[STREAM];
-                    final int[] sizes = new int[STREAM];
-                    for (int i = 0; i < STREAM; i++)
-                    {
-                        index[i] = random.nextInt(SET);
-                        sizes[i] = size(random);
-                    }
+                    final int[] index = WorkloadData.indexes(WorkloadData.SEED + id, WorkloadData.SEQUENCE_LENGTH, SET);
+                    final int[] sizes = WorkloadData.sizes(WorkloadData.SEED + id, WorkloadData.SEQUENCE_LENGTH,
+                        WorkloadData.MIN_SIZE, LarsonBenchmark.MAX_SIZE);
+                    fill(alloc, slots, id);
                     int base = id * SET;
-                    for (int i = 0; i < SET; i++)
-                    {
-                        slots[base + i] = alloc.allocate(sizes[i]);
-                    }
                     int set = id;
                     long c = 0;
                     int inRound = 0;
@@ -68,7 +57,7 @@ public final class LarsonProbe
                     {
                         for (int k = 0; k < 1024; k++)
                         {
-                            final int s = (int)(c++ & (STREAM - 1));
+                            final int s = (int)(c++ & WorkloadData.SEQUENCE_MASK);
                             final int slot = base + index[s];
                             alloc.free(slots[slot]);
                             final long address = alloc.allocate(sizes[s]);
@@ -123,9 +112,14 @@ public final class LarsonProbe
         }
     }
 
-    /** Log-uniform 16..1024. */
-    private static int size(final SplittableRandom random)
+    /** Fills set {@code set} as the benchmark does (its prefill sizes, seeded with SEED + set). */
+    private static void fill(final ArenaAllocator alloc, final long[] slots, final int set)
     {
-        return (int)Math.exp(Math.log(16) + random.nextDouble() * Math.log(64));
+        final int[] prefill = WorkloadData.prefillSizes(WorkloadData.SEED + set, SET, WorkloadData.MIN_SIZE,
+            LarsonBenchmark.MAX_SIZE);
+        for (int i = 0; i < SET; i++)
+        {
+            slots[set * SET + i] = alloc.allocate(prefill[i]);
+        }
     }
 }

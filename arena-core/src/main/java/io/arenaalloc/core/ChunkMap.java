@@ -89,7 +89,7 @@ final class ChunkMap
     Chunk find(final long address)
     {
         final Chunk last = this.last;
-        if (last != null && address - last.base >= 0 && address - last.base < last.size)
+        if (last != null && last.contains(address))
         {
             return last;
         }
@@ -101,12 +101,12 @@ final class ChunkMap
         final int way0 = ((int)(address >>> WINDOW_SHIFT) & RECENT_MASK) << 1;
         final Chunk[] recent = this.recent;
         final Chunk cached = recent[way0];
-        if (cached != null && address - cached.base >= 0 && address - cached.base < cached.size)
+        if (cached != null && cached.contains(address))
         {
             return cached;
         }
         final Chunk other = recent[way0 + 1];
-        if (other != null && address - other.base >= 0 && address - other.base < other.size)
+        if (other != null && other.contains(address))
         {
             return other;
         }

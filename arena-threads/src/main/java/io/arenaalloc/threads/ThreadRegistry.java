@@ -42,10 +42,9 @@ import java.util.Arrays;
  *   batches ({@link RemoteFreeOutbox#sealAllAfterDeath}) so owners can finish them; take it out of the
  *   {@link ThreadContextTable}; if it owned an arena,
  *   clear the arena's owner, release-store ORPHANED and append it to {@code orphans}; fold its counters
- *   into the allocator's; drop the context.</li>
- *   <li><b>promote</b> (2b, at the end of every scan): the living thread that allocated most from its own arena
- *   since the last scan becomes the {@link ThreadContextTable}'s primary (its one-load path) when it allocated
- *   at least {@value #PROMOTE_MIN_ALLOCATIONS} times and more than twice as often as the primary.</li>
+ *   into the allocator's; drop the context. Then (2b, <b>promote</b>) the living thread that allocated most from
+ *   its own arena since the last scan becomes the {@link ThreadContextTable}'s primary (its one-load path) when it
+ *   allocated at least {@value #PROMOTE_MIN_ALLOCATIONS} times and more than twice as often as the primary.</li>
  *   <li><b>adopt</b> (a thread's first allocation, before it makes an arena): CAS an orphan from ORPHANED to
  *   OWNED; the winner owns it from now on, drains its inbox at its next drain, and keeps every block.</li>
  *   <li><b>reclaim</b> (within a deadline): for each orphan, CAS ORPHANED to RECLAIMING (skip on failure),
@@ -204,14 +203,11 @@ final class ThreadRegistry
             }
             endThread(c);
         }
-        if (alive == null)
+        if (alive != null)
         {
-            promoteBusiest(all);
-            return 0;
+            contexts = Arrays.copyOf(alive, kept);
         }
-        final ThreadContext[] living = Arrays.copyOf(alive, kept);
-        contexts = living;
-        promoteBusiest(living);
+        promoteBusiest(contexts);
         return all.length - kept;
     }
 
