@@ -135,13 +135,23 @@ public class LarsonBenchmark
     @Benchmark
     public long churn(final Shared shared, final Worker worker)
     {
+        return op(shared, worker, true);
+    }
+
+    /**
+     * The operation of {@link #churn}, with the set exchange optional ({@link LarsonFloorBenchmark} runs it
+     * without: then every free is of a block the same thread allocated). {@code exchange} is a constant at each
+     * call site, so the JIT keeps or removes the exchange branch.
+     */
+    static long op(final Shared shared, final Worker worker, final boolean exchange)
+    {
         final int c = worker.cursor++ & WorkloadData.SEQUENCE_MASK;
         final int slot = worker.base + worker.indexes[c];
         final Subject allocator = shared.allocator;
         allocator.free(slot);
         final long address = allocator.allocate(slot, worker.sizes[c]);
         UnsafeApi.putLong(address, c);
-        if (++worker.opsInRound == ROUND)
+        if (exchange && ++worker.opsInRound == ROUND)
         {
             worker.opsInRound = 0;
             worker.set = shared.exchange.getAndSet(worker.set);
