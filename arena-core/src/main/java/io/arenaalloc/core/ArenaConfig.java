@@ -18,6 +18,10 @@ package io.arenaalloc.core;
  *   memorySource               native malloc  -                                 any {@link MemorySource}
  *   debug                      false          arena.debug                       guard bytes, poisoning, periodic validation
  *   debugValidateEveryLog2     16             arena.debug.validateEveryLog2     0 .. 30 (full validate every 2^N ops)
+ *   freeMarks                  false          arena.freeMarks                   a {@link FreeMark} in every non-live small
+ *                                                                               fixed block (off in debug mode); the
+ *                                                                               thread-safe facade turns it on for its
+ *                                                                               thread caches
  *   fragmentationThreshold     0.20           arena.compact.threshold           0.0 .. 1.0
  *   compactStepNanos           2000           arena.compact.stepNanos           &gt;= 0
  *   compactStepBytes           16 KiB         arena.compact.stepBytes           &gt;= 0 (larger blocks wait for a larger budget)
@@ -34,6 +38,7 @@ public final class ArenaConfig
     public static final String PROP_MAX_TOTAL_BYTES = "arena.maxTotalBytes";
     public static final String PROP_SPARE_CHUNKS = "arena.spareChunks";
     public static final String PROP_DEBUG = "arena.debug";
+    public static final String PROP_FREE_MARKS = "arena.freeMarks";
     public static final String PROP_DEBUG_VALIDATE_EVERY_LOG2 = "arena.debug.validateEveryLog2";
     public static final String PROP_FRAGMENTATION_THRESHOLD = "arena.compact.threshold";
     public static final String PROP_COMPACT_STEP_NANOS = "arena.compact.stepNanos";
@@ -49,6 +54,7 @@ public final class ArenaConfig
     public static final int DEFAULT_SPARE_CHUNKS = 1;
     public static final int MAX_SPARE_CHUNKS = 1024;
     public static final boolean DEFAULT_DEBUG = false;
+    public static final boolean DEFAULT_FREE_MARKS = false;
     public static final int DEFAULT_DEBUG_VALIDATE_EVERY_LOG2 = 16;
     public static final double DEFAULT_FRAGMENTATION_THRESHOLD = 0.20;
     public static final long DEFAULT_COMPACT_STEP_NANOS = 2_000;
@@ -69,6 +75,7 @@ public final class ArenaConfig
     private final int spareChunks;
     private final MemorySource memorySource;
     private final boolean debug;
+    private final boolean freeMarks;
     private final int debugValidateEveryLog2;
     private final double fragmentationThreshold;
     private final long compactStepNanos;
@@ -86,6 +93,7 @@ public final class ArenaConfig
         spareChunks = b.spareChunks;
         memorySource = b.memorySource;
         debug = b.debug;
+        freeMarks = b.freeMarks;
         debugValidateEveryLog2 = b.debugValidateEveryLog2;
         fragmentationThreshold = b.fragmentationThreshold;
         compactStepNanos = b.compactStepNanos;
@@ -111,6 +119,7 @@ public final class ArenaConfig
         b.spareChunks = spareChunks;
         b.memorySource = memorySource;
         b.debug = debug;
+        b.freeMarks = freeMarks;
         b.debugValidateEveryLog2 = debugValidateEveryLog2;
         b.fragmentationThreshold = fragmentationThreshold;
         b.compactStepNanos = compactStepNanos;
@@ -151,6 +160,12 @@ public final class ArenaConfig
     public boolean debug()
     {
         return debug;
+    }
+
+    /** Whether non-live small fixed blocks carry their {@link FreeMark} (never in debug mode: see there). */
+    public boolean freeMarks()
+    {
+        return freeMarks;
     }
 
     public int debugValidateEveryLog2()
@@ -204,7 +219,7 @@ public final class ArenaConfig
     public String toString()
     {
         return "ArenaConfig{chunkSize=" + chunkSize + ", maxTotalBytes=" + maxTotalBytes +
-            ", spareChunks=" + spareChunks + ", memorySource=" + memorySource + ", debug=" + debug +
+            ", spareChunks=" + spareChunks + ", memorySource=" + memorySource + ", debug=" + debug + ", freeMarks=" + freeMarks +
             ", debugValidateEveryLog2=" + debugValidateEveryLog2 + ", fragmentationThreshold=" + fragmentationThreshold +
             ", compactStepNanos=" + compactStepNanos + ", compactStepBytes=" + compactStepBytes +
             ", compactOnAllocationFailure=" + compactOnAllocationFailure + ", compactOnFailureNanos=" +
@@ -220,6 +235,7 @@ public final class ArenaConfig
         private int spareChunks = SystemProperties.intValue(PROP_SPARE_CHUNKS, DEFAULT_SPARE_CHUNKS);
         private MemorySource memorySource;
         private boolean debug = SystemProperties.booleanValue(PROP_DEBUG, DEFAULT_DEBUG);
+        private boolean freeMarks = SystemProperties.booleanValue(PROP_FREE_MARKS, DEFAULT_FREE_MARKS);
         private int debugValidateEveryLog2 =
             SystemProperties.intValue(PROP_DEBUG_VALIDATE_EVERY_LOG2, DEFAULT_DEBUG_VALIDATE_EVERY_LOG2);
         private double fragmentationThreshold = SystemProperties.doubleValue(
@@ -286,6 +302,19 @@ public final class ArenaConfig
         public Builder debug(final boolean debug)
         {
             this.debug = debug;
+            return this;
+        }
+
+        /**
+         * Keep a {@link FreeMark} in the first 8 bytes of every small fixed block that is not live, so that a thread
+         * other than the arena's owner can tell a free block from a live one without the owner's metadata (what the
+         * thread caches of {@code io.arenaalloc.threads.ArenaAllocator} need). Costs a small free one 8-byte load and
+         * store into the block, a small allocation one store, and cutting a slab a store per block. Ignored in debug
+         * mode, whose poisoning of freed blocks it would break. Default false.
+         */
+        public Builder freeMarks(final boolean freeMarks)
+        {
+            this.freeMarks = freeMarks;
             return this;
         }
 

@@ -130,6 +130,11 @@ final class Chunk
     final int[] meta;
     final int[] next;
     final int[] prev;
+    /**
+     * The read-mostly map of this chunk's fixed slabs for other threads ({@link SlabMap}); null for huge chunks.
+     * Written with the tags of a fixed slab, in {@link #tagSlab} and {@link #untagSlab}.
+     */
+    final SlabMap slabMap;
 
     /** Granules in used runs. */
     int usedGranules;
@@ -171,6 +176,7 @@ final class Chunk
             meta = null;
             next = null;
             prev = null;
+            slabMap = null;
         }
         else
         {
@@ -180,6 +186,7 @@ final class Chunk
             meta = new int[granules];
             next = new int[granules];
             prev = new int[granules];
+            slabMap = new SlabMap(granules);
         }
     }
 
@@ -336,6 +343,7 @@ final class Chunk
         Arrays.fill(used, 0);
         Arrays.fill(slabs, 0);
         Arrays.fill(meta, 0);
+        slabMap.clear();
         usedGranules = 0;
         liveBytes = 0;
         evacuating = false;
@@ -414,6 +422,10 @@ final class Chunk
         }
         prev[g] = slabId;
         setRange(slabs, g, granules, true);
+        if (heap == null || !heap.movable)
+        {
+            slabMap.tag(g, granules, cls);
+        }
     }
 
     /** Clears the tags and slab bits of the {@code granules} granules of the slab at {@code g} (no live block). */
@@ -421,6 +433,7 @@ final class Chunk
     {
         Arrays.fill(meta, g, g + granules, 0);
         setRange(slabs, g, granules, false);
+        slabMap.untag(g, granules);
     }
 
     /** @return true when granule {@code g} belongs to a slab (its tag is SLAB). */

@@ -390,6 +390,13 @@ final class Heap
         s = slabPoolSize > 0 ? slabPool[--slabPoolSize] : arena.newSlab();
         s.init(this, cls, chunk, g);
         chunk.tagSlab(g, granules, cls, s.id);
+        if (!movable && arena.freeMarks)
+        {
+            for (int i = 0; i < s.capacity; i++)
+            {
+                FreeMark.mark(s.addressOf(i)); // FreeMark step 1: no block of a fixed slab is live yet
+            }
+        }
         current[cls] = s;
         return s;
     }

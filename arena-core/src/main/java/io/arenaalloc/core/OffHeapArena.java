@@ -129,6 +129,8 @@ public final class OffHeapArena implements AutoCloseable
     private final int spareChunks;
     private final long maxTotalBytes;
     private final boolean debug;
+    /** {@link FreeMark}s are kept ({@link ArenaConfig#freeMarks()}, never in debug mode). */
+    final boolean freeMarks;
     private final int guard;
     private final long validateMask;
     private final ChunkMap chunkMap = new ChunkMap(1024);
@@ -173,6 +175,7 @@ public final class OffHeapArena implements AutoCloseable
         this.spareChunks = config.spareChunks();
         this.maxTotalBytes = config.maxTotalBytes();
         this.debug = config.debug();
+        this.freeMarks = config.freeMarks() && !this.debug;
         this.guard = debug ? GUARD_BYTES : 0;
         this.validateMask = (1L << config.debugValidateEveryLog2()) - 1;
         final int granuleBits = Long.numberOfTrailingZeros(chunkSize) - SizeClasses.GRANULE_SHIFT + 1;
@@ -374,9 +377,17 @@ public final class OffHeapArena implements AutoCloseable
                 {
                     throw notABlock("free", address, chunk);
                 }
+                if (freeMarks && FreeMark.isMarked(address))
+                {
+                    throw parkedElsewhere("free", address);
+                }
                 final int cls = Chunk.slabClassOf(word);
                 final int cs = SizeClasses.classSize(cls);
                 beforeFree(address, cs - guard);
+                if (freeMarks)
+                {
+                    FreeMark.mark(address); // FreeMark step 3
+                }
                 meta[g] = word & ~bit;
                 fixed.cachePush(cls, address, chunk);
                 afterFree(cs);
@@ -1012,6 +1023,10 @@ public final class OffHeapArena implements AutoCloseable
         if (cached != 0)
         {
             addLive(SizeClasses.classSize(cls));
+            if (freeMarks)
+            {
+                FreeMark.clear(cached); // FreeMark step 2
+            }
             return cached;
         }
         Slab slab = heap.slabFor(cls);
@@ -1034,6 +1049,10 @@ public final class OffHeapArena implements AutoCloseable
         addLive(cs);
         final long address = slab.addressOf(index);
         chunk.setStart(address);
+        if (freeMarks)
+        {
+            FreeMark.clear(address); // FreeMark step 2
+        }
         return address;
     }
 
@@ -1369,6 +1388,17 @@ public final class OffHeapArena implements AutoCloseable
     // =========================================================================================
     // introspection
     // =========================================================================================
+
+    /**
+     * The owner (in practice: the chunk listener, inside {@link ChunkListener#onChunkAdded}): the read-mostly map of
+     * the fixed slabs of the chunk at {@code base}, for other threads ({@link SlabMap}).
+     * @return the map, or null when no chunk of this arena starts at {@code base} or it is a huge chunk.
+     */
+    public SlabMap slabMapOf(final long base)
+    {
+        final Chunk chunk = chunkMap.find(base);
+        return chunk != null && chunk.base == base ? chunk.slabMap : null;
+    }
 
     public int arenaId()
     {
@@ -1718,6 +1748,13 @@ public final class OffHeapArena implements AutoCloseable
     {
         counters.addOpaque(ArenaCounters.LIMIT_FAILURES, 1);
         return new ArenaLimitExceededException(requested, maxTotalBytes, committedBytes, liveBytes);
+    }
+
+    private InvalidBlockException parkedElsewhere(final String operation, final long address)
+    {
+        return new InvalidBlockException(operation + ": address=0x" + Long.toHexString(address) + " of arena " + arenaId +
+            " is already free: it carries its free mark (it was freed by another thread, which keeps it in its " +
+            "foreign-block cache), expected a live block (double free)");
     }
 
     private InvalidBlockException foreign(final String operation, final long address)

@@ -1,5 +1,7 @@
 package io.arenaalloc.threads;
 
+import io.arenaalloc.core.SlabMap;
+
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 
@@ -36,8 +38,14 @@ import java.lang.invoke.VarHandle;
  *   descriptor out of the windows already done. (Not every overlap meets that test; memory sources never
  *   hand out overlapping regions, so it is a safety net for caller-owned regions, not a guarantee.)</li>
  *   <li><b>remove</b> (an arena's owner, after the chunk's last block is gone and before the memory goes
- *   back to its source): CAS the descriptor out of every window slot that holds it.</li>
+ *   back to its source): set the descriptor's removed flag (a volatile store) and CAS it out of every window slot that holds
+ *   it, then count the removal in {@code removals} (a volatile add).</li>
  * </ol>
+ * An <b>add</b> first reads {@code removals} (a volatile read), so every removal that came before it in real time
+ * (all removals of chunks whose memory the new chunk reuses: their memory went back to its source before this
+ * chunk got it) happens-before the add, and so before any block of the new chunk is handed out. That is what
+ * makes a descriptor cached outside the map safe ({@link ThreadBlockCache}): a thread that frees a block of the
+ * new chunk sees the removed flag of any stale descriptor of the same range.
  * <b>Visibility</b>: a thread that frees a block received its address through some happens-before edge
  * from the allocating owner, whose allocation came after the add's CAS; so find sees the descriptor.
  * A find racing with a remove can only be for a block that is no longer live (an invalid free): it may
@@ -57,6 +65,19 @@ final class AddressMap
     private static final VarHandle ROOT = MethodHandles.arrayElementVarHandle(Descriptor[][][].class);
     private static final VarHandle MID = MethodHandles.arrayElementVarHandle(Descriptor[][].class);
     private static final VarHandle LEAF = MethodHandles.arrayElementVarHandle(Descriptor[].class);
+    private static final VarHandle REMOVALS;
+
+    static
+    {
+        try
+        {
+            REMOVALS = MethodHandles.lookup().findVarHandle(AddressMap.class, "removals", long.class);
+        }
+        catch (final ReflectiveOperationException ex)
+        {
+            throw new ExceptionInInitializerError(ex);
+        }
+    }
 
     /** One chunk of one arena: immutable, so a reader needs no fence beyond the acquire load of it. */
     static final class Descriptor
@@ -64,17 +85,33 @@ final class AddressMap
         final ManagedArena arena;
         final long base;
         final long end;
+        /** The chunk's fixed slabs for other threads (a per-thread arena's regular chunk), else null. */
+        final SlabMap slabMap;
+        /** Set (release) by {@link AddressMap#remove} before the chunk leaves the map and its memory its arena. */
+        private volatile boolean removed;
 
         Descriptor(final ManagedArena arena, final long base, final long size)
+        {
+            this(arena, base, size, null);
+        }
+
+        Descriptor(final ManagedArena arena, final long base, final long size, final SlabMap slabMap)
         {
             this.arena = arena;
             this.base = base;
             this.end = base + size;
+            this.slabMap = slabMap;
         }
 
         boolean contains(final long address)
         {
             return address >= base && address < end;
+        }
+
+        /** Any thread: the chunk left the map (a cached reference to this descriptor is stale). */
+        boolean isRemovedAcquire()
+        {
+            return removed;
         }
 
         public String toString()
@@ -90,6 +127,8 @@ final class AddressMap
     }
 
     private final Descriptor[][][] root = new Descriptor[ROOT_SIZE][][];
+    /** Removals so far (see the class comment: an add reads it, a remove adds to it). */
+    private volatile long removals;
 
     /** Any thread. @return the descriptor of the chunk containing {@code address}, or null. */
     Descriptor find(final long address)
@@ -127,6 +166,10 @@ final class AddressMap
     void add(final Descriptor d)
     {
         checkRange(d);
+        if (removals < 0)
+        {
+            throw new IllegalStateException("removals=" + removals); // the volatile read that orders earlier removals
+        }
         final long first = d.base >>> WINDOW_SHIFT;
         final long last = (d.end - 1) >>> WINDOW_SHIFT;
         for (long k = first; k <= last; k++)
@@ -165,12 +208,17 @@ final class AddressMap
             for (int s = slot; s <= slot + 1; s++)
             {
                 final Descriptor d = (Descriptor)LEAF.getVolatile(leaf, s);
-                if (d != null && d.arena == arena && d.base == base && LEAF.compareAndSet(leaf, s, d, (Descriptor)null))
+                if (d != null && d.arena == arena && d.base == base)
                 {
-                    found = true;
+                    d.removed = true; // before the removals count below, which a later add reads
+                    if (LEAF.compareAndSet(leaf, s, d, (Descriptor)null))
+                    {
+                        found = true;
+                    }
                 }
             }
         }
+        REMOVALS.getAndAdd(this, 1L); // after the removed flags: an add that reads it sees them
         return found;
     }
 

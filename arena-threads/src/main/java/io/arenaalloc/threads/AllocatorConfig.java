@@ -28,6 +28,10 @@ import java.util.function.Function;
  *   ringCapacity            4096               arena.threads.inbox.ringCapacity          power of two 2..2^22 frees
  *   drainInterval           64                 arena.threads.drainInterval               1..2^20 allocations (owner),
  *                                                                                       calls (stripe)
+ *   threadCacheBytes       64 KiB             arena.threads.threadCacheBytes           0 (off) .. 64 MiB per thread:
+ *                                                                                       small blocks of other threads'
+ *                                                                                       arenas kept for reuse
+ *                                                                                       ({@link ThreadBlockCache})
  *   maxTotalBytes           unlimited          arena.threads.maxTotalBytes               &gt;= arena chunkSize
  *   limitWaitNanos          0 (fail at once)   arena.threads.limitWaitNanos              &gt;= 0
  *   backgroundMaintenance   true               arena.threads.maintenance.background      a daemon AgentRunner thread
@@ -48,6 +52,7 @@ public final class AllocatorConfig
     public static final String PROP_RING_CAPACITY = "arena.threads.inbox.ringCapacity";
     public static final String PROP_DRAIN_INTERVAL = "arena.threads.drainInterval";
     public static final String PROP_MAX_TOTAL_BYTES = "arena.threads.maxTotalBytes";
+    public static final String PROP_THREAD_CACHE_BYTES = "arena.threads.threadCacheBytes";
     public static final String PROP_LIMIT_WAIT_NANOS = "arena.threads.limitWaitNanos";
     public static final String PROP_BACKGROUND_MAINTENANCE = "arena.threads.maintenance.background";
     public static final String PROP_MAINTENANCE_PERIOD_NANOS = "arena.threads.maintenance.periodNanos";
@@ -68,6 +73,8 @@ public final class AllocatorConfig
     public static final int DEFAULT_DRAIN_INTERVAL = 64;
     public static final int MAX_DRAIN_INTERVAL = 1 << 20;
     public static final long DEFAULT_MAX_TOTAL_BYTES = Long.MAX_VALUE;
+    public static final long DEFAULT_THREAD_CACHE_BYTES = 64 << 10;
+    public static final long MAX_THREAD_CACHE_BYTES = 64 << 20;
     public static final long DEFAULT_LIMIT_WAIT_NANOS = 0;
     public static final boolean DEFAULT_BACKGROUND_MAINTENANCE = true;
     public static final long DEFAULT_MAINTENANCE_PERIOD_NANOS = 10_000_000;
@@ -87,6 +94,7 @@ public final class AllocatorConfig
     private final int ringCapacity;
     private final int drainInterval;
     private final long maxTotalBytes;
+    private final long threadCacheBytes;
     private final long limitWaitNanos;
     private final boolean backgroundMaintenance;
     private final long maintenancePeriodNanos;
@@ -105,6 +113,7 @@ public final class AllocatorConfig
         ringCapacity = b.ringCapacity;
         drainInterval = b.drainInterval;
         maxTotalBytes = b.maxTotalBytes;
+        threadCacheBytes = b.threadCacheBytes;
         limitWaitNanos = b.limitWaitNanos;
         backgroundMaintenance = b.backgroundMaintenance;
         maintenancePeriodNanos = b.maintenancePeriodNanos;
@@ -148,6 +157,7 @@ public final class AllocatorConfig
         b.ringCapacity = ringCapacity;
         b.drainInterval = drainInterval;
         b.maxTotalBytes = maxTotalBytes;
+        b.threadCacheBytes = threadCacheBytes;
         b.limitWaitNanos = limitWaitNanos;
         b.backgroundMaintenance = backgroundMaintenance;
         b.maintenancePeriodNanos = maintenancePeriodNanos;
@@ -199,6 +209,12 @@ public final class AllocatorConfig
         return maxTotalBytes;
     }
 
+    /** Bytes of other threads' small blocks a thread may keep for its own reuse ({@link ThreadBlockCache}); 0: off. */
+    public long threadCacheBytes()
+    {
+        return threadCacheBytes;
+    }
+
     public long limitWaitNanos()
     {
         return limitWaitNanos;
@@ -238,7 +254,8 @@ public final class AllocatorConfig
     {
         return "AllocatorConfig{policy=" + policy + ", stripes=" + stripes + ", maxThreadArenas=" + maxThreadArenas +
             ", remoteFreeBatchSize=" + remoteFreeBatchSize + ", inboxCapacity=" + inboxCapacity + ", ringCapacity=" +
-            ringCapacity + ", drainInterval=" + drainInterval + ", maxTotalBytes=" + maxTotalBytes + ", limitWaitNanos=" +
+            ringCapacity + ", drainInterval=" + drainInterval + ", maxTotalBytes=" + maxTotalBytes + ", threadCacheBytes=" +
+            threadCacheBytes + ", limitWaitNanos=" +
             limitWaitNanos + ", backgroundMaintenance=" + backgroundMaintenance + ", maintenancePeriodNanos=" +
             maintenancePeriodNanos + ", maintenanceBudgetNanos=" + maintenanceBudgetNanos + ", livenessScanNanos=" +
             livenessScanNanos + ", arenaConfig=" + arenaConfig + '}';
@@ -261,6 +278,7 @@ public final class AllocatorConfig
         private int drainInterval = SystemProperties.intValue(PROP_DRAIN_INTERVAL, DEFAULT_DRAIN_INTERVAL);
         private long maxTotalBytes = SystemProperties.longValue(PROP_MAX_TOTAL_BYTES, DEFAULT_MAX_TOTAL_BYTES);
         private long limitWaitNanos = SystemProperties.longValue(PROP_LIMIT_WAIT_NANOS, DEFAULT_LIMIT_WAIT_NANOS);
+        private long threadCacheBytes = SystemProperties.longValue(PROP_THREAD_CACHE_BYTES, DEFAULT_THREAD_CACHE_BYTES);
         private boolean backgroundMaintenance = SystemProperties.booleanValue(PROP_BACKGROUND_MAINTENANCE, DEFAULT_BACKGROUND_MAINTENANCE);
         private long maintenancePeriodNanos = SystemProperties.longValue(PROP_MAINTENANCE_PERIOD_NANOS, DEFAULT_MAINTENANCE_PERIOD_NANOS);
         private long maintenanceBudgetNanos = SystemProperties.longValue(PROP_MAINTENANCE_BUDGET_NANOS, DEFAULT_MAINTENANCE_BUDGET_NANOS);
@@ -368,6 +386,21 @@ public final class AllocatorConfig
             return this;
         }
 
+        /**
+         * Bytes of small blocks (class sizes) that other threads' arenas allocated and this thread freed which a thread
+         * keeps to serve its own next allocations of those sizes, instead of sending each free to the block's owner
+         * ({@link ThreadBlockCache}); 0 turns it off. Off in any case when the arenas run in debug mode.
+         */
+        public Builder<R> threadCacheBytes(final long bytes)
+        {
+            if (bytes < 0 || bytes > MAX_THREAD_CACHE_BYTES)
+            {
+                throw new IllegalArgumentException("threadCacheBytes=" + bytes + ", expected 0.." + MAX_THREAD_CACHE_BYTES);
+            }
+            this.threadCacheBytes = bytes;
+            return this;
+        }
+
         /** Bytes all arenas together may take from their memory sources. */
         public Builder<R> maxTotalBytes(final long bytes)
         {
@@ -466,6 +499,7 @@ public final class AllocatorConfig
             ringCapacity(ringCapacity);
             drainInterval(drainInterval);
             maxTotalBytes(maxTotalBytes);
+            threadCacheBytes(threadCacheBytes);
             limitWaitNanos(limitWaitNanos);
             maintenancePeriodNanos(maintenancePeriodNanos);
             maintenanceBudgetNanos(maintenanceBudgetNanos);

@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.LongAdder;
  * <h2>Threading</h2>
  * Rare events are counted in {@link LongAdder}s by any thread. Counters of hot paths are never a shared
  * word: {@link #REMOTE_FREES_BATCHED}, {@link #BATCHES_PUBLISHED} and {@link #BATCHES_OVERFLOWED} are kept
- * by each freer in plain fields, {@link #SINGLE_FREES} and {@link #STRIPE_REHASHES} by each arena's holder
+ * by each freer in plain fields (and the {@code FOREIGN_*} ones by its {@link ThreadBlockCache}), {@link #SINGLE_FREES} and {@link #STRIPE_REHASHES} by each arena's holder
  * beside its state word; they are summed at read time (and folded in when a thread ends or an arena
  * closes), so a reader sees them slightly stale and the counted paths allocate nothing and contend on
  * nothing.
@@ -40,13 +40,19 @@ public final class AllocatorCounters
     public static final int LIMIT_WAITS = 15;
     public static final int LIMIT_FAILURES = 16;
     public static final int MAINTENANCE_RUNS = 17;
-    public static final int COUNT = 18;
+    /** Frees of other threads' small blocks kept for reuse by the freeing thread ({@link ThreadBlockCache}). */
+    public static final int THREAD_CACHE_PARKED = 18;
+    /** Allocations served from a thread's parked foreign blocks. */
+    public static final int THREAD_CACHE_REUSED = 19;
+    /** Parked foreign blocks given back to their owners (idle maintenance, thread end). */
+    public static final int THREAD_CACHE_SENT_HOME = 20;
+    public static final int COUNT = 21;
 
     public static final String[] NAMES = {
         "threads-registered", "threads-ended", "arenas-created", "arenas-orphaned", "arenas-adopted", "arenas-closed",
         "remote-frees-batched", "batches-published", "batches-overflowed", "single-frees", "single-frees-overflowed",
         "ring-full-locked-frees", "remote-free-errors", "remote-frees-deferred", "stripe-rehashes", "limit-waits",
-        "limit-failures", "maintenance-runs"
+        "limit-failures", "maintenance-runs", "thread-cache-parked", "thread-cache-reused", "thread-cache-sent-home"
     };
 
     private final LongAdder[] adders = new LongAdder[COUNT];

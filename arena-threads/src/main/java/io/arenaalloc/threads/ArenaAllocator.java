@@ -8,6 +8,7 @@ import io.arenaalloc.core.InvalidBlockException;
 import io.arenaalloc.core.MemorySource;
 import io.arenaalloc.core.NativeMemorySource;
 import io.arenaalloc.core.OffHeapArena;
+import io.arenaalloc.core.SizeClasses;
 import io.arenaalloc.core.StaleHandleException;
 import org.agrona.ErrorHandler;
 import org.agrona.concurrent.Agent;
@@ -146,6 +147,9 @@ public final class ArenaAllocator implements AutoCloseable
     private final AllocatorConfig config;
     private final Policy policy;
     private final ArenaConfig arenaTemplate;
+    /** {@link #sendHome} and {@link #freeAtClose}, made once: giving cached blocks back allocates nothing. */
+    private final ThreadBlockCache.Home cacheHome = this::sendHome;
+    private final ThreadBlockCache.Home closeHome = this::freeAtClose;
     private final boolean debug;
     private final int drainInterval;
     private final int stripeCount;
@@ -241,6 +245,19 @@ public final class ArenaAllocator implements AutoCloseable
     /** The PER_THREAD owner's allocate (steps 3 and 4 of the fast path), kept small so it inlines. */
     long ownerAllocate(final ThreadContext c, final OffHeapArena own, final long size)
     {
+        final ThreadBlockCache tc = c.cache;
+        if (tc != null && tc.total != 0 && size > 0 && size <= SizeClasses.SMALL_MAX)
+        {
+            final long parked = tc.tryReuse(size);
+            if (parked != 0)
+            {
+                if (tc.reused >= c.nextCacheDrainAt)
+                {
+                    drainForCache(c, tc); // reuses count towards drainInterval like the arena's own allocations
+                }
+                return parked;
+            }
+        }
         beforeOwnerAllocate(c, own);
         try
         {
@@ -399,13 +416,32 @@ public final class ArenaAllocator implements AutoCloseable
     {
         final ThreadContext c = tableContext();
         final OffHeapArena own;
-        if (c != null && (own = c.ownArena) != null && c.ownsPlain(addressOrHandle))
+        if (c != null && (own = c.ownArena) != null && ownerFree(c, own, addressOrHandle))
         {
-            // the PER_THREAD owner's fast path: its own block, known from the handle or the chunk cache
-            own.free(addressOrHandle);
             return;
         }
         freeSlow(c, addressOrHandle);
+    }
+
+    /**
+     * The PER_THREAD owner's fast path of a free: a small fixed block of any per-thread arena whose chunk the
+     * thread's {@link ThreadBlockCache} knows goes into that cache; else a block of the thread's own arena, known from
+     * the handle or the chunk cache, is freed there.
+     * @return false when neither applies (the caller takes {@code freeSlow}).
+     */
+    boolean ownerFree(final ThreadContext c, final OffHeapArena own, final long addressOrHandle)
+    {
+        final ThreadBlockCache tc = c.cache;
+        if (tc != null && addressOrHandle > 0 && tc.tryFree(addressOrHandle))
+        {
+            return true;
+        }
+        if (c.ownsPlain(addressOrHandle))
+        {
+            own.free(addressOrHandle);
+            return true;
+        }
+        return false;
     }
 
     /** Every free but the owner's fast path: an owner's chunk-cache miss, remote frees, stripes. */
@@ -415,6 +451,15 @@ public final class ArenaAllocator implements AutoCloseable
         final ThreadContext c = found != null ? found : context();
         final AddressMap.Descriptor d = addressOrHandle > 0 ? addressMap.find(addressOrHandle) : null;
         final ManagedArena m = d != null ? d.arena : arenaFor(addressOrHandle, "free");
+        final ThreadBlockCache tc;
+        if (c != null && d != null && d.slabMap != null && (tc = c.cache) != null && c.ownArena != null)
+        {
+            tc.remember(d, addressOrHandle); // a per-thread arena's chunk: the next frees here take the fast path
+            if (tc.tryFree(d, addressOrHandle))
+            {
+                return;
+            }
+        }
         if (c != null && c.arena == m)
         {
             if (d != null)
@@ -782,6 +827,20 @@ public final class ArenaAllocator implements AutoCloseable
     // =========================================================================================
 
     /** Maintenance with the configured {@code maintenanceBudgetNanos}. */
+    /**
+     * Gives the blocks the calling thread holds in its {@link ThreadBlockCache} back to their arenas now: its own
+     * arena frees them at once, other threads' arenas get them through the remote-free protocol. Idle maintenance
+     * does this by itself (a {@link #maintain} call after one that saw no cache activity); call it before a thread
+     * goes quiet for long, or to read exact per-arena figures. A no-op for a thread with no cache.
+     * @return the number of blocks given back.
+     */
+    public int flushThreadCache()
+    {
+        checkOpen();
+        final ThreadContext c = existingContext();
+        return c != null && c.cache != null && c.cache.total != 0 ? sendCachedHome(c) : 0;
+    }
+
     public int maintain()
     {
         return maintain(config.maintenanceBudgetNanos());
@@ -824,6 +883,10 @@ public final class ArenaAllocator implements AutoCloseable
         final long deadline = start + budgetNanos;
         int work = registry.scanIfDue(start);
         final ThreadContext c = existingContext();
+        if (c != null && c.cache != null && c.cache.total != 0 && c.cache.isIdleSinceLastLook())
+        {
+            work += sendCachedHome(c); // nothing parked or reused since the last maintain: give the blocks back
+        }
         if (c != null && c.arena != null)
         {
             final ManagedArena m = c.arena;
@@ -976,11 +1039,13 @@ public final class ArenaAllocator implements AutoCloseable
 
     /**
      * Usable bytes of live blocks over all arenas (racy sum of their counters; 0 when the counters are off,
-     * {@code -Darena.counters=off}, see {@link ArenaCounters#ENABLED}).
+     * {@code -Darena.counters=off}, see {@link ArenaCounters#ENABLED}), less the blocks threads hold in their
+     * {@link ThreadBlockCache}s: those are free to the application, though each arena's own counters (and
+     * {@link #arenaOf}{@code (a).liveBytes()}) still count them until they are reused or go home.
      */
     public long liveBytes()
     {
-        long live = 0;
+        long live = -registry.cachedBytesRelaxed();
         for (int id = 0; id < arenas.length(); id++)
         {
             final ManagedArena m = arenas.get(id);
@@ -1084,6 +1149,7 @@ public final class ArenaAllocator implements AutoCloseable
         {
             backgroundRunner.close();
         }
+        registry.returnCachedBlocksAtClose(closeHome); // so that each arena's live count is its users' blocks only
         for (int id = 0; id < arenas.length(); id++)
         {
             final ManagedArena m = arenas.get(id);
@@ -1166,6 +1232,48 @@ public final class ArenaAllocator implements AutoCloseable
         return c == null ? null : c.arena;
     }
 
+    /**
+     * The parked blocks of {@code c}'s {@link ThreadBlockCache} go home: by the thread itself (idle maintenance) or by
+     * the liveness scan after it ended. @return blocks sent.
+     */
+    int sendCachedHome(final ThreadContext c)
+    {
+        return c.cache.sendHome(c, cacheHome);
+    }
+
+    /**
+     * {@link ThreadBlockCache.Home} for a living thread and for the liveness scan: a block of the calling thread's own
+     * arena is freed there, any other goes to its owner's inbox through {@code c}'s outbox (the scan, which runs after
+     * the thread ended, sends all of them that way: its arena will be an orphan's, drained by whoever takes it).
+     */
+    private void sendHome(final ThreadContext c, final long address)
+    {
+        final ManagedArena m = parkedBlockArena(address);
+        if (m == c.arena && c.thread == Thread.currentThread())
+        {
+            c.ownArena.free(address);
+            return;
+        }
+        c.outbox.free(m, address);
+    }
+
+    /** {@link ThreadBlockCache.Home} at allocator close, which happens-after every other call: free in place. */
+    private void freeAtClose(final ThreadContext c, final long address)
+    {
+        parkedBlockArena(address).arena.free(address);
+    }
+
+    private ManagedArena parkedBlockArena(final long address)
+    {
+        final AddressMap.Descriptor d = addressMap.find(address);
+        if (d == null)
+        {
+            throw new IllegalStateException("a cached block at address=0x" + Long.toHexString(address) +
+                " has no chunk, expected its arena's chunk (a cached block outlived its arena)");
+        }
+        return d.arena;
+    }
+
     /** Closes an arena held exclusively (reclaimer) or at allocator close. */
     void closeArena(final ManagedArena m)
     {
@@ -1223,6 +1331,13 @@ public final class ArenaAllocator implements AutoCloseable
         }
     }
 
+    /** drainInterval reuses from the thread cache since the last look: drain if work waits (out of line). */
+    private void drainForCache(final ThreadContext c, final ThreadBlockCache tc)
+    {
+        c.nextCacheDrainAt = tc.reused + drainInterval;
+        c.arena.drainIfWork();
+    }
+
     /** The owner's mark was reached: set the next one, drain if work waits (out of line: once per drainInterval). */
     private void drainOwn(final ThreadContext c, final OffHeapArena own)
     {
@@ -1267,7 +1382,7 @@ public final class ArenaAllocator implements AutoCloseable
 
     private ThreadContext register(final Thread t)
     {
-        final ThreadContext c = registry.register(t, config.remoteFreeBatchSize(), debug);
+        final ThreadContext c = registry.register(t, config.remoteFreeBatchSize(), debug, config.threadCacheBytes());
         contexts.set(c);
         contextTable.claim(c);
         return c;

@@ -69,9 +69,9 @@ public final class LocalAllocator
     {
         final ThreadContext c = context;
         final OffHeapArena own;
-        if (c != null && c.thread == Thread.currentThread() && (own = c.ownArena) != null && c.ownsPlain(addressOrHandle))
+        if (c != null && c.thread == Thread.currentThread() && (own = c.ownArena) != null &&
+            allocator.ownerFree(c, own, addressOrHandle))
         {
-            own.free(addressOrHandle);
             return;
         }
         allocator.free(addressOrHandle);

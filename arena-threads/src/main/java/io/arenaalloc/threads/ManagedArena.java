@@ -85,6 +85,8 @@ final class ManagedArena extends ManagedArenaState
         this.inbox = new RemoteFreeInbox(this, queueCapacity, ringCapacity);
         // the listener is called only from arena operations, all of which come after this constructor
         this.arena = OffHeapArena.create(arenaConfig.toBuilder()
+            // thread caches park blocks of any per-thread arena: every arena keeps free marks (ThreadBlockCache)
+            .freeMarks(arenaConfig.freeMarks() || allocator.config().threadCacheBytes() > 0)
             .chunkListener(new Registrar(this, allocator.addressMap(), arenaConfig.chunkListener())).build());
         this.id = arena.arenaId();
     }
@@ -108,7 +110,8 @@ final class ManagedArena extends ManagedArenaState
 
         public void onChunkAdded(final OffHeapArena arena, final long base, final long size)
         {
-            map.add(new AddressMap.Descriptor(owner, base, size));
+            // a per-thread arena's chunk carries its slab map: freers may park its small blocks (ThreadBlockCache)
+            map.add(new AddressMap.Descriptor(owner, base, size, owner.isStripe() ? null : arena.slabMapOf(base)));
             next.onChunkAdded(arena, base, size);
         }
 

@@ -38,9 +38,10 @@ final class ThreadContext extends ThreadContextFields
 {
     long p31, p32, p33, p34, p35, p36, p37, p38, p39, p3a, p3b, p3c, p3d, p3e, p3f, p40;
 
-    ThreadContext(final Thread thread, final int batchSize, final boolean debug)
+    ThreadContext(final Thread thread, final int batchSize, final boolean debug, final long threadCacheBytes)
     {
-        super(thread, new RemoteFreeOutbox(batchSize, debug));
+        super(thread, new RemoteFreeOutbox(batchSize, debug),
+            threadCacheBytes > 0 && !debug ? new ThreadBlockCache(threadCacheBytes) : null);
     }
 
     /** This thread now owns {@code m} (or, with null, no arena). */
@@ -106,6 +107,10 @@ final class ThreadContext extends ThreadContextFields
         chunkSpan0 = 0;
         chunkSpan1 = 0;
         outbox.clear();
+        if (cache != null)
+        {
+            cache.clear();
+        }
     }
 
     public String toString()
@@ -125,6 +130,8 @@ abstract class ThreadContextFields extends ThreadContextPad0
 {
     final Thread thread;
     final RemoteFreeOutbox outbox;
+    /** Small blocks of other threads' arenas this thread freed and keeps for reuse; null when off. */
+    final ThreadBlockCache cache;
     /** The arena this thread owns, or null (not allocated yet, or {@link #useStripes}). Set by {@code attach}. */
     ManagedArena arena;
     /** {@code arena.arena}, or null: one load fewer on the owner's fast path (the fast path tests this one). */
@@ -135,6 +142,8 @@ abstract class ThreadContextFields extends ThreadContextPad0
     boolean useStripes;
     /** The owned arena's {@code allocationCount()} from which the owner's next allocation looks at its inbox. */
     long nextDrainAt;
+    /** The same for allocations served by {@link #cache}: its {@code reused} count at which the owner next looks. */
+    long nextCacheDrainAt;
     /**
      * Not the thread's: written by the liveness scan only (under the registry's monitor), every
      * {@code livenessScanNanos} at most: the own arena's allocation count at the last scan, to find the busiest
@@ -148,9 +157,10 @@ abstract class ThreadContextFields extends ThreadContextPad0
     long chunkBase1;
     long chunkSpan1;
 
-    ThreadContextFields(final Thread thread, final RemoteFreeOutbox outbox)
+    ThreadContextFields(final Thread thread, final RemoteFreeOutbox outbox, final ThreadBlockCache cache)
     {
         this.thread = thread;
         this.outbox = outbox;
+        this.cache = cache;
     }
 }

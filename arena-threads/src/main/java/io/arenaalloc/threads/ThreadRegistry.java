@@ -102,9 +102,10 @@ final class ThreadRegistry
     }
 
     /** Step 1. */
-    synchronized ThreadContext register(final Thread thread, final int batchSize, final boolean debug)
+    synchronized ThreadContext register(final Thread thread, final int batchSize, final boolean debug,
+        final long threadCacheBytes)
     {
-        final ThreadContext c = new ThreadContext(thread, batchSize, debug);
+        final ThreadContext c = new ThreadContext(thread, batchSize, debug, threadCacheBytes);
         final ThreadContext[] old = contexts;
         final ThreadContext[] next = Arrays.copyOf(old, old.length + 1);
         next[old.length] = c;
@@ -249,6 +250,10 @@ final class ThreadRegistry
     private void endThread(final ThreadContext c)
     {
         table.release(c);
+        if (c.cache != null && c.cache.total != 0)
+        {
+            allocator.sendCachedHome(c); // its parked blocks go home through its outbox, sealed just below
+        }
         c.outbox.sealAllAfterDeath();
         final ManagedArena m = c.arena;
         if (m != null)
@@ -272,6 +277,13 @@ final class ThreadRegistry
         counters.add(AllocatorCounters.REMOTE_FREES_BATCHED, c.outbox.remoteFrees);
         counters.add(AllocatorCounters.BATCHES_PUBLISHED, c.outbox.batchesPublished);
         counters.add(AllocatorCounters.BATCHES_OVERFLOWED, c.outbox.batchesOverflowed);
+        final ThreadBlockCache f = c.cache;
+        if (f != null)
+        {
+            counters.add(AllocatorCounters.THREAD_CACHE_PARKED, f.parked);
+            counters.add(AllocatorCounters.THREAD_CACHE_REUSED, f.reused);
+            counters.add(AllocatorCounters.THREAD_CACHE_SENT_HOME, f.sentHome);
+        }
     }
 
     /**
@@ -337,6 +349,32 @@ final class ThreadRegistry
     }
 
     /** At allocator close: detaches every context (see {@link ThreadContext#detach()}) and forgets them all. */
+    /** Racy sum of the bytes living threads hold in their {@link ThreadBlockCache}s (statistics). */
+    long cachedBytesRelaxed()
+    {
+        long sum = 0;
+        for (final ThreadContext c : contexts)
+        {
+            if (c.cache != null)
+            {
+                sum += c.cache.bytes();
+            }
+        }
+        return sum;
+    }
+
+    /** Allocator close, before the arenas close: every thread's cached blocks back into their arenas. */
+    synchronized void returnCachedBlocksAtClose(final ThreadBlockCache.Home home)
+    {
+        for (final ThreadContext c : contexts)
+        {
+            if (c.cache != null && c.cache.total != 0)
+            {
+                c.cache.sendHome(c, home);
+            }
+        }
+    }
+
     synchronized void closeAll()
     {
         for (final ThreadContext c : contexts)
@@ -357,8 +395,18 @@ final class ThreadRegistry
         for (final ThreadContext c : contexts)
         {
             final RemoteFreeOutbox o = c.outbox;
+            final ThreadBlockCache f = c.cache;
             switch (counterId)
             {
+                case AllocatorCounters.THREAD_CACHE_PARKED:
+                    sum += f == null ? 0 : f.parked;
+                    break;
+                case AllocatorCounters.THREAD_CACHE_REUSED:
+                    sum += f == null ? 0 : f.reused;
+                    break;
+                case AllocatorCounters.THREAD_CACHE_SENT_HOME:
+                    sum += f == null ? 0 : f.sentHome;
+                    break;
                 case AllocatorCounters.REMOTE_FREES_BATCHED:
                     sum += o.remoteFrees;
                     break;

@@ -168,7 +168,7 @@ class AllocatorBasicsTest
 
         alloc.free(a);
         final InvalidBlockException doubleFree = assertThrows(InvalidBlockException.class, () -> alloc.free(a));
-        assertTrue(doubleFree.getMessage().contains("not the start of a live block"), doubleFree.getMessage());
+        assertTrue(doubleFree.getMessage().contains("live block"), doubleFree.getMessage()); // cached or not
         assertThrows(InvalidBlockException.class, () -> alloc.free(a + 16), "an address inside a block");
 
         alloc.pin(h);
@@ -257,6 +257,7 @@ class AllocatorBasicsTest
             assertNotEquals(alloc.arenaOf(mine).arenaId(), alloc.arenaOf(theirs.get()).arenaId());
             alloc.free(mine);
             alloc.free(theirs.get()); // a remote free into the other (ended) thread's arena
+            alloc.flushThreadCache(); // main owns an arena, so its cache took that block: send it home now
             final int arenas = alloc.arenaCount();
             assertTrue(alloc.maintain(1_000_000) > 0, "scan, drain and close the ended thread's arena");
             assertEquals(arenas - 1, alloc.arenaCount());

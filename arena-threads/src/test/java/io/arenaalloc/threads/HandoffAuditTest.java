@@ -26,7 +26,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Cross-thread hand-offs as a production user meets them: blocks outliving the thread that allocated them,
  * frees and pins from other threads while the owner (or a reclaimer) drains and compacts, close with blocks
  * and queued frees still out, double frees queued remotely. Every block carries a pattern checked after each
- * hand-off; bytes are counted at a shared {@link NativeMemorySource} as well as by the allocator.
+ * hand-off; bytes are counted at a shared {@link NativeMemorySource} as well as by the allocator. The allocators
+ * have no {@link ThreadBlockCache}, so every cross-thread free takes the remote-free protocol audited here
+ * ({@code ThreadBlockCacheTest} audits the cached path).
  */
 class HandoffAuditTest
 {
@@ -78,7 +80,7 @@ class HandoffAuditTest
     {
         final NativeMemorySource source = new NativeMemorySource();
         final List<Throwable> errors = new CopyOnWriteArrayList<>();
-        final ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).remoteFreeBatchSize(8)
+        final ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).remoteFreeBatchSize(8)
             .errorHandler(errors::add).arenaConfig(arenaConfig(source)).build();
         try
         {
@@ -167,7 +169,7 @@ class HandoffAuditTest
     {
         final NativeMemorySource source = new NativeMemorySource();
         final List<Throwable> errors = new CopyOnWriteArrayList<>();
-        final ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD)
+        final ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD)
             .backgroundMaintenance(true)
             .maintenancePeriodNanos(TimeUnit.MICROSECONDS.toNanos(200))
             .livenessScanNanos(TimeUnit.MICROSECONDS.toNanos(200))
@@ -287,7 +289,7 @@ class HandoffAuditTest
     void shouldReturnEveryByteAtCloseWithBlocksOutAndFreesQueuedThenRefuseEveryLaterCall() throws Exception
     {
         final NativeMemorySource source = new NativeMemorySource();
-        final ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD)
+        final ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD)
             .backgroundMaintenance(true)
             .maintenancePeriodNanos(TimeUnit.MILLISECONDS.toNanos(1))
             .arenaConfig(arenaConfig(source))
@@ -381,7 +383,7 @@ class HandoffAuditTest
     void shouldReportEveryRemoteDoubleFreeAndKeepTheArenaValid() throws Exception
     {
         final List<Throwable> errors = new CopyOnWriteArrayList<>();
-        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).errorHandler(errors::add).build())
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).errorHandler(errors::add).build())
         {
             final int n = 200;
             final long[] ids = new long[n];
@@ -460,7 +462,7 @@ class HandoffAuditTest
     @Test
     void shouldNeverMoveAPinnedBlockWhenTheOwnerReallocatesItsHandle() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD)
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD)
             .arenaConfig(ArenaConfig.builder().chunkSize(TestAllocators.CHUNK).debug(true).build()).build())
         {
             final long small = 2048;
@@ -559,7 +561,7 @@ class HandoffAuditTest
     void shouldApplyEveryRemoteFreeExactlyOnceThroughAFullInboxUnderConcurrentFreers() throws Exception
     {
         final List<Throwable> errors = new CopyOnWriteArrayList<>();
-        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).inboxCapacity(2).remoteFreeBatchSize(3)
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).inboxCapacity(2).remoteFreeBatchSize(3)
             .ringCapacity(2).drainInterval(1).errorHandler(errors::add).build())
         {
             final int n = 6000;
@@ -671,7 +673,7 @@ class HandoffAuditTest
     void shouldKeepPinnedAddressesValidWhileTheOwnerCompactsThroughMaintain() throws Exception
     {
         final List<Throwable> errors = new CopyOnWriteArrayList<>();
-        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).errorHandler(errors::add)
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).errorHandler(errors::add)
             .arenaConfig(ArenaConfig.builder().chunkSize(TestAllocators.CHUNK).fragmentationThreshold(0.05).build()).build())
         {
             final int n = 1600;
@@ -792,7 +794,7 @@ class HandoffAuditTest
     @Test
     void shouldBorrowTheArenaOfAnOwnerThatEndedBeforeAnyScanSawIt() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).livenessScanNanos(TimeUnit.SECONDS.toNanos(60))
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).livenessScanNanos(TimeUnit.SECONDS.toNanos(60))
             .build())
         {
             final long[] ids = new long[2];

@@ -191,8 +191,9 @@ class MaintenanceTest
     {
         try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
         {
-            alloc.free(alloc.allocate(64));
-            alloc.maintain(0);
+            alloc.free(alloc.allocate(64)); // into this thread's cache
+            alloc.maintain(0); // the cache was busy since the last look: kept
+            assertEquals(1, alloc.maintain(0), "idle since the last look: its block goes home");
             assertEquals(0, alloc.maintain(1_000_000));
             assertEquals(0, alloc.maintenanceAgent().doWork() > 0 ? 1 : 0);
         }

@@ -16,13 +16,16 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** The PER_THREAD owner's fast path: the thread-context table and the per-thread chunk cache. */
+/**
+ * The PER_THREAD owner's fast path: the thread-context table and the per-thread chunk cache (the allocators have no
+ * {@link ThreadBlockCache}, which takes small frees before the chunk cache is asked).
+ */
 class OwnerFastPathTest
 {
     @Test
     void shouldRememberOwnChunksAndForgetAChunkWhenItLeavesTheArena() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).build())
         {
             final long small = alloc.allocate(64);
             final ThreadContext c = alloc.tableContextForTest();
@@ -51,7 +54,7 @@ class OwnerFastPathTest
     @Test
     void shouldTakeAnAdoptedArenasBlocksAsOwn() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).build())
         {
             final long[] blocks = new long[100];
             TestAllocators.onOtherThread("first-owner", () ->
@@ -84,7 +87,7 @@ class OwnerFastPathTest
     @Test
     void shouldWorkForAThreadWhoseTableSlotIsTaken() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).build())
         {
             final CountDownLatch holderRegistered = new CountDownLatch(1);
             final CountDownLatch done = new CountDownLatch(1);
@@ -142,7 +145,7 @@ class OwnerFastPathTest
     @Test
     void shouldRefuseTheFastPathAfterCloseOnALivingOwner() throws Exception
     {
-        final ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD);
+        final ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).build();
         final CountDownLatch allocated = new CountDownLatch(1);
         final CountDownLatch closed = new CountDownLatch(1);
         final Throwable[] seen = new Throwable[2];
@@ -178,10 +181,10 @@ class OwnerFastPathTest
         final ThreadContextTable table = new ThreadContextTable();
         final Thread me = Thread.currentThread();
         final Thread twin = collidingThread(me, () -> { });
-        final ThreadContext twinContext = new ThreadContext(twin, 4, false);
+        final ThreadContext twinContext = new ThreadContext(twin, 4, false, 0);
         assertTrue(table.claim(twinContext));
         assertNull(table.findPlain(me), "a colliding thread's context is not mine");
-        final ThreadContext mine = new ThreadContext(me, 4, false);
+        final ThreadContext mine = new ThreadContext(me, 4, false, 0);
         assertFalse(table.claim(mine), "slot taken");
         table.release(mine); // not in: no effect
         assertSame(twinContext, table.findPlain(twin));
@@ -196,8 +199,8 @@ class OwnerFastPathTest
         final ThreadContextTable table = new ThreadContextTable();
         final Thread me = Thread.currentThread();
         final Thread other = otherSlotThread(me);
-        final ThreadContext theirs = new ThreadContext(other, 4, false);
-        final ThreadContext mine = new ThreadContext(me, 4, false);
+        final ThreadContext theirs = new ThreadContext(other, 4, false, 0);
+        final ThreadContext mine = new ThreadContext(me, 4, false, 0);
         assertNull(table.primaryPlain());
         assertTrue(table.claim(theirs));
         assertSame(theirs, table.primaryPlain(), "the first claim makes the primary");
@@ -222,7 +225,7 @@ class OwnerFastPathTest
     @Test
     void shouldServeThePrimaryAndEveryOtherThreadFromTheirOwnArenas() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).build())
         {
             final long first = alloc.allocate(64); // this thread registers first: the table's primary
             final ThreadContext primary = alloc.tableContextForTest();
@@ -262,7 +265,7 @@ class OwnerFastPathTest
     @Test
     void shouldHandThePrimaryToTheBusiestThreadAtTheNextScan() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD)) // liveness scan at every maintain
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).build()) // liveness scan at every maintain
         {
             final long setUp = alloc.allocate(64); // this thread registers first: primary
             final ThreadContext mine = alloc.tableContextForTest();

@@ -19,13 +19,17 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** Frees by threads that do not own the block: batching, draining, full inboxes, bad frees, the bound. */
+/**
+ * Frees by threads that do not own the block: batching, draining, full inboxes, bad frees, the bound. The
+ * allocators have no {@link ThreadBlockCache}, which would keep small blocks on the freeing thread instead
+ * ({@code ThreadBlockCacheTest} covers that path).
+ */
 class RemoteFreeTest
 {
     @Test
     void shouldBatchRemoteFreesAndApplyThemAtTheOwnersNextDrain() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).build())
         {
             final int n = 1000;
             final long[] blocks = new long[n];
@@ -65,7 +69,7 @@ class RemoteFreeTest
     @Test
     void shouldApplyRemoteFreesWithinDrainIntervalAllocationsOfTheOwnerButNotOnItsFrees() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).drainInterval(8).build())
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).drainInterval(8).build())
         {
             final long[] own = new long[16];
             final long[] remote = new long[8];
@@ -111,7 +115,7 @@ class RemoteFreeTest
     @Test
     void shouldMakeFreedBytesReusableWhileTheOwnerOnlyIdles() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).build())
         {
             final long[] blocks = new long[500];
             final CountDownLatch allocated = new CountDownLatch(1);
@@ -153,7 +157,7 @@ class RemoteFreeTest
     @Test
     void shouldSeeTheFreesOfAFreerThatStopsInTheMiddleOfABatch() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).build())
         {
             final long[] blocks = {alloc.allocate(64), alloc.allocate(64), alloc.allocate(64)};
             final OffHeapArena arena = alloc.arenaOf(blocks[0]);
@@ -188,7 +192,7 @@ class RemoteFreeTest
     @Test
     void shouldNeverLoseAFreeWhenTheBatchQueueIsFull() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).inboxCapacity(2).remoteFreeBatchSize(1).build())
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).inboxCapacity(2).remoteFreeBatchSize(1).build())
         {
             for (int round = 0; round < 3; round++)
             {
@@ -217,7 +221,7 @@ class RemoteFreeTest
     @Test
     void shouldNeverLoseASingleFreeWhenTheRingIsFull()
     {
-        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).ringCapacity(2).build())
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).ringCapacity(2).build())
         {
             final long[] blocks = new long[10];
             for (int i = 0; i < blocks.length; i++)
@@ -246,7 +250,7 @@ class RemoteFreeTest
     @Test
     void shouldFreeIntoABusyStripeThroughItsRingAndWaitOnlyWhenTheRingIsFull() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.builder(Policy.STRIPED).ringCapacity(2).build())
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.STRIPED).ringCapacity(2).build())
         {
             final long[] blocks = new long[10];
             for (int i = 0; i < blocks.length; i++)
@@ -284,7 +288,7 @@ class RemoteFreeTest
     @Test
     void shouldApplyAFreeQueuedInABusyStripeWithinTheMaintenancePeriod() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.builder(Policy.STRIPED)
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.STRIPED)
             .backgroundMaintenance(true)
             .maintenancePeriodNanos(TimeUnit.MILLISECONDS.toNanos(1))
             .build())
@@ -312,7 +316,7 @@ class RemoteFreeTest
     void shouldReportADoubleFreeAcrossThreadsToTheErrorHandler() throws Exception
     {
         final List<Throwable> errors = new CopyOnWriteArrayList<>();
-        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).errorHandler(errors::add).build())
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).errorHandler(errors::add).build())
         {
             final long a = alloc.allocate(64);
             final long h = alloc.allocateHandle(64);
@@ -345,7 +349,7 @@ class RemoteFreeTest
     {
         final ArenaAllocator[] self = new ArenaAllocator[1];
         final List<Throwable> errors = new CopyOnWriteArrayList<>();
-        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).drainInterval(1).errorHandler((ex) ->
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).drainInterval(1).errorHandler((ex) ->
         {
             errors.add(ex);
             self[0].free(self[0].allocate(32)); // re-enters the owner's arena in the middle of its drain
@@ -369,7 +373,7 @@ class RemoteFreeTest
     @Test
     void shouldRejectAQueuedDuplicateAtOnceInDebugMode() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD)
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD)
             .arenaConfig(ArenaConfig.builder().chunkSize(TestAllocators.CHUNK).debug(true).build()).build())
         {
             final long a = alloc.allocate(64);
@@ -387,7 +391,7 @@ class RemoteFreeTest
     @Test
     void shouldRefuseAPinnedHandleAtOnceAndDeferOneThatWasPinnedLater() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).build())
         {
             final long h = alloc.allocateHandle(256);
             final OffHeapArena arena = alloc.arenaOf(h);
@@ -410,7 +414,7 @@ class RemoteFreeTest
     @Test
     void shouldRecycleBatchesSoAFreerStopsMakingThem() throws Exception
     {
-        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).build())
         {
             final long[] blocks = new long[64 * 20];
             final CountDownLatch[] go = {new CountDownLatch(1), new CountDownLatch(1)};

@@ -29,6 +29,15 @@ final class TestAllocators
         return builder(policy).build();
     }
 
+    /**
+     * As {@link #builder}, with no {@link ThreadBlockCache}: for tests of the paths a cache would bypass (the
+     * remote-free protocol, the owner's chunk cache), and of exact per-arena figures right after a free.
+     */
+    static AllocatorConfig.Builder<ArenaAllocator> builderWithoutThreadCache(final Policy policy)
+    {
+        return builder(policy).threadCacheBytes(0);
+    }
+
     /** Runs {@code task} on a new platform thread and waits for it to end. */
     static void onOtherThread(final String name, final ThrowingRunnable task) throws Exception
     {

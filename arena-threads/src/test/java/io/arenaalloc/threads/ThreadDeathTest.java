@@ -104,9 +104,11 @@ class ThreadDeathTest
             {
                 final long mine = alloc.allocate(100); // the scan runs here, then the orphan is adopted
                 assertSame(arena, alloc.arenaOf(mine), "adopted, not made anew");
-                alloc.free(block.get()); // now a local free: this thread owns the arena
+                alloc.free(block.get()); // now a local free: this thread owns the arena (into its cache first)
+                assertEquals(1, alloc.flushThreadCache());
                 assertEquals(1, arena.liveBlocks());
                 alloc.free(mine);
+                alloc.flushThreadCache();
             });
             assertEquals(1, alloc.counters().get(AllocatorCounters.ARENAS_ADOPTED));
             assertEquals(0, arena.liveBlocks());

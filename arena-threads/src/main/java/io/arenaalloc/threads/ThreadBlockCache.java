@@ -1,0 +1,261 @@
+package io.arenaalloc.threads;
+
+import io.arenaalloc.core.FreeMark;
+import io.arenaalloc.core.InvalidBlockException;
+import io.arenaalloc.core.SizeClasses;
+
+/**
+ * A platform thread's cache of freed small fixed blocks, whichever per-thread arena allocated them, served to the
+ * thread's next allocations of the same size class: the shape of jemalloc's thread cache. A free of a small block
+ * takes one path whether the block is the thread's own or another thread's, and the block is reused on the spot by
+ * the thread that freed it. A block in the cache stays live in its arena's metadata the whole time; to its arena it is
+ * a block that has not been freed yet.
+ *
+ * <p>Why (measured, docs/larson.md): when blocks change threads (Larson's server benchmark, buffers handed between
+ * pools), the old split "own block: the arena's free; another thread's: send it home" cost a branch the CPU cannot
+ * predict and, for the foreign half, a second path as long as the first. With one path the free is a lookup in a
+ * small per-thread descriptor cache, a read of the chunk's {@link io.arenaalloc.core.SlabMap} and a push.
+ *
+ * <h2>Vocabulary</h2>
+ * <ul>
+ *   <li><b>park</b>: keep a freed small fixed block; parked blocks carry their {@link FreeMark}.</li>
+ *   <li><b>reuse</b>: hand a parked block to the thread's next allocation of its class; its mark is cleared.</li>
+ *   <li><b>send home</b>: give a parked block back to its arena (mark cleared first): the thread's own arena frees it
+ *   at once, another thread's gets it through the remote-free protocol ({@link RemoteFreeInbox}). Done when the
+ *   thread maintains while its cache was idle and by the liveness scan after the thread ended; never on the hot
+ *   path, where a full class simply lets the free take its old path.</li>
+ * </ul>
+ *
+ * <h2>Layout (Java heap, thread-confined)</h2>
+ * <pre>
+ *   blocks:      long[CLASS_COUNT x DEPTH]   | class 0: a a a . . . | class 1: . . . | ... | class 27: a . . |
+ *   counts:      int[CLASS_COUNT]            parked blocks per class (a LIFO stack per class)
+ *   total, bytes                             parked blocks and their class bytes (bytes &lt;= capacityBytes)
+ *   descriptors: AddressMap.Descriptor[8]    direct-mapped by (address &gt;&gt;&gt; 22) &amp; 7: chunks of per-thread
+ *                                            arenas this thread freed into lately, so a free needs no AddressMap walk
+ * </pre>
+ *
+ * <h2>Algorithm</h2>
+ * <ol>
+ *   <li><b>Free</b> ({@link #tryFree}) of a positive address: d = descriptors[(address &gt;&gt;&gt; 22) &amp; 7]; a miss
+ *   (empty, another chunk, or a chunk that left its arena: {@code d.isRemovedAcquire()}) returns false, and the
+ *   allocator's slow path finds the descriptor in the {@link AddressMap}, {@link #remember}s it and calls
+ *   {@link #tryFree(AddressMap.Descriptor, long)}. With d: c = d.slabMap.blockClassAt(address); -1 (not the start of
+ *   a small fixed block): false, the free takes the old path, which validates. If the block carries its mark it is
+ *   not live (freed already, or parked by some thread): {@link InvalidBlockException}, nothing changes. If class c has
+ *   a free slot and the byte budget allows: mark, push, true. Else false (the old path frees it).</li>
+ *   <li><b>Allocation</b> ({@link #tryReuse}) of 1 .. {@link SizeClasses#SMALL_MAX} bytes by the thread, before its
+ *   arena is called: pop a block of the size's class, clear its mark, return it.</li>
+ *   <li><b>Send home</b> ({@link #sendHome}): every parked block, mark cleared, to {@link Home#sendHome}.</li>
+ * </ol>
+ *
+ * <h2>Why a double free is still caught</h2>
+ * A small fixed block carries its mark exactly when it is not live ({@link FreeMark}: marked when its slab is cut,
+ * when its arena frees it and when a thread parks it; cleared when it is allocated, reused or sent home). Every free
+ * of a small fixed block looks at the mark before anything changes: the arena's own ({@code OffHeapArena.free}) and
+ * this cache's (step 1). So a second free of a parked block, by any thread, is rejected on the spot, as is a free of
+ * a block its arena already holds as free, and of a block start that was never allocated. (A remote double free used
+ * to be found by the owner later and reported to the error handler; found here, it is thrown to the caller.) Not
+ * caught: two frees of one block racing on two threads at the same moment (the second may read the block before the
+ * first one's mark is visible to it), and a user that stores {@code address ^ SECRET} into a live block's first word.
+ *
+ * <h2>Why the descriptor cache is exact</h2>
+ * A descriptor is immutable; {@link AddressMap#remove} sets its removed flag (a release store) before it takes it out
+ * of the map and before the chunk's memory goes back to its source. A thread can only free a live block, which it
+ * received through a happens-before edge from the block's allocation, which came after its chunk's
+ * {@link AddressMap#add}, which came after the removal of any earlier chunk over the same addresses (the add's CAS
+ * on the window slot and the removal's, see {@link AddressMap}); so a stale entry for that range reads as removed
+ * and misses.
+ *
+ * <h2>Limits and costs</h2>
+ * <ul>
+ *   <li>Only small fixed blocks of per-thread arenas are cached; handles, medium and huge blocks, and blocks of
+ *   stripes take their old paths. Only threads that own an arena cache (one that only frees cannot reuse).</li>
+ *   <li>At most {@code capacityBytes} ({@code AllocatorConfig.threadCacheBytes}) and {@link #DEPTH} blocks a class
+ *   per thread stay live in their arenas while parked, holding those arenas' chunks.</li>
+ *   <li>Arena statistics count a parked block as live; {@code AllocatorCounters} counts parks and reuses.</li>
+ *   <li>Reading and writing the mark touches the block's first cache line on free, a line the block's next user
+ *   writes anyway.</li>
+ * </ul>
+ *
+ * <h2>Threading</h2>
+ * Confined to its thread, but for {@link #sendHome} by the liveness scan after the thread ended (its writes
+ * happen-before {@code isAlive()} returning false), {@link #clear} at allocator close (which happens-after every other
+ * call) and the plain statistics counters, which readers read racily (64-bit plain longs never tear).
+ */
+final class ThreadBlockCache
+{
+    /** Parked blocks a class may hold. */
+    static final int DEPTH = 32;
+    /** log2 of the address range one descriptor-cache entry stands for (4 MiB, the default chunk size). */
+    static final int DESCRIPTOR_SHIFT = 22;
+    /** Entries of the descriptor cache. */
+    static final int DESCRIPTORS = 8;
+    private static final int DESCRIPTOR_MASK = DESCRIPTORS - 1;
+
+    /** Where {@link #sendHome} sends a block. */
+    interface Home
+    {
+        /** Frees {@code address}, live in its arena and unmarked, on the path the thread would take without a cache. */
+        void sendHome(ThreadContext context, long address);
+    }
+
+    private final long[] blocks = new long[SizeClasses.CLASS_COUNT * DEPTH];
+    private final int[] counts = new int[SizeClasses.CLASS_COUNT];
+    private final AddressMap.Descriptor[] descriptors = new AddressMap.Descriptor[DESCRIPTORS];
+    private final long capacityBytes;
+    /** Parked blocks, all classes: the allocation path tests it first. */
+    int total;
+    private long bytes;
+    /** Parks and reuses since the last {@link #isIdleSinceLastLook}. */
+    private long activity;
+
+    /** Statistics and the owner's drain count: written by the thread, read racily. */
+    long parked;
+    long reused;
+    long sentHome;
+
+    ThreadBlockCache(final long capacityBytes)
+    {
+        if (capacityBytes <= 0)
+        {
+            throw new IllegalArgumentException("capacityBytes=" + capacityBytes + ", expected > 0");
+        }
+        this.capacityBytes = capacityBytes;
+    }
+
+    /**
+     * Step 1 with the descriptor cache.
+     * @return true when the block was parked (the free is done); false when the caller must free it as without a
+     * cache (descriptor not cached, not a small fixed block, or the class or the byte budget is full).
+     * @throws InvalidBlockException when the block carries its mark (a double free); nothing changed.
+     */
+    boolean tryFree(final long address)
+    {
+        final AddressMap.Descriptor d = descriptors[(int)(address >>> DESCRIPTOR_SHIFT) & DESCRIPTOR_MASK];
+        return d != null && d.contains(address) && !d.isRemovedAcquire() && tryFree(d, address);
+    }
+
+    /** Step 1 with {@code d}, the descriptor of the chunk containing {@code address} (its slab map not null). */
+    boolean tryFree(final AddressMap.Descriptor d, final long address)
+    {
+        final int cls = d.slabMap.blockClassAt(d.base, address);
+        if (cls < 0)
+        {
+            return false;
+        }
+        if (FreeMark.isMarked(address))
+        {
+            throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) + " of " +
+                d.arena.describeOwner() + " is already free (it carries its free mark), expected a live block " +
+                "(double free)");
+        }
+        final int n = counts[cls];
+        final int size = SizeClasses.classSize(cls);
+        if (n == DEPTH || bytes + size > capacityBytes)
+        {
+            return false;
+        }
+        FreeMark.mark(address);
+        blocks[cls * DEPTH + n] = address;
+        counts[cls] = n + 1;
+        total++;
+        bytes += size;
+        parked++;
+        activity++;
+        return true;
+    }
+
+    /**
+     * Keeps {@code d}, the descriptor of the chunk containing {@code address} (a per-thread arena's chunk: slab map not
+     * null), for the next frees near {@code address}.
+     */
+    void remember(final AddressMap.Descriptor d, final long address)
+    {
+        descriptors[(int)(address >>> DESCRIPTOR_SHIFT) & DESCRIPTOR_MASK] = d;
+    }
+
+    /**
+     * Step 2: a parked block for an allocation of {@code size} bytes (1 .. {@link SizeClasses#SMALL_MAX}).
+     * @return its address, mark cleared, or 0 when none of that class is parked.
+     */
+    long tryReuse(final long size)
+    {
+        final int cls = SizeClasses.classOf(size);
+        final int n = counts[cls];
+        if (n == 0)
+        {
+            return 0;
+        }
+        final long address = blocks[cls * DEPTH + n - 1];
+        counts[cls] = n - 1;
+        total--;
+        bytes -= SizeClasses.classSize(cls);
+        reused++;
+        activity++;
+        FreeMark.clear(address);
+        return address;
+    }
+
+    /** @return true when nothing was parked or reused since the last call (and starts a new period). */
+    boolean isIdleSinceLastLook()
+    {
+        final boolean idle = activity == 0;
+        activity = 0;
+        return idle;
+    }
+
+    /** Step 3: every parked block goes home (mark cleared first). @return the number sent. */
+    int sendHome(final ThreadContext context, final Home home)
+    {
+        int sent = 0;
+        for (int cls = 0; cls < SizeClasses.CLASS_COUNT && total != 0; cls++)
+        {
+            int n = counts[cls];
+            while (n > 0)
+            {
+                n--;
+                final long address = blocks[cls * DEPTH + n];
+                counts[cls] = n;
+                total--;
+                bytes -= SizeClasses.classSize(cls);
+                FreeMark.clear(address);
+                sentHome++;
+                sent++;
+                home.sendHome(context, address);
+            }
+        }
+        return sent;
+    }
+
+    /** At allocator close, when every arena is closed or about to be: forgets the parked blocks and descriptors. */
+    void clear()
+    {
+        java.util.Arrays.fill(counts, 0);
+        java.util.Arrays.fill(descriptors, null);
+        total = 0;
+        bytes = 0;
+    }
+
+    /** Parked bytes (class sizes). */
+    long bytes()
+    {
+        return bytes;
+    }
+
+    /** Whether {@code address} is parked here (tests; O(parked)). */
+    boolean containsForTest(final long address)
+    {
+        for (int cls = 0; cls < SizeClasses.CLASS_COUNT; cls++)
+        {
+            for (int i = 0; i < counts[cls]; i++)
+            {
+                if (blocks[cls * DEPTH + i] == address)
+                {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+}
