@@ -1,0 +1,324 @@
+package io.arenaalloc.threads;
+
+import io.arenaalloc.core.FreeMark;
+import io.arenaalloc.core.InvalidBlockException;
+import io.arenaalloc.core.OffHeapArena;
+import io.arenaalloc.core.SizeClasses;
+import org.junit.jupiter.api.Test;
+
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@link ThreadBlockCache}: a thread keeps the small fixed blocks it frees, its own arena's and other threads', and
+ * reuses them; every byte is checked through each hand-off, every double free is rejected at once, and the blocks go
+ * home when the thread is idle, ends, flushes or the allocator closes.
+ */
+class ThreadBlockCacheTest
+{
+    private static final int N = 40;
+
+    private static long counter(final ArenaAllocator alloc, final int id)
+    {
+        return alloc.counters().get(id);
+    }
+
+    @Test
+    void shouldReuseABlockItFreedForTheNextAllocationOfItsClass()
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long keep = alloc.allocate(100);
+            Patterns.fill(keep, 100, 1);
+            final long a = alloc.allocate(100);
+            final OffHeapArena arena = alloc.arenaOf(a);
+            final long live = arena.liveBlocks();
+            alloc.free(a);
+            assertEquals(live, arena.liveBlocks(), "the arena still counts the cached block");
+            assertEquals(alloc.usableSize(keep), alloc.liveBytes(), "the allocator does not");
+            assertEquals(1, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED));
+            assertEquals(a, alloc.allocate(SizeClasses.classSize(SizeClasses.classOf(100))), "same class: reused");
+            assertEquals(1, counter(alloc, AllocatorCounters.THREAD_CACHE_REUSED));
+            Patterns.fill(a, 100, 2);
+            Patterns.check(keep, 100, 1, "the other block");
+            alloc.free(a);
+            alloc.free(keep);
+            alloc.flushThreadCache();
+            assertEquals(0, arena.liveBlocks());
+        }
+    }
+
+    @Test
+    void shouldKeepAnotherThreadsBlocksAndHandThemOutWithEveryByteIntact() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long mine = alloc.allocate(64); // this thread owns an arena: it may cache
+            final long[] theirs = new long[N];
+            final AtomicReference<OffHeapArena> producerArena = new AtomicReference<>();
+            TestAllocators.onOtherThread("producer", () ->
+            {
+                for (int i = 0; i < N; i++)
+                {
+                    theirs[i] = alloc.allocate(16 + 16 * (i % 4));
+                    Patterns.fill(theirs[i], 16 + 16 * (i % 4), i);
+                }
+                producerArena.set(alloc.arenaOf(theirs[0]));
+            });
+            final OffHeapArena arena = producerArena.get();
+            final Set<Long> given = new HashSet<>();
+            for (int i = 0; i < N; i++)
+            {
+                Patterns.check(theirs[i], 16 + 16 * (i % 4), i, "block " + i + " after the hand-off");
+                alloc.free(theirs[i]);
+                given.add(theirs[i]);
+            }
+            assertEquals(N, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED));
+            assertEquals(N, arena.liveBlocks(), "the producer's arena still holds every parked block");
+            assertEquals(0, counter(alloc, AllocatorCounters.REMOTE_FREES_BATCHED), "nothing was sent home");
+            for (int i = 0; i < N; i++)
+            {
+                final long b = alloc.allocate(16 + 16 * (i % 4));
+                assertTrue(given.remove(b), "reused a parked block of the producer");
+                Patterns.fill(b, 16 + 16 * (i % 4), -i);
+                theirs[i] = b;
+            }
+            for (int i = 0; i < N; i++)
+            {
+                Patterns.check(theirs[i], 16 + 16 * (i % 4), -i, "reused block " + i);
+                alloc.free(theirs[i]);
+            }
+            alloc.free(mine);
+            assertTrue(alloc.flushThreadCache() >= N);
+            alloc.maintain(0); // the scan orphans the producer's arena; the reclaimer drains it
+            alloc.maintain(0);
+            assertNull(alloc.arenaOf(theirs[0]), "the producer's arena got every block back and closed");
+        }
+    }
+
+    @Test
+    void shouldRejectASecondFreeOfACachedBlockAndChangeNothing()
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long a = alloc.allocate(48);
+            alloc.free(a);
+            final InvalidBlockException ex = assertThrows(InvalidBlockException.class, () -> alloc.free(a));
+            assertTrue(ex.getMessage().contains("double free") && ex.getMessage().contains(Long.toHexString(a)),
+                ex.getMessage());
+            assertEquals(1, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "parked once");
+            assertEquals(a, alloc.allocate(48));
+            assertEquals(0, alloc.allocate(48) == a ? 1 : 0, "and handed out once");
+        }
+    }
+
+    @Test
+    void shouldRejectTheOwnersFreeOfABlockAnotherThreadCached() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long a = alloc.allocate(32);
+            final long b = alloc.allocate(32);
+            Patterns.fill(b, 32, 9);
+            final OffHeapArena arena = alloc.arenaOf(a);
+            TestAllocators.onOtherThread("freer", () ->
+            {
+                alloc.free(alloc.allocate(32)); // an arena of its own, so it caches
+                alloc.free(a);
+                assertTrue(FreeMark.isMarked(a), "parked, marked");
+                // the thread ends with a in its cache: the liveness scan sends it home
+            });
+            final InvalidBlockException ex = assertThrows(InvalidBlockException.class, () -> alloc.free(a));
+            assertTrue(ex.getMessage().contains("double free"), ex.getMessage());
+            assertEquals(2, arena.liveBlocks(), "the rejected free changed nothing");
+            alloc.maintain(0); // scan: the ended freer's cache goes home, this thread's arena drains it
+            alloc.maintain(0);
+            assertEquals(1, arena.liveBlocks(), "a came home exactly once");
+            Patterns.check(b, 32, 9, "the neighbour");
+            alloc.free(b);
+        }
+    }
+
+    @Test
+    void shouldRejectAFreeOfABlockItsArenaAlreadyHoldsFree() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long a = alloc.allocate(64);
+            alloc.free(a); // cached here, marked
+            final AtomicReference<Throwable> thrown = new AtomicReference<>();
+            TestAllocators.onOtherThread("late-freer", () ->
+            {
+                alloc.free(alloc.allocate(64));
+                thrown.set(assertThrows(InvalidBlockException.class, () -> alloc.free(a)));
+            });
+            assertTrue(thrown.get().getMessage().contains("double free"), thrown.get().getMessage());
+            assertEquals(a, alloc.allocate(64), "still in this thread's cache, once");
+        }
+    }
+
+    @Test
+    void shouldRejectAFreeOfABlockStartThatWasNeverAllocated() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long a = alloc.allocate(64); // the first block of a new slab
+            final long never = a + 64 * 5;
+            assertThrows(InvalidBlockException.class, () -> alloc.free(never), "own thread");
+            TestAllocators.onOtherThread("stranger", () ->
+            {
+                alloc.free(alloc.allocate(64));
+                assertThrows(InvalidBlockException.class, () -> alloc.free(never), "another thread");
+            });
+            assertThrows(InvalidBlockException.class, () -> alloc.free(a + 8), "inside a block");
+            alloc.free(a);
+            alloc.flushThreadCache();
+            assertEquals(0, alloc.liveBytes());
+        }
+    }
+
+    @Test
+    void shouldSendCachedBlocksHomeOnceTheThreadIsIdle()
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long keep = alloc.allocate(4000);
+            final long a = alloc.allocate(200);
+            final OffHeapArena arena = alloc.arenaOf(a);
+            alloc.free(a);
+            alloc.maintain(0);
+            assertEquals(2, arena.liveBlocks(), "busy since the last look: kept");
+            alloc.maintain(0);
+            assertEquals(1, arena.liveBlocks(), "idle since the last look: home");
+            assertEquals(1, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME));
+            alloc.free(keep);
+        }
+    }
+
+    @Test
+    void shouldSendTheCacheOfAnEndedThreadHomeAndKeepEveryByte() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long[] blocks = new long[N];
+            for (int i = 0; i < N; i++)
+            {
+                blocks[i] = alloc.allocate(24 + i);
+                Patterns.fill(blocks[i], 24 + i, i);
+            }
+            final OffHeapArena arena = alloc.arenaOf(blocks[0]);
+            TestAllocators.onOtherThread("consumer", () ->
+            {
+                alloc.free(alloc.allocate(8));
+                for (int i = 0; i < N; i += 2)
+                {
+                    Patterns.check(blocks[i], 24 + i, i, "handed-off block " + i);
+                    alloc.free(blocks[i]);
+                }
+            });
+            assertEquals(N, arena.liveBlocks());
+            alloc.maintain(0);
+            alloc.maintain(0);
+            assertEquals(N / 2, arena.liveBlocks(), "the ended consumer's cached blocks came home");
+            for (int i = 1; i < N; i += 2)
+            {
+                Patterns.check(blocks[i], 24 + i, i, "kept block " + i);
+                alloc.free(blocks[i]);
+            }
+            alloc.flushThreadCache();
+            assertEquals(0, arena.liveBlocks());
+        }
+    }
+
+    @Test
+    void shouldKeepNoMoreThanItsCapacityAndFreeTheRestAsBefore()
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).threadCacheBytes(1024).build())
+        {
+            final long[] blocks = new long[100];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = alloc.allocate(i % 2 == 0 ? 16 : 64);
+            }
+            final OffHeapArena arena = alloc.arenaOf(blocks[0]);
+            for (final long b : blocks)
+            {
+                alloc.free(b);
+            }
+            final long cached = counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED);
+            assertTrue(cached > 0 && cached <= ThreadBlockCache.DEPTH + 1024 / 64, "cached " + cached);
+            assertEquals(cached, arena.liveBlocks(), "everything else was freed in the arena");
+            assertTrue(alloc.arenaOf(blocks[0]) != null);
+        }
+    }
+
+    @Test
+    void shouldLeaveHandlesLargeBlocksAndThreadsWithoutAnArenaOutOfTheCache() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long h = alloc.allocateHandle(64);
+            final long medium = alloc.allocate(SizeClasses.SMALL_MAX + 1);
+            final OffHeapArena arena = alloc.arenaOf(medium);
+            alloc.free(h);
+            alloc.free(medium);
+            assertEquals(0, arena.liveBlocks(), "not cached: freed at once");
+            final long small = alloc.allocate(64);
+            TestAllocators.onOtherThread("only-frees", () -> alloc.free(small)); // no arena: the remote-free path
+            assertEquals(0, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED));
+            assertEquals(1, counter(alloc, AllocatorCounters.REMOTE_FREES_BATCHED));
+        }
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).threadCacheBytes(0).build())
+        {
+            final long a = alloc.allocate(64);
+            final OffHeapArena arena = alloc.arenaOf(a);
+            alloc.free(a);
+            assertEquals(0, arena.liveBlocks(), "no cache: freed at once");
+            assertEquals(0, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED));
+        }
+    }
+
+    @Test
+    void shouldMissOnADescriptorWhoseChunkLeftTheMap()
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long a = alloc.allocate(64);
+            final AddressMap.Descriptor real = alloc.addressMap().find(a);
+            assertNotNull(real.slabMap);
+            // the same chunk in a map of its own, so that removing it there leaves the allocator alone
+            final AddressMap map = new AddressMap();
+            final AddressMap.Descriptor d = new AddressMap.Descriptor(real.arena, real.base, real.end - real.base,
+                real.slabMap);
+            map.add(d);
+            final ThreadBlockCache cache = new ThreadBlockCache(1 << 16);
+            cache.remember(d, a);
+            assertFalse(d.isRemovedAcquire());
+            assertTrue(map.remove(real.arena, real.base, real.end - real.base));
+            assertTrue(d.isRemovedAcquire(), "removal marks the descriptor");
+            assertFalse(cache.tryFree(a), "a removed descriptor is a miss, never used");
+            assertFalse(FreeMark.isMarked(a));
+            alloc.free(a);
+        }
+    }
+
+    @Test
+    void shouldGiveCachedBlocksBackAtCloseSoNoArenaReportsThemAsLeaks()
+    {
+        final ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD);
+        final long a = alloc.allocate(64);
+        final OffHeapArena arena = alloc.arenaOf(a);
+        alloc.free(a);
+        assertEquals(1, arena.liveBlocks(), "cached");
+        alloc.close();
+        assertEquals(0, arena.liveBlocks(), "freed into its arena before the arena closed");
+    }
+}
