@@ -7,8 +7,9 @@ import java.security.SecureRandom;
 /**
  * The free mark: the first 8 bytes of every small fixed block that is not live say so. This is what lets a thread
  * other than a block's owner tell, without touching the owner's metadata, that the block is free or parked
- * somewhere, so that a thread may keep a block another thread allocated and hand it out again
- * ({@code io.arenaalloc.threads}' foreign-block cache) and a double free is still caught.
+ * somewhere, so that a thread may keep a block it freed, whichever thread's arena allocated it, and hand it out again
+ * ({@code io.arenaalloc.threads.ThreadBlockCache}) and a double free is still caught. Kept by arenas built with
+ * {@link ArenaConfig#freeMarks()} (the thread-safe facade's, when its thread caches are on), never in debug mode.
  *
  * <h2>The mark word (the block's bytes 0..7 while it is not live)</h2>
  * <pre>
@@ -18,7 +19,7 @@ import java.security.SecureRandom;
  *   (below 2^48) has a mark of 0 and a zeroed block never looks marked
  * </pre>
  *
- * <h2>Invariant (the fixed heap of every {@link OffHeapArena}; movable, medium and huge blocks carry no mark)</h2>
+ * <h2>Invariant (the fixed heap of an arena with free marks; movable, medium and huge blocks carry no mark)</h2>
  * <ol>
  *   <li>Carve: when a slab is cut for a fixed size class, every block of it gets its mark
  *   ({@code Heap.refill}).</li>
@@ -37,7 +38,7 @@ import java.security.SecureRandom;
  * or parked. Marks cost the owner one 8-byte load and one store on a small free and one store on a small
  * allocation, all to the block's first cache line, which the user of a block typically touches anyway.
  *
- * <h2>Limits (documented where the foreign-block cache is)</h2>
+ * <h2>Limits (documented with the thread cache)</h2>
  * A double free that races with the first free of the same block on another thread may see the block before the
  * first free's mark and be missed; sequential double frees (any threads, any order) are caught.
  */

@@ -15,7 +15,9 @@ package io.arenaalloc.core;
  *   its start bit in {@link Chunk#meta}.</li>
  *   <li>Else pop the first partial slab of the class (a slab with free blocks that is not current).</li>
  *   <li>Else cut a new slab: a run of slabGranules(cls) granules from the medium path below; tag each of
- *   its granules SLAB|cls|offset (the slab id goes to prev[] of its head granule, see {@link Chunk}).</li>
+ *   its granules SLAB|cls|offset (the slab id goes to prev[] of its head granule, see {@link Chunk}); a fixed
+ *   slab is also entered in the chunk's {@link SlabMap} and, with free marks, every block gets its
+ *   {@link FreeMark} (none is live yet).</li>
  * </ol>
  * <h2>Free cache (fixed heap only)</h2>
  * <pre>

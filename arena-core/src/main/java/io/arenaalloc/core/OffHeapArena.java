@@ -40,9 +40,11 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * <h2>Contract, in numbers</h2>
  * <ul>
  *   <li>Every block is aligned to 16 bytes; {@link #allocateAligned} gives any power of two up to chunkSize.</li>
- *   <li>No header in native memory: metadata is out of band on the Java heap, about 4.8% of each
- *   regular chunk ({@link Chunk}: 12.25 bytes per 256-byte granule, start bits included), plus 24 bytes
- *   per handle slot.</li>
+ *   <li>No header in native memory: metadata is out of band on the Java heap, about 5.6% of each
+ *   regular chunk ({@link Chunk}: 14.25 bytes per 256-byte granule, start bits and {@link SlabMap} included), plus
+ *   24 bytes per handle slot. With {@link ArenaConfig#freeMarks()} the first 8 bytes of a small fixed block that is
+ *   not live hold its {@link FreeMark} (the block's own bytes, not a header: a live block's are all the user's);
+ *   a small free then loads and stores that word, a small allocation stores it.</li>
  *   <li>Rounding: small sizes waste at most 25% (mean about 11%); medium at most 255 bytes plus the
  *   free-run index's good fit or the medium free cache's longer block (each at most 1/16 of a run).</li>
  *   <li>Small fixed blocks go through a per-class free cache (LIFO, 64 a class, see {@link Heap}): a free
@@ -64,7 +66,8 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  *
  * <h2>Bad input</h2>
  * Every rejected call throws before it changes anything: {@link IllegalArgumentException} for sizes and
- * alignments, {@link InvalidBlockException} for foreign addresses and double frees,
+ * alignments, {@link InvalidBlockException} for foreign addresses and double frees (with free marks, also for a
+ * small fixed block that carries its {@link FreeMark}: kept in some thread's cache, so not live),
  * {@link StaleHandleException} for stale handles, {@link ArenaLimitExceededException} at the limit, and
  * {@link IllegalStateException} after {@link #close()}; the message names the parameter, its value and what was
  * expected. One qualification: an allocation (or reallocation) that meets the limit while a chunk could still

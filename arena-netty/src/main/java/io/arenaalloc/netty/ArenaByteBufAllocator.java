@@ -413,6 +413,7 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
                 {
                     arenas.free(a);
                     warmBlocks.decrementAndGet();
+                    arenas.flushThreadCache(); // the loop thread is ending: its cached blocks go home now
                 }
                 catch (final IllegalStateException closedMeanwhile)
                 {

@@ -129,7 +129,9 @@ class CrossThreadReleaseTest
             buf.release();
         }).get();
         a.submit(() -> alloc.maintain()).get();
-        b.submit(() -> alloc.maintain()).get();
+        b.submit(() -> alloc.maintain()).get(); // b's thread cache holds the block it grew from: busy, kept
+        b.submit(() -> alloc.maintain()).get(); // idle since: home, into a's inbox
+        a.submit(() -> alloc.maintain()).get();
         assertEquals(0, TestAllocators.liveBlocks(alloc));
         assertEquals(0, alloc.metric().activeDirectBuffers());
     }

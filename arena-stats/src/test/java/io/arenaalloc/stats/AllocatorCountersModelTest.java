@@ -111,6 +111,7 @@ class AllocatorCountersModelTest
             .livenessScanNanos(0)
             .drainInterval(1 << 20)
             .remoteFreeBatchSize(BATCH)
+            .threadCacheBytes(0) // the model counts the arenas' own allocations and frees, which a cache would skip
             .maxTotalBytes(LIMIT)
             .limitWaitNanos(limitWaitNanos)
             .arenaConfig(ArenaConfig.builder().chunkSize(CHUNK).build())

@@ -28,9 +28,10 @@ import java.util.function.Function;
  *   ringCapacity            4096               arena.threads.inbox.ringCapacity          power of two 2..2^22 frees
  *   drainInterval           64                 arena.threads.drainInterval               1..2^20 allocations (owner),
  *                                                                                       calls (stripe)
- *   threadCacheBytes       64 KiB             arena.threads.threadCacheBytes           0 (off) .. 64 MiB per thread:
- *                                                                                       small blocks of other threads'
- *                                                                                       arenas kept for reuse
+ *   threadCacheBytes        64 KiB             arena.threads.threadCacheBytes            0 (off) .. 64 MiB per thread:
+ *                                                                                       small blocks the thread freed
+ *                                                                                       (any per-thread arena's), kept
+ *                                                                                       for its own next allocations
  *                                                                                       ({@link ThreadBlockCache})
  *   maxTotalBytes           unlimited          arena.threads.maxTotalBytes               &gt;= arena chunkSize
  *   limitWaitNanos          0 (fail at once)   arena.threads.limitWaitNanos              &gt;= 0
@@ -387,9 +388,10 @@ public final class AllocatorConfig
         }
 
         /**
-         * Bytes of small blocks (class sizes) that other threads' arenas allocated and this thread freed which a thread
-         * keeps to serve its own next allocations of those sizes, instead of sending each free to the block's owner
-         * ({@link ThreadBlockCache}); 0 turns it off. Off in any case when the arenas run in debug mode.
+         * Bytes of small fixed blocks (class sizes, at most {@link ThreadBlockCache#DEPTH} a class) that a thread which
+         * owns an arena keeps when it frees them, whichever per-thread arena allocated them, to serve its own next
+         * allocations of those sizes ({@link ThreadBlockCache}); 0 turns it off. Turns on the arenas' free marks
+         * ({@code ArenaConfig.freeMarks}). Off in any case when the arenas run in debug mode. Default 64 KiB.
          */
         public Builder<R> threadCacheBytes(final long bytes)
         {

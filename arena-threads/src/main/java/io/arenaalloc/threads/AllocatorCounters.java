@@ -40,11 +40,11 @@ public final class AllocatorCounters
     public static final int LIMIT_WAITS = 15;
     public static final int LIMIT_FAILURES = 16;
     public static final int MAINTENANCE_RUNS = 17;
-    /** Frees of other threads' small blocks kept for reuse by the freeing thread ({@link ThreadBlockCache}). */
+    /** Frees of small fixed blocks kept in the freeing thread's {@link ThreadBlockCache}. */
     public static final int THREAD_CACHE_PARKED = 18;
-    /** Allocations served from a thread's parked foreign blocks. */
+    /** Allocations served from a thread's {@link ThreadBlockCache}. */
     public static final int THREAD_CACHE_REUSED = 19;
-    /** Parked foreign blocks given back to their owners (idle maintenance, thread end). */
+    /** Cached blocks given back to their arenas (idle maintenance, {@code flushThreadCache}, thread end). */
     public static final int THREAD_CACHE_SENT_HOME = 20;
     public static final int COUNT = 21;
 

@@ -56,6 +56,7 @@ import java.util.concurrent.locks.LockSupport;
  * <pre>
  *   call                           PER_THREAD owner      other thread                  STRIPED (any thread)
  *   allocate*, allocateHandle*     own arena, no lock    -                             stripe lock
+ *   free (small fixed block)       the caller's thread cache (any per-thread arena's block), else as below
  *   free                           own arena, no lock    remote free (inbox)           block's stripe lock, or its inbox
  *   pin, unpin, pinned, arenaOf    any thread, lock-free (pin/unpin: one CAS on the handle's state word)
  *   resolve                        yes                   IllegalStateException: pin    IllegalStateException: pin
@@ -77,15 +78,26 @@ import java.util.concurrent.locks.LockSupport;
  *   load, an identity check). Not there (STRIPED, a virtual thread, a thread not registered yet or whose slot
  *   another thread holds, a closed allocator): the slow path, which checks that the allocator is open and finds
  *   the context through the {@code ThreadLocal}.</li>
- *   <li>free only: is the value the caller's own? A handle: its arena id equals the owned arena's. An
+ *   <li>free only, a positive address: the thread's {@link ThreadBlockCache} (on by default,
+ *   {@code threadCacheBytes}) takes a small fixed block of any per-thread arena, the caller's own or another
+ *   thread's, if it knows the block's chunk (an 8-entry descriptor cache) and the block's class has room: a free
+ *   mark check, a mark, a push. A second free of a cached block throws at once.</li>
+ *   <li>free otherwise: is the value the caller's own? A handle: its arena id equals the owned arena's. An
  *   address: inside one of the two chunks of the owned arena that the context remembers
- *   ({@link ThreadContext#ownsPlain}). Otherwise the slow path: {@link AddressMap} lookup; an own chunk is
- *   remembered, anything else is a remote or stripe free.</li>
- *   <li>allocations only: compare the own arena's allocation count with the context's mark
+ *   ({@link ThreadContext#ownsPlain}). Otherwise the slow path: {@link AddressMap} lookup; a per-thread arena's
+ *   chunk is remembered in the thread cache (and the block offered to it again), an own chunk in the context,
+ *   anything else is a remote or stripe free.</li>
+ *   <li>allocate only, 1 .. 4096 bytes: a cached block of the size's class, if any (its mark cleared); every
+ *   {@code drainInterval}-th such reuse drains the inbox if it has work.</li>
+ *   <li>allocations from the arena: compare the own arena's allocation count with the context's mark
  *   ({@link ThreadContext#nextDrainAt}); every {@code drainInterval}-th allocation drains the inbox if it has work
  *   and moves the mark. A free never drains: it could not use what a drain gives back.</li>
  *   <li>The arena call.</li>
  * </ol>
+ * Why the thread cache (measured, docs/larson.md): where blocks change threads, splitting frees into "own: the
+ * arena" and "another's: send it home" cost a branch the CPU cannot predict plus a second path as long as the
+ * first; one path for both took {@code larson} from 59.7 to 71.4 Mops/s, and, on one thread, churn-small through
+ * the facade from 1.26-1.31x to 1.10-1.16x the bare arena's time.
  *
  * <h2>Contracts, in numbers</h2>
  * <ul>
@@ -114,13 +126,17 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>Bad input</h2>
  * A foreign address or handle: {@link InvalidBlockException} at once, on the caller. A double free on the
- * owner or under a stripe lock: {@link InvalidBlockException} at once. A double free queued remotely:
+ * owner or under a stripe lock: {@link InvalidBlockException} at once. A free of a small fixed block that is not
+ * live (in a thread cache, free in its arena, never allocated), by any thread with a cache:
+ * {@link InvalidBlockException} at once ({@link io.arenaalloc.core.FreeMark}; two frees of one block racing on two
+ * threads may both pass, see {@link ThreadBlockCache}). Any other double free queued remotely:
  * detected by the owner when it applies it, counted ({@link AllocatorCounters#REMOTE_FREE_ERRORS}) and
  * reported to the {@code errorHandler} as an {@link InvalidRemoteFreeException}; in debug mode a freer that
  * queues the same value twice is told at once. Any call after {@link #close()}: {@link IllegalStateException}.
  *
  * <h2>Lifecycle</h2>
- * {@link #close()} stops the background thread and closes every arena, returning all memory; it must
+ * {@link #close()} stops the background thread, gives every thread cache's blocks back to their arenas and closes
+ * every arena, returning all memory; it must
  * happen-after every other call on the allocator (as for any off-heap resource). No finalizers.
  */
 public final class ArenaAllocator implements AutoCloseable

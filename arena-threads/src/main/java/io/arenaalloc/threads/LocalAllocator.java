@@ -18,7 +18,8 @@ import io.arenaalloc.core.OffHeapArena;
  * sixth to a quarter of a small allocate+free pair ({@code arena-bench costs}, {@code FacadeCostBenchmark}). A
  * view holds the context, so its calls check only that the caller is the context's thread and go straight to the
  * owner's fast path of {@link ArenaAllocator} (the same steps 2 to 4: ownership test for a free, the drain mark
- * for an allocation, the arena call, limit handling): on every thread the short path the primary thread gets.
+ * for an allocation, the thread cache, the arena call, limit handling): on every thread the short path the primary
+ * thread gets.
  *
  * <h2>Threading</h2>
  * Meant for the thread that called {@link ArenaAllocator#local()}, but never unsafe on another: a call from any

@@ -59,7 +59,10 @@ import java.util.Arrays;
  *   <li><b>Find the owner</b>, O(1): a handle names its arena in bits 62..48, looked up in the allocator's
  *   arena table; an address is looked up in the {@link AddressMap} (three dependent loads, two range
  *   checks). Nothing found: {@link InvalidBlockException} at once, on the freer.</li>
- *   <li><b>Choose the path.</b> The caller owns the arena: a plain {@link OffHeapArena#free}. The arena is a
+ *   <li><b>Choose the path.</b> First, a platform thread that owns an arena keeps a small fixed block of any
+ *   per-thread arena in its {@link ThreadBlockCache} when the class has room: no remote free at all (the block goes
+ *   home later, through step 3, if the thread does not reuse it). Otherwise: the caller owns the arena: a plain
+ *   {@link OffHeapArena#free}. The arena is a
  *   stripe: try its lock; won, free directly (errors surface at once); lost, go to step 4. Otherwise (a
  *   per-thread arena of another thread, living or ended): step 3 if the caller has an outbox, else step 4.</li>
  *   <li><b>Batch</b> (a platform thread's outbox): take the open batch for the destination,
@@ -103,8 +106,8 @@ import java.util.Arrays;
  * visible to the owner as soon as its release store is (no "flush when full"). A remote free is applied
  * (its bytes reusable by that arena) at the owner's next drain, i.e. within the first of:
  * <ul>
- *   <li>{@code drainInterval} (default 64) allocations by the owning thread from its own arena (its frees do
- *   not drain: they cannot use the memory a drain gives back);</li>
+ *   <li>{@code drainInterval} (default 64) allocations by the owning thread from its own arena, or as many served
+ *   from its {@link ThreadBlockCache} (its frees do not drain: they cannot use the memory a drain gives back);</li>
  *   <li>the owner's next {@link ArenaAllocator#maintain} or idle cycle through {@link MaintainingIdleStrategy};</li>
  *   <li>stripes: the next {@code drainInterval}-th lock acquisition of the stripe, or one
  *   {@code maintenancePeriodNanos} (default 10 ms) of the background maintenance thread;</li>

@@ -15,6 +15,8 @@ import io.arenaalloc.core.OffHeapArena;
  *   ownArena, ownArenaId    arena.arena and arena.id (null / -1 without an arena): the fast path's test
  *   nextDrainAt             the owned arena's allocationCount() at which the owner next looks at its inbox
  *                           (every drainInterval allocations; 0 right after attach: the first one looks)
+ *   cache                   the thread's {@link ThreadBlockCache} (null when off), asked first by free and allocate
+ *   nextCacheDrainAt        the cache's reuse count at which the owner next looks at its inbox
  *   chunk cache, 2 entries  [base0, base0 + span0), [base1, base1 + span1): chunks of the owned arena
  *                           (span 0 = empty); an address inside one is the caller's own block, no AddressMap
  * </pre>
