@@ -85,8 +85,9 @@ final class ManagedArena extends ManagedArenaState
         this.inbox = new RemoteFreeInbox(this, queueCapacity, ringCapacity);
         // the listener is called only from arena operations, all of which come after this constructor
         this.arena = OffHeapArena.create(arenaConfig.toBuilder()
-            // thread caches park blocks of any per-thread arena: every arena keeps free marks (ThreadBlockCache)
-            .freeMarks(arenaConfig.freeMarks() || allocator.config().threadCacheBytes() > 0)
+            // thread caches keep blocks of any per-thread arena: those arenas keep free marks (ThreadBlockCache);
+            // a stripe's blocks are never cached
+            .freeMarks(arenaConfig.freeMarks() || (kind == KIND_THREAD && allocator.config().threadCacheBytes() > 0))
             .chunkListener(new Registrar(this, allocator.addressMap(), arenaConfig.chunkListener())).build());
         this.id = arena.arenaId();
     }
