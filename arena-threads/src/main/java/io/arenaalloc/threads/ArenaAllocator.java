@@ -262,7 +262,7 @@ public final class ArenaAllocator implements AutoCloseable
     long ownerAllocate(final ThreadContext c, final OffHeapArena own, final long size)
     {
         final ThreadBlockCache tc = c.cache;
-        if (tc != null && tc.total != 0 && size > 0 && size <= SizeClasses.SMALL_MAX)
+        if (tc != null && size > 0 && size <= SizeClasses.SMALL_MAX)
         {
             final long parked = tc.tryReuse(size);
             if (parked != 0)
@@ -854,7 +854,7 @@ public final class ArenaAllocator implements AutoCloseable
     {
         checkOpen();
         final ThreadContext c = existingContext();
-        return c != null && c.cache != null && c.cache.total != 0 ? sendCachedHome(c) : 0;
+        return c != null && c.cache != null && !c.cache.isEmpty() ? sendCachedHome(c) : 0;
     }
 
     public int maintain()
@@ -899,7 +899,7 @@ public final class ArenaAllocator implements AutoCloseable
         final long deadline = start + budgetNanos;
         int work = registry.scanIfDue(start);
         final ThreadContext c = existingContext();
-        if (c != null && c.cache != null && c.cache.total != 0 && c.cache.isIdleSinceLastLook())
+        if (c != null && c.cache != null && !c.cache.isEmpty() && c.cache.isIdleSinceLastLook())
         {
             work += sendCachedHome(c); // nothing parked or reused since the last maintain: give the blocks back
         }

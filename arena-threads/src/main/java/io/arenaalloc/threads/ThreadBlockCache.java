@@ -30,7 +30,7 @@ import io.arenaalloc.core.SizeClasses;
  * <pre>
  *   blocks:      long[CLASS_COUNT x DEPTH]   | class 0: a a a . . . | class 1: . . . | ... | class 27: a . . |
  *   counts:      int[CLASS_COUNT]            parked blocks per class (a LIFO stack per class)
- *   total, bytes                             parked blocks and their class bytes (bytes &lt;= capacityBytes)
+ *   bytes                                    the parked blocks' class bytes (&lt;= capacityBytes; 0: empty)
  *   descriptors: AddressMap.Descriptor[8]    direct-mapped by (address &gt;&gt;&gt; 22) &amp; 7: chunks of per-thread
  *                                            arenas this thread freed into lately, so a free needs no AddressMap walk
  * </pre>
@@ -104,11 +104,10 @@ final class ThreadBlockCache
     private final int[] counts = new int[SizeClasses.CLASS_COUNT];
     private final AddressMap.Descriptor[] descriptors = new AddressMap.Descriptor[DESCRIPTORS];
     private final long capacityBytes;
-    /** Parked blocks, all classes: the allocation path tests it first. */
-    int total;
+    /** The parked blocks' class bytes; 0 when none is parked. */
     private long bytes;
-    /** Parks and reuses since the last {@link #isIdleSinceLastLook}. */
-    private long activity;
+    /** {@code parked + reused} at the last {@link #isIdleSinceLastLook}. */
+    private long lastLook;
 
     /** Statistics and the owner's drain count: written by the thread, read racily. */
     long parked;
@@ -159,10 +158,8 @@ final class ThreadBlockCache
         FreeMark.mark(address);
         blocks[cls * DEPTH + n] = address;
         counts[cls] = n + 1;
-        total++;
         bytes += size;
         parked++;
-        activity++;
         return true;
     }
 
@@ -189,10 +186,8 @@ final class ThreadBlockCache
         }
         final long address = blocks[cls * DEPTH + n - 1];
         counts[cls] = n - 1;
-        total--;
         bytes -= SizeClasses.classSize(cls);
         reused++;
-        activity++;
         FreeMark.clear(address);
         return address;
     }
@@ -200,16 +195,23 @@ final class ThreadBlockCache
     /** @return true when nothing was parked or reused since the last call (and starts a new period). */
     boolean isIdleSinceLastLook()
     {
-        final boolean idle = activity == 0;
-        activity = 0;
+        final long now = parked + reused;
+        final boolean idle = now == lastLook;
+        lastLook = now;
         return idle;
+    }
+
+    /** @return true when no block is parked. */
+    boolean isEmpty()
+    {
+        return bytes == 0;
     }
 
     /** Step 3: every parked block goes home (mark cleared first). @return the number sent. */
     int sendHome(final ThreadContext context, final Home home)
     {
         int sent = 0;
-        for (int cls = 0; cls < SizeClasses.CLASS_COUNT && total != 0; cls++)
+        for (int cls = 0; cls < SizeClasses.CLASS_COUNT && bytes != 0; cls++)
         {
             int n = counts[cls];
             while (n > 0)
@@ -217,7 +219,6 @@ final class ThreadBlockCache
                 n--;
                 final long address = blocks[cls * DEPTH + n];
                 counts[cls] = n;
-                total--;
                 bytes -= SizeClasses.classSize(cls);
                 FreeMark.clear(address);
                 sentHome++;
@@ -233,7 +234,6 @@ final class ThreadBlockCache
     {
         java.util.Arrays.fill(counts, 0);
         java.util.Arrays.fill(descriptors, null);
-        total = 0;
         bytes = 0;
     }
 

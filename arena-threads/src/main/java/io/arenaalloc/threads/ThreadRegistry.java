@@ -250,7 +250,7 @@ final class ThreadRegistry
     private void endThread(final ThreadContext c)
     {
         table.release(c);
-        if (c.cache != null && c.cache.total != 0)
+        if (c.cache != null && !c.cache.isEmpty())
         {
             allocator.sendCachedHome(c); // its parked blocks go home through its outbox, sealed just below
         }
@@ -368,7 +368,7 @@ final class ThreadRegistry
     {
         for (final ThreadContext c : contexts)
         {
-            if (c.cache != null && c.cache.total != 0)
+            if (c.cache != null && !c.cache.isEmpty())
             {
                 c.cache.sendHome(c, home);
             }
