@@ -30,9 +30,10 @@ import java.security.SecureRandom;
  *   <li>Free: after the owner's start-bit check passes, a block that carries its mark is not live but parked in
  *   another thread's cache: the free is rejected as a double free, nothing changes. Otherwise the block gets its
  *   mark, then goes to the free cache ({@code OffHeapArena.free}).</li>
- *   <li>A thread that parks a foreign block checks for the mark first (a double free: rejected), then writes it; a
- *   thread that hands a parked block out clears it as in step 2; a parked block that goes back to its owner has its
- *   mark cleared first, so that the owner's step 3 frees it.</li>
+ *   <li>A thread that parks a block checks for the mark first (a double free: rejected), then writes it; a thread
+ *   that hands a parked block out clears it as in step 2. A parked block that goes back to its arena keeps its mark
+ *   on the way (a free of it meanwhile is rejected as in step 3), and the arena frees it with
+ *   {@link OffHeapArena#freeMarked}, which expects the mark instead of rejecting it.</li>
  * </ol>
  * So a small fixed block carries its mark exactly when it is not live: free in its slab, in its owner's free cache,
  * or parked. Marks cost the owner one 8-byte load and one store on a small free and one store on a small

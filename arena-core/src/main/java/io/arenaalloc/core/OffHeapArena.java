@@ -430,6 +430,52 @@ public final class OffHeapArena implements AutoCloseable
     }
 
     /**
+     * Frees a small fixed block that a thread cache kept and now gives back: it is live in this arena's metadata and
+     * carries its {@link FreeMark} (FreeMark step 4: the mark stays on while the block travels home, so that a free
+     * of it on the way is rejected as a double free). The block stays marked: it is free now.
+     * @throws InvalidBlockException when the address is not a live small fixed block of this arena that carries its
+     * mark (the arena is unchanged).
+     * @throws IllegalStateException without free marks ({@link ArenaConfig#freeMarks()}), or after {@link #close()}.
+     */
+    public void freeMarked(final long address)
+    {
+        checkOpen();
+        if (!freeMarks)
+        {
+            throw new IllegalStateException("freeMarked: arena " + arenaId + " keeps no free marks, expected an arena " +
+                "built with ArenaConfig.freeMarks(true)");
+        }
+        final Chunk chunk = address > 0 ? chunkMap.find(address) : null;
+        if (chunk == null)
+        {
+            throw foreign("freeMarked", address);
+        }
+        final long offset = address - chunk.base;
+        final int g = (int)(offset >>> SizeClasses.GRANULE_SHIFT);
+        if (chunk.heap != fixed || !chunk.isSlab(g))
+        {
+            throw notABlock("freeMarked", address, chunk);
+        }
+        final int[] meta = chunk.meta;
+        final int word = meta[g];
+        final int bit = Chunk.startBit(offset);
+        if ((offset & (SizeClasses.QUANTUM - 1)) != 0 || (word & bit) == 0)
+        {
+            throw notABlock("freeMarked", address, chunk);
+        }
+        if (!FreeMark.isMarked(address))
+        {
+            throw new InvalidBlockException("freeMarked: address=0x" + Long.toHexString(address) + " of arena " +
+                arenaId + " carries no free mark, expected a block a thread cache gave back");
+        }
+        final int cls = Chunk.slabClassOf(word);
+        final int cs = SizeClasses.classSize(cls);
+        meta[g] = word & ~bit;
+        fixed.cachePush(cls, address, chunk);
+        afterFree(cs);
+    }
+
+    /**
      * Resizes a fixed block (by address) or a movable block (by handle). A fixed block stays in place
      * when it fits or when the free run after a medium block is long enough; otherwise it is copied
      * to a new block (the first min(old, new) bytes) and the old block is freed.

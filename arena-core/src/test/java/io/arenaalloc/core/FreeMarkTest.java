@@ -106,6 +106,37 @@ class FreeMarkTest
     }
 
     @Test
+    void shouldFreeAMarkedBlockAThreadCacheGivesBackAndRejectAnyOther()
+    {
+        try (OffHeapArena arena = arena(true, false, ChunkListener.NONE))
+        {
+            final long keeper = arena.allocate(4000);
+            final long a = arena.allocate(32);
+            final long b = arena.allocate(32);
+            final InvalidBlockException unmarked = assertThrows(InvalidBlockException.class, () -> arena.freeMarked(a));
+            assertTrue(unmarked.getMessage().contains("carries no free mark"), unmarked.getMessage());
+            assertEquals(3, arena.liveBlocks(), "nothing changed");
+            FreeMark.mark(a); // a thread cache kept it and now sends it home, still marked
+            arena.freeMarked(a);
+            assertEquals(2, arena.liveBlocks());
+            assertTrue(FreeMark.isMarked(a), "free now, so still marked");
+            assertThrows(InvalidBlockException.class, () -> arena.freeMarked(a), "given back twice");
+            assertThrows(InvalidBlockException.class, () -> arena.free(a), "freed after it came home");
+            assertThrows(InvalidBlockException.class, () -> arena.freeMarked(keeper), "a medium block");
+            assertEquals(2, arena.liveBlocks());
+            arena.free(b);
+            arena.free(keeper);
+            arena.validate();
+        }
+        try (OffHeapArena arena = arena(false, false, ChunkListener.NONE))
+        {
+            final long a = arena.allocate(32);
+            assertThrows(IllegalStateException.class, () -> arena.freeMarked(a), "an arena without free marks");
+            arena.free(a);
+        }
+    }
+
+    @Test
     void shouldLeaveBlocksAloneWithoutFreeMarksAndInDebugMode()
     {
         try (OffHeapArena arena = arena(false, false, ChunkListener.NONE))

@@ -464,6 +464,12 @@ public final class ArenaAllocator implements AutoCloseable
     private void freeSlow(final ThreadContext found, final long addressOrHandle)
     {
         checkOpen();
+        if (addressOrHandle > 0 && (addressOrHandle & (SizeClasses.QUANTUM - 1)) != 0)
+        {
+            // every block starts on 16 bytes; the low bits of a remote free's slot value carry RemoteFreeInbox flags
+            throw new InvalidBlockException("free: address=0x" + Long.toHexString(addressOrHandle) +
+                " is not 16-byte aligned, expected the start of a block (every block starts on 16 bytes)");
+        }
         final ThreadContext c = found != null ? found : context();
         final AddressMap.Descriptor d = addressOrHandle > 0 ? addressMap.find(addressOrHandle) : null;
         final ManagedArena m = d != null ? d.arena : arenaFor(addressOrHandle, "free");
@@ -1259,24 +1265,25 @@ public final class ArenaAllocator implements AutoCloseable
 
     /**
      * {@link ThreadBlockCache.Home} for a living thread and for the liveness scan: a block of the calling thread's own
-     * arena is freed there, any other goes to its owner's inbox through {@code c}'s outbox (the scan, which runs after
-     * the thread ended, sends all of them that way: its arena will be an orphan's, drained by whoever takes it).
+     * arena is freed there ({@code freeMarked}: it still carries its mark), any other goes to its owner's inbox
+     * through {@code c}'s outbox, flagged {@link RemoteFreeInbox#FROM_CACHE} (the scan, which runs after the thread
+     * ended, sends all of them that way: its arena will be an orphan's, drained by whoever takes it).
      */
     private void sendHome(final ThreadContext c, final long address)
     {
         final ManagedArena m = parkedBlockArena(address);
         if (m == c.arena && c.thread == Thread.currentThread())
         {
-            c.ownArena.free(address);
+            c.ownArena.freeMarked(address);
             return;
         }
-        c.outbox.free(m, address);
+        c.outbox.free(m, address | RemoteFreeInbox.FROM_CACHE);
     }
 
     /** {@link ThreadBlockCache.Home} at allocator close, which happens-after every other call: free in place. */
     private void freeAtClose(final ThreadContext c, final long address)
     {
-        parkedBlockArena(address).arena.free(address);
+        parkedBlockArena(address).arena.freeMarked(address);
     }
 
     private ManagedArena parkedBlockArena(final long address)

@@ -48,6 +48,8 @@ import java.util.Arrays;
  * <h2>Slot value (one long per remote free) and the batch's published word</h2>
  * <pre>
  *   address (&gt; 0, 16-aligned) free of a fixed block
+ *   address | FROM_CACHE (bit 0)  a small fixed block a {@link ThreadBlockCache} gives back: still carrying its
+ *                                 free mark, applied with {@code OffHeapArena.freeMarked}
  *   handle  (&lt; 0, bit 63 set) free of a movable block (see io.arenaalloc.core.HandleTable)
  *
  *   published word (int, one per batch, on its own cache line):  | SEALED (bit 31) | count (bits 30..0) |
@@ -127,6 +129,9 @@ import java.util.Arrays;
  */
 final class RemoteFreeInbox
 {
+    /** Flag of a slot value (bit 0, never set in a block address): a block a thread cache gives back, still marked. */
+    static final long FROM_CACHE = 1L;
+
     private static final VarHandle OVERFLOW_HEAD;
 
     static
@@ -360,7 +365,14 @@ final class RemoteFreeInbox
     {
         try
         {
-            arena.free(value);
+            if (value > 0 && (value & FROM_CACHE) != 0)
+            {
+                arena.freeMarked(value & ~FROM_CACHE);
+            }
+            else
+            {
+                arena.free(value);
+            }
             return 1;
         }
         catch (final RuntimeException ex)

@@ -20,10 +20,12 @@ import io.arenaalloc.core.SizeClasses;
  * <ul>
  *   <li><b>park</b>: keep a freed small fixed block; parked blocks carry their {@link FreeMark}.</li>
  *   <li><b>reuse</b>: hand a parked block to the thread's next allocation of its class; its mark is cleared.</li>
- *   <li><b>send home</b>: give a parked block back to its arena (mark cleared first): the thread's own arena frees it
- *   at once, another thread's gets it through the remote-free protocol ({@link RemoteFreeInbox}). Done when the
- *   thread maintains while its cache was idle and by the liveness scan after the thread ended; never on the hot
- *   path, where a full class simply lets the free take its old path.</li>
+ *   <li><b>send home</b>: give a parked block back to its arena, still marked (a free of it on the way is a double
+ *   free and is rejected): the thread's own arena frees it at once with {@code OffHeapArena.freeMarked}, another
+ *   thread's gets it through the remote-free protocol ({@link RemoteFreeInbox}, flagged as a cached block). Done
+ *   when the thread maintains while its cache was idle, on {@code ArenaAllocator.flushThreadCache()}, by the
+ *   liveness scan after the thread ended and at close; never on the hot path, where a full class simply lets the
+ *   free take its old path.</li>
  * </ul>
  *
  * <h2>Layout (Java heap, thread-confined)</h2>
@@ -46,12 +48,12 @@ import io.arenaalloc.core.SizeClasses;
  *   a free slot and the byte budget allows: mark, push, true. Else false (the old path frees it).</li>
  *   <li><b>Allocation</b> ({@link #tryReuse}) of 1 .. {@link SizeClasses#SMALL_MAX} bytes by the thread, before its
  *   arena is called: pop a block of the size's class, clear its mark, return it.</li>
- *   <li><b>Send home</b> ({@link #sendHome}): every parked block, mark cleared, to {@link Home#sendHome}.</li>
+ *   <li><b>Send home</b> ({@link #sendHome}): every parked block, still marked, to {@link Home#sendHome}.</li>
  * </ol>
  *
  * <h2>Why a double free is still caught</h2>
  * A small fixed block carries its mark exactly when it is not live ({@link FreeMark}: marked when its slab is cut,
- * when its arena frees it and when a thread parks it; cleared when it is allocated, reused or sent home). Every free
+ * when its arena frees it and when a thread parks it; cleared only when it is allocated or reused). Every free
  * of a small fixed block looks at the mark before anything changes: the arena's own ({@code OffHeapArena.free}) and
  * this cache's (step 1). So a second free of a parked block, by any thread, is rejected on the spot, as is a free of
  * a block its arena already holds as free, and of a block start that was never allocated. (A remote double free used
@@ -60,12 +62,12 @@ import io.arenaalloc.core.SizeClasses;
  * first one's mark is visible to it), and a user that stores {@code address ^ SECRET} into a live block's first word.
  *
  * <h2>Why the descriptor cache is exact</h2>
- * A descriptor is immutable; {@link AddressMap#remove} sets its removed flag (a release store) before it takes it out
- * of the map and before the chunk's memory goes back to its source. A thread can only free a live block, which it
- * received through a happens-before edge from the block's allocation, which came after its chunk's
- * {@link AddressMap#add}, which came after the removal of any earlier chunk over the same addresses (the add's CAS
- * on the window slot and the removal's, see {@link AddressMap}); so a stale entry for that range reads as removed
- * and misses.
+ * A descriptor is immutable; {@link AddressMap#remove} sets its removed flag (a volatile store) and then adds to the
+ * map's removal count, before the chunk's memory goes back to its source. A thread can only free a live block, which
+ * it received through a happens-before edge from the block's allocation, which came after its chunk's
+ * {@link AddressMap#add}, which reads the removal count first and so comes after the removal of any earlier chunk
+ * over the same addresses (see {@link AddressMap}); so a stale entry for that range reads as removed and misses.
+ * The descriptor cache is also emptied at allocator close.
  *
  * <h2>Limits and costs</h2>
  * <ul>
@@ -96,7 +98,7 @@ final class ThreadBlockCache
     /** Where {@link #sendHome} sends a block. */
     interface Home
     {
-        /** Frees {@code address}, live in its arena and unmarked, on the path the thread would take without a cache. */
+        /** Gives {@code address} back to its arena: live there, and still carrying its mark. */
         void sendHome(ThreadContext context, long address);
     }
 
@@ -207,7 +209,7 @@ final class ThreadBlockCache
         return bytes == 0;
     }
 
-    /** Step 3: every parked block goes home (mark cleared first). @return the number sent. */
+    /** Step 3: every parked block goes home, still marked. @return the number sent. */
     int sendHome(final ThreadContext context, final Home home)
     {
         int sent = 0;
@@ -220,7 +222,6 @@ final class ThreadBlockCache
                 final long address = blocks[cls * DEPTH + n];
                 counts[cls] = n;
                 bytes -= SizeClasses.classSize(cls);
-                FreeMark.clear(address);
                 sentHome++;
                 sent++;
                 home.sendHome(context, address);

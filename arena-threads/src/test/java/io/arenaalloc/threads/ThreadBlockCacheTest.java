@@ -186,6 +186,54 @@ class ThreadBlockCacheTest
     }
 
     @Test
+    void shouldRejectAFreeOfABlockOnItsWayHome() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long keep = alloc.allocate(4000);
+            final long a = alloc.allocate(48);
+            Patterns.fill(keep, 4000, 5);
+            final OffHeapArena arena = alloc.arenaOf(a);
+            TestAllocators.onOtherThread("cacher", () ->
+            {
+                alloc.free(alloc.allocate(48));
+                alloc.free(a); // cached here
+                assertTrue(alloc.flushThreadCache() >= 1); // sent home: queued in this thread's arena's inbox, marked
+            });
+            TestAllocators.onOtherThread("late-freer", () ->
+            {
+                alloc.free(alloc.allocate(48));
+                final InvalidBlockException ex = assertThrows(InvalidBlockException.class, () -> alloc.free(a));
+                assertTrue(ex.getMessage().contains("double free"), ex.getMessage());
+            });
+            assertThrows(InvalidBlockException.class, () -> alloc.free(a), "nor by its owner");
+            assertEquals(2, arena.liveBlocks(), "still in flight");
+            alloc.allocate(16); // this thread's next allocation from its arena drains the inbox
+            alloc.maintain(0);
+            assertEquals(2, arena.liveBlocks(), "a freed exactly once (keep and the 16-byte block are live)");
+            Patterns.check(keep, 4000, 5, "the neighbour");
+            arena.validate();
+        }
+    }
+
+    @Test
+    void shouldRejectAMisalignedFreeOnAnyThreadAtOnce() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long a = alloc.allocate(64);
+            assertThrows(InvalidBlockException.class, () -> alloc.free(a + 1));
+            TestAllocators.onOtherThread("stranger", () ->
+            {
+                final InvalidBlockException ex = assertThrows(InvalidBlockException.class, () -> alloc.free(a + 8));
+                assertTrue(ex.getMessage().contains("16-byte aligned"), ex.getMessage());
+            });
+            assertEquals(0, alloc.counters().get(AllocatorCounters.REMOTE_FREES_BATCHED), "nothing was queued");
+            alloc.free(a);
+        }
+    }
+
+    @Test
     void shouldSendCachedBlocksHomeOnceTheThreadIsIdle()
     {
         try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
