@@ -39,8 +39,11 @@ import java.util.concurrent.TimeUnit;
  *   bare        OffHeapArena.free / allocate                              nothing (the reference)
  *   perThread   ArenaAllocator (Policy.PER_THREAD): free / allocate       the owner's fast path: context table
  *                                                                         load (the benchmark thread registers
- *                                                                         first: the table's primary), ownership
- *                                                                         check, drain mark
+ *                                                                         first: the table's primary), then the
+ *                                                                         thread cache (ThreadBlockCache: a free
+ *                                                                         parks the block, the next allocation of
+ *                                                                         its class pops it) or, when that misses,
+ *                                                                         ownership check, drain mark, the arena
  *   perThreadSecondary  as perThread, but another living thread registered first and holds the table's primary
  *               context (no liveness scan, which would promote the        the slot lookup every thread but the
  *               busier benchmark thread)                                  primary one takes
