@@ -1802,8 +1802,8 @@ public final class OffHeapArena implements AutoCloseable
     private InvalidBlockException parkedElsewhere(final String operation, final long address)
     {
         return new InvalidBlockException(operation + ": address=0x" + Long.toHexString(address) + " of arena " + arenaId +
-            " is already free: it carries its free mark (it was freed by another thread, which keeps it in its " +
-            "foreign-block cache), expected a live block (double free)");
+            " is already free: it carries its free mark (a thread cache holds it, or it is on its way back to this " +
+            "arena), expected a live block (double free)");
     }
 
     private InvalidBlockException foreign(final String operation, final long address)
