@@ -60,6 +60,10 @@ import io.arenaalloc.core.SizeClasses;
  * to be found by the owner later and reported to the error handler; found here, it is thrown to the caller.) Not
  * caught: two frees of one block racing on two threads at the same moment (the second may read the block before the
  * first one's mark is visible to it), and a user that stores {@code address ^ SECRET} into a live block's first word.
+ * One hazard comes with reading the block: a free of a block that is not live (a bad free), racing with its owner
+ * giving the block's now empty chunk back to the memory source, may read memory that is no longer mapped. A live
+ * block's chunk cannot go away (the block keeps it), so correct programs never meet it; the remote-free path without
+ * a cache never reads block memory.
  *
  * <h2>Why the descriptor cache is exact</h2>
  * A descriptor is immutable; {@link AddressMap#remove} sets its removed flag (a volatile store) and then adds to the
