@@ -27,8 +27,8 @@ import java.security.SecureRandom;
  *   contents are undefined to the user anyway; the user may then store anything, and only a store of exactly
  *   {@code address ^ SECRET} (2^-64 for data that does not come from reading a freed block) could make a live
  *   block look free.</li>
- *   <li>Free: after the owner's start-bit check passes, a block that carries its mark is not live but parked in
- *   another thread's cache: the free is rejected as a double free, nothing changes. Otherwise the block gets its
+ *   <li>Free: after the owner's start-bit check passes, a block that carries its mark is not live but parked in a
+ *   thread's cache or on its way back from one: the free is rejected as a double free, nothing changes. Otherwise the block gets its
  *   mark, then goes to the free cache ({@code OffHeapArena.free}).</li>
  *   <li>A thread that parks a block checks for the mark first (a double free: rejected), then writes it; a thread
  *   that hands a parked block out clears it as in step 2. A parked block that goes back to its arena keeps its mark

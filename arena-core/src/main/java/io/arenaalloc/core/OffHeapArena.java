@@ -445,34 +445,17 @@ public final class OffHeapArena implements AutoCloseable
             throw new IllegalStateException("freeMarked: arena " + arenaId + " keeps no free marks, expected an arena " +
                 "built with ArenaConfig.freeMarks(true)");
         }
-        final Chunk chunk = address > 0 ? chunkMap.find(address) : null;
-        if (chunk == null)
+        if (fixedBlockSize("freeMarked", address) > SizeClasses.SMALL_MAX) // a live fixed block, or it throws
         {
-            throw foreign("freeMarked", address);
-        }
-        final long offset = address - chunk.base;
-        final int g = (int)(offset >>> SizeClasses.GRANULE_SHIFT);
-        if (chunk.heap != fixed || !chunk.isSlab(g))
-        {
-            throw notABlock("freeMarked", address, chunk);
-        }
-        final int[] meta = chunk.meta;
-        final int word = meta[g];
-        final int bit = Chunk.startBit(offset);
-        if ((offset & (SizeClasses.QUANTUM - 1)) != 0 || (word & bit) == 0)
-        {
-            throw notABlock("freeMarked", address, chunk);
+            throw notABlock("freeMarked", address, chunkMap.find(address));
         }
         if (!FreeMark.isMarked(address))
         {
             throw new InvalidBlockException("freeMarked: address=0x" + Long.toHexString(address) + " of arena " +
                 arenaId + " carries no free mark, expected a block a thread cache gave back");
         }
-        final int cls = Chunk.slabClassOf(word);
-        final int cs = SizeClasses.classSize(cls);
-        meta[g] = word & ~bit;
-        fixed.cachePush(cls, address, chunk);
-        afterFree(cs);
+        FreeMark.clear(address); // a live, validated small block: the ordinary free below marks it again
+        free(address);
     }
 
     /**

@@ -38,7 +38,7 @@ import java.lang.invoke.VarHandle;
  *   descriptor out of the windows already done. (Not every overlap meets that test; memory sources never
  *   hand out overlapping regions, so it is a safety net for caller-owned regions, not a guarantee.)</li>
  *   <li><b>remove</b> (an arena's owner, after the chunk's last block is gone and before the memory goes
- *   back to its source): set the descriptor's removed flag (a volatile store) and CAS it out of every window slot that holds
+ *   back to its source): set the descriptor's removed flag (a plain store) and CAS it out of every window slot that holds
  *   it, then count the removal in {@code removals} (a volatile add).</li>
  * </ol>
  * An <b>add</b> first reads {@code removals} (a volatile read), so every removal that came before it in real time
@@ -87,8 +87,11 @@ final class AddressMap
         final long end;
         /** The chunk's fixed slabs for other threads (a per-thread arena's regular chunk), else null. */
         final SlabMap slabMap;
-        /** Set (release) by {@link AddressMap#remove} before the chunk leaves the map and its memory its arena. */
-        private volatile boolean removed;
+        /**
+         * Set by {@link AddressMap#remove} before its volatile add to {@code removals}, which every later add reads: a
+         * plain field is enough (see the class comment).
+         */
+        private boolean removed;
 
         Descriptor(final ManagedArena arena, final long base, final long size)
         {
@@ -108,8 +111,11 @@ final class AddressMap
             return address >= base && address < end;
         }
 
-        /** Any thread: the chunk left the map (a cached reference to this descriptor is stale). */
-        boolean isRemovedAcquire()
+        /**
+         * Any thread that frees a block it received through a happens-before edge from the block's allocation: the
+         * chunk left the map (a cached reference to this descriptor is stale).
+         */
+        boolean isRemovedPlain()
         {
             return removed;
         }

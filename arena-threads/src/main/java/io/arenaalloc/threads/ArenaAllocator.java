@@ -848,7 +848,6 @@ public final class ArenaAllocator implements AutoCloseable
     // maintenance
     // =========================================================================================
 
-    /** Maintenance with the configured {@code maintenanceBudgetNanos}. */
     /**
      * Gives the blocks the calling thread holds in its {@link ThreadBlockCache} back to their arenas now: its own
      * arena frees them at once, other threads' arenas get them through the remote-free protocol. Idle maintenance
@@ -863,6 +862,7 @@ public final class ArenaAllocator implements AutoCloseable
         return c != null && c.cache != null && !c.cache.isEmpty() ? sendCachedHome(c) : 0;
     }
 
+    /** Maintenance with the configured {@code maintenanceBudgetNanos}. */
     public int maintain()
     {
         return maintain(config.maintenanceBudgetNanos());

@@ -40,7 +40,7 @@ import io.arenaalloc.core.SizeClasses;
  * <h2>Algorithm</h2>
  * <ol>
  *   <li><b>Free</b> ({@link #tryFree}) of a positive address: d = descriptors[(address &gt;&gt;&gt; 22) &amp; 7]; a miss
- *   (empty, another chunk, or a chunk that left its arena: {@code d.isRemovedAcquire()}) returns false, and the
+ *   (empty, another chunk, or a chunk that left its arena: {@code d.isRemovedPlain()}) returns false, and the
  *   allocator's slow path finds the descriptor in the {@link AddressMap}, {@link #remember}s it and calls
  *   {@link #tryFree(AddressMap.Descriptor, long)}. With d: c = d.slabMap.blockClassAt(address); -1 (not the start of
  *   a small fixed block): false, the free takes the old path, which validates. If the block carries its mark it is
@@ -66,8 +66,8 @@ import io.arenaalloc.core.SizeClasses;
  * a cache never reads block memory.
  *
  * <h2>Why the descriptor cache is exact</h2>
- * A descriptor is immutable; {@link AddressMap#remove} sets its removed flag (a volatile store) and then adds to the
- * map's removal count, before the chunk's memory goes back to its source. A thread can only free a live block, which
+ * A descriptor is immutable; {@link AddressMap#remove} sets its removed flag (a plain store) and then adds to the
+ * map's removal count (a volatile add), before the chunk's memory goes back to its source. A thread can only free a live block, which
  * it received through a happens-before edge from the block's allocation, which came after its chunk's
  * {@link AddressMap#add}, which reads the removal count first and so comes after the removal of any earlier chunk
  * over the same addresses (see {@link AddressMap}); so a stale entry for that range reads as removed and misses.
@@ -138,7 +138,7 @@ final class ThreadBlockCache
     boolean tryFree(final long address)
     {
         final AddressMap.Descriptor d = descriptors[(int)(address >>> DESCRIPTOR_SHIFT) & DESCRIPTOR_MASK];
-        return d != null && d.contains(address) && !d.isRemovedAcquire() && tryFree(d, address);
+        return d != null && d.contains(address) && !d.isRemovedPlain() && tryFree(d, address);
     }
 
     /** Step 1 with {@code d}, the descriptor of the chunk containing {@code address} (its slab map not null). */
@@ -246,21 +246,5 @@ final class ThreadBlockCache
     long bytes()
     {
         return bytes;
-    }
-
-    /** Whether {@code address} is parked here (tests; O(parked)). */
-    boolean containsForTest(final long address)
-    {
-        for (int cls = 0; cls < SizeClasses.CLASS_COUNT; cls++)
-        {
-            for (int i = 0; i < counts[cls]; i++)
-            {
-                if (blocks[cls * DEPTH + i] == address)
-                {
-                    return true;
-                }
-            }
-        }
-        return false;
     }
 }

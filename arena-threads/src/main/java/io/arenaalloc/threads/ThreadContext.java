@@ -98,6 +98,18 @@ final class ThreadContext extends ThreadContextFields
     }
 
     /**
+     * The thread's allocations so far, from its own arena and from its {@link ThreadBlockCache}: for the liveness
+     * scan's busiest-thread heuristic, which reads them racily (an arena reference the owner may be changing, an
+     * opaque load of its count, a plain read of the cache's reuse count).
+     */
+    long allocationsRelaxed()
+    {
+        final ManagedArena m = arena;
+        final ThreadBlockCache tc = cache;
+        return (m == null ? 0 : m.arena.allocationCountOpaque()) + (tc == null ? 0 : tc.reused);
+    }
+
+    /**
      * At allocator close: drops every reference from this context to the allocator's objects, so the
      * {@code ThreadLocal} entry that a still-living thread keeps no longer holds the closed allocator (and
      * through it the {@code ThreadLocal} key itself) strongly: the entry is then expunged as a stale one.
@@ -132,7 +144,7 @@ abstract class ThreadContextFields extends ThreadContextPad0
 {
     final Thread thread;
     final RemoteFreeOutbox outbox;
-    /** Small blocks of other threads' arenas this thread freed and keeps for reuse; null when off. */
+    /** Small fixed blocks this thread freed (any per-thread arena's), kept for its own reuse; null when off. */
     final ThreadBlockCache cache;
     /** The arena this thread owns, or null (not allocated yet, or {@link #useStripes}). Set by {@code attach}. */
     ManagedArena arena;
@@ -148,7 +160,7 @@ abstract class ThreadContextFields extends ThreadContextPad0
     long nextCacheDrainAt;
     /**
      * Not the thread's: written by the liveness scan only (under the registry's monitor), every
-     * {@code livenessScanNanos} at most: the own arena's allocation count at the last scan, to find the busiest
+     * {@code livenessScanNanos} at most: {@link #allocationsRelaxed} at the last scan, to find the busiest
      * thread ({@link ThreadRegistry} step 2b). It shares the owner's lines; one store per scan period.
      */
     long allocationsAtLastScan;

@@ -42,8 +42,8 @@ import java.util.Arrays;
  *   batches ({@link RemoteFreeOutbox#sealAllAfterDeath}) so owners can finish them; take it out of the
  *   {@link ThreadContextTable}; if it owned an arena,
  *   clear the arena's owner, release-store ORPHANED and append it to {@code orphans}; fold its counters
- *   into the allocator's; drop the context. Then (2b, <b>promote</b>) the living thread that allocated most from
- *   its own arena since the last scan becomes the {@link ThreadContextTable}'s primary (its one-load path) when it
+ *   into the allocator's; drop the context. Then (2b, <b>promote</b>) the living thread that allocated most (from
+ *   its own arena and its thread cache) since the last scan becomes the {@link ThreadContextTable}'s primary (its one-load path) when it
  *   allocated at least {@value #PROMOTE_MIN_ALLOCATIONS} times and more than twice as often as the primary.</li>
  *   <li><b>adopt</b> (a thread's first allocation, before it makes an arena): CAS an orphan from ORPHANED to
  *   OWNED; the winner owns it from now on, drains its inbox at its next drain, and keeps every block.</li>
@@ -213,10 +213,10 @@ final class ThreadRegistry
     }
 
     /**
-     * Step 2b: the thread that allocated most from its own arena since the last scan becomes the table's primary
-     * when it allocated at least {@link #PROMOTE_MIN_ALLOCATIONS} and more than twice as much as the primary did
-     * (no flapping between two threads equally busy). The counts are read racily (an arena reference the owner may
-     * be changing, an opaque load of its count): a heuristic, which the table's identity check keeps harmless.
+     * Step 2b: the thread that allocated most ({@link ThreadContext#allocationsRelaxed}: from its arena and its thread
+     * cache) since the last scan becomes the table's primary when it allocated at least {@link #PROMOTE_MIN_ALLOCATIONS}
+     * and more than twice as much as the primary did (no flapping between two threads equally busy). The counts are
+     * read racily: a heuristic, which the table's identity check keeps harmless.
      */
     private void promoteBusiest(final ThreadContext[] living)
     {
@@ -226,8 +226,7 @@ final class ThreadRegistry
         long primaryDelta = 0;
         for (final ThreadContext c : living)
         {
-            final ManagedArena m = c.arena;
-            final long count = m == null ? c.allocationsAtLastScan : m.arena.allocationCountOpaque();
+            final long count = c.allocationsRelaxed();
             final long delta = count - c.allocationsAtLastScan;
             c.allocationsAtLastScan = count;
             if (c == primary)

@@ -349,9 +349,9 @@ class ThreadBlockCacheTest
             map.add(d);
             final ThreadBlockCache cache = new ThreadBlockCache(1 << 16);
             cache.remember(d, a);
-            assertFalse(d.isRemovedAcquire());
+            assertFalse(d.isRemovedPlain());
             assertTrue(map.remove(real.arena, real.base, real.end - real.base));
-            assertTrue(d.isRemovedAcquire(), "removal marks the descriptor");
+            assertTrue(d.isRemovedPlain(), "removal marks the descriptor");
             assertFalse(cache.tryFree(a), "a removed descriptor is a miss, never used");
             assertFalse(FreeMark.isMarked(a));
             alloc.free(a);
