@@ -80,10 +80,12 @@ import java.util.concurrent.locks.LockSupport;
  *   the context through the {@code ThreadLocal}.</li>
  *   <li>free only, a positive address: the thread's {@link ThreadBlockCache} (on by default,
  *   {@code threadCacheBytes}) takes a small fixed block of any per-thread arena, the caller's own or another
- *   thread's, if it knows the block's chunk (an 8-entry descriptor cache) and the block's class has room: a free
- *   mark check, a mark, a push. A second free of a cached block throws at once.</li>
- *   <li>free otherwise: is the value the caller's own? A handle: its arena id equals the owned arena's. An
- *   address: inside one of the two chunks of the owned arena that the context remembers
+ *   thread's, if it knows the block's chunk (a 16-entry descriptor cache): a free mark check, a mark, a push; a full
+ *   class first sends its older half home ({@link ThreadBlockCache} step 1b). A second free of a cached block throws
+ *   at once. A chunk the descriptor cache does not know: the slow path, which teaches it the chunk, own chunks
+ *   included (so own and foreign blocks take the same path).</li>
+ *   <li>free otherwise (a handle, a medium block): is the value the caller's own? A handle: its arena id equals the
+ *   owned arena's. An address: inside one of the two chunks of the owned arena that the context remembers
  *   ({@link ThreadContext#ownsPlain}). Otherwise the slow path: {@link AddressMap} lookup; a per-thread arena's
  *   chunk is remembered in the thread cache (and the block offered to it again), an own chunk in the context,
  *   anything else is a remote or stripe free.</li>
@@ -163,7 +165,11 @@ public final class ArenaAllocator implements AutoCloseable
     private final AllocatorConfig config;
     private final Policy policy;
     private final ArenaConfig arenaTemplate;
-    /** {@link #sendHome} and {@link #freeAtClose}, made once: giving cached blocks back allocates nothing. */
+    /**
+     * {@link #sendHome} and {@link #freeAtClose}, made once: giving cached blocks back allocates nothing. Passed to
+     * each call, never stored in a thread's cache: a context that a living thread's ThreadLocal map holds must not
+     * hold the allocator (a closed allocator must stay collectable).
+     */
     private final ThreadBlockCache.Home cacheHome = this::sendHome;
     private final ThreadBlockCache.Home closeHome = this::freeAtClose;
     private final boolean debug;
@@ -448,9 +454,17 @@ public final class ArenaAllocator implements AutoCloseable
     boolean ownerFree(final ThreadContext c, final OffHeapArena own, final long addressOrHandle)
     {
         final ThreadBlockCache tc = c.cache;
-        if (tc != null && addressOrHandle > 0 && tc.tryFree(addressOrHandle))
+        if (tc != null && addressOrHandle > 0)
         {
-            return true;
+            final int parked = tc.tryFree(addressOrHandle, c, cacheHome);
+            if (parked == ThreadBlockCache.PARKED)
+            {
+                return true;
+            }
+            if (parked == ThreadBlockCache.UNKNOWN_CHUNK)
+            {
+                return false; // freeSlow finds the chunk and teaches it to the cache, own chunks too
+            }
         }
         if (c.ownsPlain(addressOrHandle))
         {
@@ -476,8 +490,8 @@ public final class ArenaAllocator implements AutoCloseable
         final ThreadBlockCache tc;
         if (c != null && d != null && d.slabMap != null && (tc = c.cache) != null && c.ownArena != null)
         {
-            tc.remember(d, addressOrHandle); // a per-thread arena's chunk: the next frees here take the fast path
-            if (tc.tryFree(d, addressOrHandle))
+            tc.remember(d); // a per-thread arena's chunk: the next frees here take the fast path
+            if (tc.tryFree(d, addressOrHandle, c, cacheHome))
             {
                 return;
             }
@@ -1269,9 +1283,9 @@ public final class ArenaAllocator implements AutoCloseable
      * through {@code c}'s outbox, flagged {@link RemoteFreeInbox#FROM_CACHE} (the scan, which runs after the thread
      * ended, sends all of them that way: its arena will be an orphan's, drained by whoever takes it).
      */
-    private void sendHome(final ThreadContext c, final long address)
+    private void sendHome(final ThreadContext c, final ManagedArena known, final long address)
     {
-        final ManagedArena m = parkedBlockArena(address);
+        final ManagedArena m = known != null ? known : parkedBlockArena(address);
         if (m == c.arena && c.thread == Thread.currentThread())
         {
             c.ownArena.freeMarked(address);
@@ -1281,7 +1295,7 @@ public final class ArenaAllocator implements AutoCloseable
     }
 
     /** {@link ThreadBlockCache.Home} at allocator close, which happens-after every other call: free in place. */
-    private void freeAtClose(final ThreadContext c, final long address)
+    private void freeAtClose(final ThreadContext c, final ManagedArena known, final long address)
     {
         parkedBlockArena(address).arena.freeMarked(address);
     }

@@ -24,8 +24,11 @@ import io.arenaalloc.core.SizeClasses;
  *   free and is rejected): the thread's own arena frees it at once with {@code OffHeapArena.freeMarked}, another
  *   thread's gets it through the remote-free protocol ({@link RemoteFreeInbox}, flagged as a cached block). Done
  *   when the thread maintains while its cache was idle, on {@code ArenaAllocator.flushThreadCache()}, by the
- *   liveness scan after the thread ended and at close; never on the hot path, where a full class simply lets the
- *   free take its old path.</li>
+ *   liveness scan after the thread ended and at close.</li>
+ *   <li><b>spill</b>: on a free that finds its class full (or the byte budget spent), send the older half of that
+ *   class (of every class) home in one go, so that the free parks its block after all. Without spills a full class
+ *   sent every further free of that class down the allocator's slow path (an {@link AddressMap} walk and a remote
+ *   free each) while the matching allocations missed the cache: larson spent about a fifth of its time there.</li>
  * </ul>
  *
  * <h2>Layout (Java heap, thread-confined)</h2>
@@ -33,19 +36,29 @@ import io.arenaalloc.core.SizeClasses;
  *   blocks:      long[CLASS_COUNT x DEPTH]   | class 0: a a a . . . | class 1: . . . | ... | class 27: a . . |
  *   counts:      int[CLASS_COUNT]            parked blocks per class (a LIFO stack per class)
  *   bytes                                    the parked blocks' class bytes (&lt;= capacityBytes; 0: empty)
- *   descriptors: AddressMap.Descriptor[8]    direct-mapped by (address &gt;&gt;&gt; 22) &amp; 7: chunks of per-thread
- *                                            arenas this thread freed into lately, so a free needs no AddressMap walk
+ *   descriptors: AddressMap.Descriptor[16]   direct-mapped by (address &gt;&gt;&gt; 22) &amp; 15: chunks of per-thread
+ *                                            arenas this thread freed into lately, so a free needs no AddressMap walk;
+ *                                            a chunk fills the entry of every 4 MiB window it overlaps (a chunk the
+ *                                            memory source did not align on 4 MiB overlaps two)
+ *   spillBlocks, spillArenas                 scratch of a spill: the blocks leaving, their arenas
  * </pre>
  *
  * <h2>Algorithm</h2>
  * <ol>
- *   <li><b>Free</b> ({@link #tryFree}) of a positive address: d = descriptors[(address &gt;&gt;&gt; 22) &amp; 7]; a miss
- *   (empty, another chunk, or a chunk that left its arena: {@code d.isRemovedPlain()}) returns false, and the
- *   allocator's slow path finds the descriptor in the {@link AddressMap}, {@link #remember}s it and calls
- *   {@link #tryFree(AddressMap.Descriptor, long)}. With d: c = d.slabMap.blockClassAt(address); -1 (not the start of
+ *   <li><b>Free</b> ({@link #tryFree}) of a positive address: d = descriptors[(address &gt;&gt;&gt; 22) &amp; 15]; a miss
+ *   (empty, another chunk, or a chunk that left its arena: {@code d.isRemovedPlain()}) returns {@link #UNKNOWN_CHUNK},
+ *   and the allocator's slow path finds the descriptor in the {@link AddressMap}, {@link #remember}s it and calls
+ *   {@link #tryFree(AddressMap.Descriptor, long)}; this holds for the thread's own chunks too, so that its own
+ *   blocks and other threads' take one path (before, own blocks whose chunk the cache had not learnt went straight
+ *   to the arena, and how many did depended on where the chunk happened to lie, one cause of larson's swing between runs). With d: c = d.slabMap.blockClassAt(address); -1 (not the start of
  *   a small fixed block): false, the free takes the old path, which validates. If the block carries its mark it is
- *   not live (freed already, or parked by some thread): {@link InvalidBlockException}, nothing changes. If class c has
- *   a free slot and the byte budget allows: mark, push, true. Else false (the old path frees it).</li>
+ *   not live (freed already, or parked by some thread): {@link InvalidBlockException}, nothing changes. If class c is
+ *   full or the byte budget is spent, 1b: spill (with no {@link Home} given, as in unit tests: false, and the old path
+ *   frees it). Then mark, push, true.</li>
+ *   <li><b>Spill</b> (step 1b): copy out the older half of the full class's stack (every class's when the budget
+ *   is spent) with each block's arena from the descriptor cache, move the younger half down, adjust the counts,
+ *   then send each copied block home ({@link Home#sendHome}, marked): the own arena frees it on the spot, another
+ *   thread's through the batched remote-free path.</li>
  *   <li><b>Allocation</b> ({@link #tryReuse}) of 1 .. {@link SizeClasses#SMALL_MAX} bytes by the thread, before its
  *   arena is called: pop a block of the size's class, clear its mark, return it.</li>
  *   <li><b>Send home</b> ({@link #sendHome}): every parked block, still marked, to {@link Home#sendHome}.</li>
@@ -96,17 +109,30 @@ final class ThreadBlockCache
     /** log2 of the address range one descriptor-cache entry stands for (4 MiB, the default chunk size). */
     static final int DESCRIPTOR_SHIFT = 22;
     /** Entries of the descriptor cache. */
-    static final int DESCRIPTORS = 8;
+    static final int DESCRIPTORS = 16;
     private static final int DESCRIPTOR_MASK = DESCRIPTORS - 1;
+
+    /** {@link #tryFree(long)}: the block is parked, the free is done. */
+    static final int PARKED = 1;
+    /** {@link #tryFree(long)}: the chunk is known but the block was not parked (not a small fixed block, or no room). */
+    static final int NOT_PARKED = 0;
+    /** {@link #tryFree(long)}: the descriptor cache does not know the block's chunk. */
+    static final int UNKNOWN_CHUNK = -1;
 
     /** Where {@link #sendHome} sends a block. */
     interface Home
     {
-        /** Gives {@code address} back to its arena: live there, and still carrying its mark. */
-        void sendHome(ThreadContext context, long address);
+        /**
+         * Gives {@code address} back to its arena: live there, and still carrying its mark.
+         * @param arena the block's arena when the caller knows it (from the descriptor cache), else null.
+         */
+        void sendHome(ThreadContext context, ManagedArena arena, long address);
     }
 
     private final long[] blocks = new long[SizeClasses.CLASS_COUNT * DEPTH];
+    /** Scratch of {@link #spillClass}: the blocks it sends and their arenas. */
+    private final long[] spillBlocks = new long[DEPTH];
+    private final ManagedArena[] spillArenas = new ManagedArena[DEPTH];
     private final int[] counts = new int[SizeClasses.CLASS_COUNT];
     private final AddressMap.Descriptor[] descriptors = new AddressMap.Descriptor[DESCRIPTORS];
     private final long capacityBytes;
@@ -135,14 +161,18 @@ final class ThreadBlockCache
      * cache (descriptor not cached, not a small fixed block, or the class or the byte budget is full).
      * @throws InvalidBlockException when the block carries its mark (a double free); nothing changed.
      */
-    boolean tryFree(final long address)
+    int tryFree(final long address, final ThreadContext owner, final Home home)
     {
         final AddressMap.Descriptor d = descriptors[(int)(address >>> DESCRIPTOR_SHIFT) & DESCRIPTOR_MASK];
-        return d != null && d.contains(address) && !d.isRemovedPlain() && tryFree(d, address);
+        if (d == null || !d.contains(address) || d.isRemovedPlain())
+        {
+            return UNKNOWN_CHUNK;
+        }
+        return tryFree(d, address, owner, home) ? PARKED : NOT_PARKED;
     }
 
     /** Step 1 with {@code d}, the descriptor of the chunk containing {@code address} (its slab map not null). */
-    boolean tryFree(final AddressMap.Descriptor d, final long address)
+    boolean tryFree(final AddressMap.Descriptor d, final long address, final ThreadContext owner, final Home home)
     {
         final int cls = d.slabMap.blockClassAt(d.base, address);
         if (cls < 0)
@@ -155,11 +185,15 @@ final class ThreadBlockCache
                 d.arena.describeOwner() + " is already free (it carries its free mark), expected a live block " +
                 "(double free)");
         }
-        final int n = counts[cls];
+        int n = counts[cls];
         final int size = SizeClasses.classSize(cls);
         if (n == DEPTH || bytes + size > capacityBytes)
         {
-            return false;
+            if (home == null)
+            {
+                return false;
+            }
+            n = spill(cls, n == DEPTH ? cls : -1, owner, home);
         }
         FreeMark.mark(address);
         blocks[cls * DEPTH + n] = address;
@@ -173,9 +207,14 @@ final class ThreadBlockCache
      * Keeps {@code d}, the descriptor of the chunk containing {@code address} (a per-thread arena's chunk: slab map not
      * null), for the next frees near {@code address}.
      */
-    void remember(final AddressMap.Descriptor d, final long address)
+    void remember(final AddressMap.Descriptor d)
     {
-        descriptors[(int)(address >>> DESCRIPTOR_SHIFT) & DESCRIPTOR_MASK] = d;
+        final long first = d.base >>> DESCRIPTOR_SHIFT;
+        final long last = Math.min((d.end - 1) >>> DESCRIPTOR_SHIFT, first + DESCRIPTORS - 1);
+        for (long w = first; w <= last; w++)
+        {
+            descriptors[(int)w & DESCRIPTOR_MASK] = d;
+        }
     }
 
     /**
@@ -196,6 +235,58 @@ final class ThreadBlockCache
         reused++;
         FreeMark.clear(address);
         return address;
+    }
+
+    /**
+     * Step 1b: the older half of class {@code full}'s blocks go home (its stack is full), or with {@code full} -1 (the
+     * byte budget is spent) the older half of every class; the younger blocks move down. The parked block's class
+     * then has room: one spill serves at least {@code DEPTH / 2} frees of that class, or half the budget's bytes.
+     * @return the count of class {@code cls} afterwards.
+     */
+    private int spill(final int cls, final int full, final ThreadContext owner, final Home home)
+    {
+        if (full >= 0)
+        {
+            spillClass(full, owner, home);
+        }
+        else
+        {
+            for (int c = 0; c < SizeClasses.CLASS_COUNT; c++)
+            {
+                spillClass(c, owner, home);
+            }
+        }
+        return counts[cls];
+    }
+
+    private void spillClass(final int cls, final ThreadContext owner, final Home home)
+    {
+        final int n = counts[cls];
+        final int old = (n + 1) >>> 1;
+        if (n == 0)
+        {
+            return;
+        }
+        final int base = cls * DEPTH;
+        // first shrink the stack, then send: a send that throws leaves no block both parked and at home
+        final long size = SizeClasses.classSize(cls);
+        for (int i = 0; i < old; i++)
+        {
+            final long address = blocks[base + i];
+            final AddressMap.Descriptor d = descriptors[(int)(address >>> DESCRIPTOR_SHIFT) & DESCRIPTOR_MASK];
+            spillArenas[i] = d != null && d.contains(address) && !d.isRemovedPlain() ? d.arena : null;
+            spillBlocks[i] = address;
+        }
+        System.arraycopy(blocks, base + old, blocks, base, n - old);
+        counts[cls] = n - old;
+        bytes -= size * old;
+        sentHome += old;
+        for (int i = 0; i < old; i++)
+        {
+            final ManagedArena m = spillArenas[i];
+            spillArenas[i] = null;
+            home.sendHome(owner, m, spillBlocks[i]);
+        }
     }
 
     /** @return true when nothing was parked or reused since the last call (and starts a new period). */
@@ -228,7 +319,7 @@ final class ThreadBlockCache
                 bytes -= SizeClasses.classSize(cls);
                 sentHome++;
                 sent++;
-                home.sendHome(context, address);
+                home.sendHome(context, null, address);
             }
         }
         return sent;

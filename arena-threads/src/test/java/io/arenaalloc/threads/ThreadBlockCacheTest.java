@@ -4,6 +4,7 @@ import io.arenaalloc.core.FreeMark;
 import io.arenaalloc.core.InvalidBlockException;
 import io.arenaalloc.core.OffHeapArena;
 import io.arenaalloc.core.SizeClasses;
+import org.agrona.UnsafeApi;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
@@ -287,7 +288,7 @@ class ThreadBlockCacheTest
     }
 
     @Test
-    void shouldKeepNoMoreThanItsCapacityAndFreeTheRestAsBefore()
+    void shouldKeepNoMoreThanItsCapacitySpillingTheRestHome()
     {
         try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).threadCacheBytes(1024).build())
         {
@@ -301,10 +302,200 @@ class ThreadBlockCacheTest
             {
                 alloc.free(b);
             }
-            final long cached = counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED);
-            assertTrue(cached > 0 && cached <= ThreadBlockCache.DEPTH + 1024 / 64, "cached " + cached);
-            assertEquals(cached, arena.liveBlocks(), "everything else was freed in the arena");
-            assertTrue(alloc.arenaOf(blocks[0]) != null);
+            assertEquals(blocks.length, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "every free parked");
+            final long stillParked = arena.liveBlocks();
+            assertEquals(blocks.length - stillParked, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME),
+                "the rest spilled home and was freed in the arena");
+            assertTrue(arena.liveBytes() <= 1024, "parked bytes within the budget: " + arena.liveBytes());
+            assertTrue(stillParked > 0);
+            arena.validate();
+        }
+    }
+
+    @Test
+    void shouldSpillTheOlderHalfOfAFullClassAndParkTheFree()
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final int depth = ThreadBlockCache.DEPTH;
+            final long keep = alloc.allocate(4000);
+            Patterns.fill(keep, 4000, 3);
+            final long[] blocks = new long[depth + 1];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = alloc.allocate(64);
+                Patterns.fill(blocks[i], 64, i);
+            }
+            final OffHeapArena arena = alloc.arenaOf(keep);
+            for (int i = 0; i < blocks.length; i++)
+            {
+                Patterns.check(blocks[i], 64, i, "block " + i + " at its free");
+                alloc.free(blocks[i]);
+            }
+            assertEquals(depth + 1, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "every free parked");
+            assertEquals(depth / 2, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME), "the older half went home");
+            assertEquals(1 + depth / 2 + 1, arena.liveBlocks(), "keep and the parked younger half");
+            for (int i = depth; i >= depth / 2; i--)
+            {
+                assertEquals(blocks[i], alloc.allocate(64), "the youngest parked block first (LIFO), " + i);
+            }
+            assertEquals(1 + depth / 2 + 1, arena.liveBlocks(), "reused, not allocated");
+            Patterns.check(keep, 4000, 3, "the neighbour");
+            arena.validate();
+        }
+    }
+
+    @Test
+    void shouldSpillAnotherThreadsBlocksHomeThroughItsInbox() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final int depth = ThreadBlockCache.DEPTH;
+            final long mine = alloc.allocate(4000); // this thread owns an arena: it may cache
+            final long[] theirs = new long[depth + 1];
+            final AtomicReference<OffHeapArena> producerArena = new AtomicReference<>();
+            final long[] keep = new long[1];
+            TestAllocators.onOtherThread("producer", () ->
+            {
+                keep[0] = alloc.allocate(4000);
+                for (int i = 0; i < theirs.length; i++)
+                {
+                    theirs[i] = alloc.allocate(64);
+                    Patterns.fill(theirs[i], 64, i);
+                }
+                producerArena.set(alloc.arenaOf(theirs[0]));
+            });
+            final OffHeapArena arena = producerArena.get();
+            for (int i = 0; i < theirs.length; i++)
+            {
+                Patterns.check(theirs[i], 64, i, "block " + i + " after the hand-off");
+                alloc.free(theirs[i]);
+            }
+            assertEquals(depth + 1, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED));
+            assertEquals(depth / 2, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME));
+            assertEquals(depth / 2, counter(alloc, AllocatorCounters.REMOTE_FREES_BATCHED), "sent as remote frees");
+            assertEquals(1 + depth + 1, arena.liveBlocks(), "in flight: the producer's arena has not seen them yet");
+            alloc.maintain(0); // publishes this thread's batches; the scan orphans the producer's arena, the reclaimer drains it
+            assertEquals(1 + depth / 2 + 1, arena.liveBlocks(), "the spilled half came home (keep + the parked half live)");
+            for (int i = depth; i >= depth / 2; i--)
+            {
+                final long b = alloc.allocate(64);
+                assertEquals(theirs[i], b, "the youngest parked block first, " + i);
+                Patterns.fill(b, 64, -i);
+            }
+            for (int i = depth; i >= depth / 2; i--)
+            {
+                Patterns.check(theirs[i], 64, -i, "reused block " + i);
+                alloc.free(theirs[i]);
+            }
+            alloc.free(keep[0]);
+            alloc.free(mine);
+            alloc.flushThreadCache();
+            alloc.maintain(0);
+            alloc.maintain(0);
+            assertNull(alloc.arenaOf(theirs[0]), "the producer's arena got every block back and closed");
+        }
+    }
+
+    @Test
+    void shouldSpillHalfOfEveryClassWhenTheByteBudgetIsSpent()
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).threadCacheBytes(1024).build())
+        {
+            final long keep = alloc.allocate(4000);
+            final long[] sixtyFours = new long[16]; // 16 x 64 = 1024: the budget exactly
+            for (int i = 0; i < sixtyFours.length; i++)
+            {
+                sixtyFours[i] = alloc.allocate(64);
+            }
+            final long small = alloc.allocate(32);
+            final OffHeapArena arena = alloc.arenaOf(keep);
+            for (final long b : sixtyFours)
+            {
+                alloc.free(b);
+            }
+            assertEquals(0, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME), "16 parked, the budget is full");
+            alloc.free(small); // 1024 + 32 > 1024: every class sends its older half home
+            assertEquals(8, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME));
+            assertEquals(1 + 8 + 1, arena.liveBlocks(), "keep, 8 parked 64-byte blocks and the parked 32-byte one");
+            assertEquals(small, alloc.allocate(32));
+            for (int i = 15; i >= 8; i--)
+            {
+                assertEquals(sixtyFours[i], alloc.allocate(64), "the younger half stayed, " + i);
+            }
+            arena.validate();
+        }
+    }
+
+    @Test
+    void shouldParkTheOwnersBlocksAsItsCaches()
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            // 3 MiB of 1 KiB blocks fill most of a 4 MiB chunk, which the memory source seldom aligns on 4 MiB: the
+            // blocks then lie in two of the descriptor cache's windows. Every free must park (own blocks included),
+            // the ones freed straight into the arena before the descriptor cache learnt whole chunks.
+            final long[] blocks = new long[3072];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = alloc.allocate(1024);
+                UnsafeApi.putLong(blocks[i] + 8, i);
+            }
+            final OffHeapArena arena = alloc.arenaOf(blocks[0]);
+            for (int i = 0; i < blocks.length; i++)
+            {
+                assertEquals(i, UnsafeApi.getLong(blocks[i] + 8));
+                alloc.free(blocks[i]);
+            }
+            assertEquals(blocks.length, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "every free parked");
+            assertEquals(blocks.length - arena.liveBlocks(), counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME));
+            alloc.flushThreadCache();
+            assertEquals(0, arena.liveBlocks());
+        }
+    }
+
+    @Test
+    void shouldRelearnAnOwnChunkTheDescriptorCacheLost()
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long medium = alloc.allocate(10_000);
+            final long a = alloc.allocate(64);
+            final long b = alloc.allocate(64);
+            alloc.free(medium); // teaches the context's chunk cache (ownsPlain) the chunk
+            alloc.free(a); // teaches the descriptor cache the chunk
+            assertEquals(1, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED));
+            final AddressMap.Descriptor real = alloc.addressMap().find(b);
+            final long far = 1L << (ThreadBlockCache.DESCRIPTOR_SHIFT + 4); // 16 windows on: the same entries
+            final ThreadBlockCache cache = alloc.tableContextForTest().cache;
+            cache.remember(new AddressMap.Descriptor(real.arena, real.base + far, real.end - real.base, real.slabMap));
+            alloc.free(b); // the context still knows the chunk; the descriptor cache lost it: it must learn it again
+            assertEquals(2, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "parked like any other block");
+            assertEquals(ThreadBlockCache.NOT_PARKED, cache.tryFree(b + 8, null, null), "and the chunk is known again");
+        }
+    }
+
+    @Test
+    void shouldLearnEveryWindowAChunkOverlaps()
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long a = alloc.allocate(64);
+            final AddressMap.Descriptor real = alloc.addressMap().find(a);
+            final long window = 1L << ThreadBlockCache.DESCRIPTOR_SHIFT;
+            // a made-up chunk of two windows' length starting in the middle of one: it overlaps three
+            final long base = ((real.base + window - 1) & -window) + window / 2;
+            final AddressMap.Descriptor d = new AddressMap.Descriptor(real.arena, base, 2 * window, real.slabMap);
+            final ThreadBlockCache cache = new ThreadBlockCache(1 << 16);
+            assertEquals(ThreadBlockCache.UNKNOWN_CHUNK, cache.tryFree(base + 8, null, null));
+            cache.remember(d);
+            // addresses that are no block start: known chunk, nothing parked, no memory read
+            assertEquals(ThreadBlockCache.NOT_PARKED, cache.tryFree(base + 8, null, null), "first window");
+            assertEquals(ThreadBlockCache.NOT_PARKED, cache.tryFree(base + window + 8, null, null), "middle window");
+            assertEquals(ThreadBlockCache.NOT_PARKED, cache.tryFree(base + 2 * window - 8, null, null), "last window");
+            assertEquals(ThreadBlockCache.UNKNOWN_CHUNK, cache.tryFree(base - 8, null, null), "just before the chunk");
+            assertEquals(ThreadBlockCache.UNKNOWN_CHUNK, cache.tryFree(base + 2 * window + 8, null, null), "just after it");
+            alloc.free(a);
         }
     }
 
@@ -348,11 +539,11 @@ class ThreadBlockCacheTest
                 real.slabMap);
             map.add(d);
             final ThreadBlockCache cache = new ThreadBlockCache(1 << 16);
-            cache.remember(d, a);
+            cache.remember(d);
             assertFalse(d.isRemovedPlain());
             assertTrue(map.remove(real.arena, real.base, real.end - real.base));
             assertTrue(d.isRemovedPlain(), "removal marks the descriptor");
-            assertFalse(cache.tryFree(a), "a removed descriptor is a miss, never used");
+            assertEquals(ThreadBlockCache.UNKNOWN_CHUNK, cache.tryFree(a, null, null), "a removed descriptor is a miss, never used");
             assertFalse(FreeMark.isMarked(a));
             alloc.free(a);
         }

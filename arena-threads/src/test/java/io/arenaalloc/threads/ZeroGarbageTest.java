@@ -173,6 +173,22 @@ class ZeroGarbageTest
     @EnumSource(Policy.class)
     void shouldFreeRemotelyWithoutGarbageOnEitherSide(final Policy policy) throws Exception
     {
+        remoteFrees(policy, false);
+    }
+
+    /**
+     * The consumer owns an arena, so under PER_THREAD it parks the producer's small blocks in its thread cache and,
+     * its classes full, spills them home: the spill path measured.
+     */
+    @ParameterizedTest
+    @EnumSource(Policy.class)
+    void shouldSpillAnotherThreadsBlocksHomeWithoutGarbage(final Policy policy) throws Exception
+    {
+        remoteFrees(policy, true);
+    }
+
+    private void remoteFrees(final Policy policy, final boolean consumerOwnsArena) throws Exception
+    {
         try (ArenaAllocator alloc = allocator(policy))
         {
             final int total = WARM_UP + WINDOWS * MEASURED + 1;
@@ -208,6 +224,7 @@ class ZeroGarbageTest
                 {
                     final Meter meter = new Meter();
                     meters[1] = meter;
+                    final long own = consumerOwnsArena ? alloc.allocate(64) : 0;
                     for (int op = 0; op < total; op++)
                     {
                         meter.tick(op);
@@ -225,7 +242,11 @@ class ZeroGarbageTest
                             alloc.pin(block);
                             alloc.unpin(block);
                         }
-                        alloc.free(block); // remote: batched to the producer's arena (or its stripe)
+                        alloc.free(block); // remote: batched to the producer's arena (or its stripe), or parked
+                    }
+                    if (own != 0)
+                    {
+                        alloc.free(own);
                     }
                 }
                 catch (final Throwable ex)
@@ -244,6 +265,11 @@ class ZeroGarbageTest
             {
                 assertTrue(alloc.counters().get(AllocatorCounters.REMOTE_FREES_BATCHED) >= WINDOWS * MEASURED,
                     "the remote path was the one measured");
+                if (consumerOwnsArena)
+                {
+                    assertTrue(alloc.counters().get(AllocatorCounters.THREAD_CACHE_SENT_HOME) >= WINDOWS * MEASURED / 2,
+                        "the spill path was the one measured");
+                }
             }
         }
     }
