@@ -33,8 +33,13 @@ import io.arenaalloc.core.SizeClasses;
  *
  * <h2>Layout (Java heap, thread-confined)</h2>
  * <pre>
- *   blocks:      long[CLASS_COUNT x DEPTH]   | class 0: a a a . . . | class 1: . . . | ... | class 27: a . . |
- *   counts:      int[CLASS_COUNT]            parked blocks per class (a LIFO stack per class)
+ *   blocks:      long[16 + CLASS_COUNT x depth + 16]
+ *                | pad | class 0: a a a . . . | class 1: . . . | ... | class 27: a . . | pad |
+ *   counts:      int[32 + CLASS_COUNT + 32]  | pad | parked blocks per class (a LIFO stack per class) | pad |
+ *   depth                                    blocks a class may hold: capacityBytes / 4 KiB, 16 .. 64 ({@link #depthFor})
+ *   bytes, parked, reused, sentHome          written on every free or allocation: between 128-byte pads
+ *                                            ({@code ThreadBlockCachePad0}, the p2x fields), like both arrays' data,
+ *                                            as a garbage collection may copy two threads' caches side by side
  *   bytes                                    the parked blocks' class bytes (&lt;= capacityBytes; 0: empty)
  *   descriptors: AddressMap.Descriptor[16]   direct-mapped by (address &gt;&gt;&gt; 22) &amp; 15: chunks of per-thread
  *                                            arenas this thread freed into lately, so a free needs no AddressMap walk;
@@ -90,7 +95,7 @@ import io.arenaalloc.core.SizeClasses;
  * <ul>
  *   <li>Only small fixed blocks of per-thread arenas are cached; handles, medium and huge blocks, and blocks of
  *   stripes take their old paths. Only threads that own an arena cache (one that only frees cannot reuse).</li>
- *   <li>At most {@code capacityBytes} ({@code AllocatorConfig.threadCacheBytes}) and {@link #DEPTH} blocks a class
+ *   <li>At most {@code capacityBytes} ({@code AllocatorConfig.threadCacheBytes}) and {@code depth} blocks a class
  *   per thread stay live in their arenas while parked, holding those arenas' chunks.</li>
  *   <li>Arena statistics count a parked block as live; {@code AllocatorCounters} counts parks and reuses.</li>
  *   <li>Reading and writing the mark touches the block's first cache line on free, a line the block's next user
@@ -102,21 +107,34 @@ import io.arenaalloc.core.SizeClasses;
  * happen-before {@code isAlive()} returning false), {@link #clear} at allocator close (which happens-after every other
  * call) and the plain statistics counters, which readers read racily (64-bit plain longs never tear).
  */
-final class ThreadBlockCache
+final class ThreadBlockCache extends ThreadBlockCacheFields
 {
-    /** Parked blocks a class may hold. */
-    static final int DEPTH = 32;
+    long p21, p22, p23, p24, p25, p26, p27, p28, p29, p2a, p2b, p2c, p2d, p2e, p2f, p30;
+
+    /** The most blocks a class may hold ({@link #depthFor}). */
+    static final int MAX_DEPTH = 64;
+    /** The fewest. */
+    static final int MIN_DEPTH = 16;
+    /** Budget bytes per block of depth: 4 KiB, so 64 KiB allows 16 blocks a class, 256 KiB (the default) 64. */
+    private static final int BYTES_PER_DEPTH_SHIFT = 12;
     /** log2 of the address range one descriptor-cache entry stands for (4 MiB, the default chunk size). */
     static final int DESCRIPTOR_SHIFT = 22;
     /** Entries of the descriptor cache. */
     static final int DESCRIPTORS = 16;
     private static final int DESCRIPTOR_MASK = DESCRIPTORS - 1;
+    /**
+     * Unused slots before and after the data of {@code blocks} (longs) and {@code counts} (ints): 128 bytes, so that
+     * no other object (another thread's cache, which a garbage collection may copy next to this one) shares a cache
+     * line with the parts written on every free and allocation.
+     */
+    private static final int LONG_PAD = 16;
+    private static final int INT_PAD = 32;
 
-    /** {@link #tryFree(long)}: the block is parked, the free is done. */
+    /** {@link #tryFree(long, ThreadContext, Home)}: the block is parked, the free is done. */
     static final int PARKED = 1;
-    /** {@link #tryFree(long)}: the chunk is known but the block was not parked (not a small fixed block, or no room). */
+    /** {@link #tryFree(long, ThreadContext, Home)}: the chunk is known but the block was not parked (not a small fixed block). */
     static final int NOT_PARKED = 0;
-    /** {@link #tryFree(long)}: the descriptor cache does not know the block's chunk. */
+    /** {@link #tryFree(long, ThreadContext, Home)}: the descriptor cache does not know the block's chunk. */
     static final int UNKNOWN_CHUNK = -1;
 
     /** Where {@link #sendHome} sends a block. */
@@ -129,22 +147,16 @@ final class ThreadBlockCache
         void sendHome(ThreadContext context, ManagedArena arena, long address);
     }
 
-    private final long[] blocks = new long[SizeClasses.CLASS_COUNT * DEPTH];
+    /** Class c's stack: blocks[LONG_PAD + c * depth ..], its depth: counts[INT_PAD + c]. */
+    private final long[] blocks;
+    private final int[] counts = new int[INT_PAD + SizeClasses.CLASS_COUNT + INT_PAD];
     /** Scratch of {@link #spillClass}: the blocks it sends and their arenas. */
-    private final long[] spillBlocks = new long[DEPTH];
-    private final ManagedArena[] spillArenas = new ManagedArena[DEPTH];
-    private final int[] counts = new int[SizeClasses.CLASS_COUNT];
+    private final long[] spillBlocks;
+    private final ManagedArena[] spillArenas;
     private final AddressMap.Descriptor[] descriptors = new AddressMap.Descriptor[DESCRIPTORS];
     private final long capacityBytes;
-    /** The parked blocks' class bytes; 0 when none is parked. */
-    private long bytes;
-    /** {@code parked + reused} at the last {@link #isIdleSinceLastLook}. */
-    private long lastLook;
-
-    /** Statistics and the owner's drain count: written by the thread, read racily. */
-    long parked;
-    long reused;
-    long sentHome;
+    /** Blocks a class may hold. */
+    private final int depth;
 
     ThreadBlockCache(final long capacityBytes)
     {
@@ -153,6 +165,16 @@ final class ThreadBlockCache
             throw new IllegalArgumentException("capacityBytes=" + capacityBytes + ", expected > 0");
         }
         this.capacityBytes = capacityBytes;
+        this.depth = depthFor(capacityBytes);
+        this.blocks = new long[LONG_PAD + SizeClasses.CLASS_COUNT * depth + LONG_PAD];
+        this.spillBlocks = new long[depth];
+        this.spillArenas = new ManagedArena[depth];
+    }
+
+    /** @return the blocks a class may hold under a budget of {@code capacityBytes}: one per 4 KiB, 16 .. 64. */
+    static int depthFor(final long capacityBytes)
+    {
+        return (int)Math.max(MIN_DEPTH, Math.min(MAX_DEPTH, capacityBytes >>> BYTES_PER_DEPTH_SHIFT));
     }
 
     /**
@@ -185,19 +207,19 @@ final class ThreadBlockCache
                 d.arena.describeOwner() + " is already free (it carries its free mark), expected a live block " +
                 "(double free)");
         }
-        int n = counts[cls];
+        int n = counts[INT_PAD + cls];
         final int size = SizeClasses.classSize(cls);
-        if (n == DEPTH || bytes + size > capacityBytes)
+        if (n == depth || bytes + size > capacityBytes)
         {
             if (home == null)
             {
                 return false;
             }
-            n = spill(cls, n == DEPTH ? cls : -1, owner, home);
+            n = spill(cls, n == depth ? cls : -1, owner, home);
         }
         FreeMark.mark(address);
-        blocks[cls * DEPTH + n] = address;
-        counts[cls] = n + 1;
+        blocks[LONG_PAD + cls * depth + n] = address;
+        counts[INT_PAD + cls] = n + 1;
         bytes += size;
         parked++;
         return true;
@@ -224,13 +246,13 @@ final class ThreadBlockCache
     long tryReuse(final long size)
     {
         final int cls = SizeClasses.classOf(size);
-        final int n = counts[cls];
+        final int n = counts[INT_PAD + cls];
         if (n == 0)
         {
             return 0;
         }
-        final long address = blocks[cls * DEPTH + n - 1];
-        counts[cls] = n - 1;
+        final long address = blocks[LONG_PAD + cls * depth + n - 1];
+        counts[INT_PAD + cls] = n - 1;
         bytes -= SizeClasses.classSize(cls);
         reused++;
         FreeMark.clear(address);
@@ -240,7 +262,7 @@ final class ThreadBlockCache
     /**
      * Step 1b: the older half of class {@code full}'s blocks go home (its stack is full), or with {@code full} -1 (the
      * byte budget is spent) the older half of every class; the younger blocks move down. The parked block's class
-     * then has room: one spill serves at least {@code DEPTH / 2} frees of that class, or half the budget's bytes.
+     * then has room: one spill serves at least {@code depth / 2} frees of that class, or half the budget's bytes.
      * @return the count of class {@code cls} afterwards.
      */
     private int spill(final int cls, final int full, final ThreadContext owner, final Home home)
@@ -256,18 +278,18 @@ final class ThreadBlockCache
                 spillClass(c, owner, home);
             }
         }
-        return counts[cls];
+        return counts[INT_PAD + cls];
     }
 
     private void spillClass(final int cls, final ThreadContext owner, final Home home)
     {
-        final int n = counts[cls];
+        final int n = counts[INT_PAD + cls];
         final int old = (n + 1) >>> 1;
         if (n == 0)
         {
             return;
         }
-        final int base = cls * DEPTH;
+        final int base = LONG_PAD + cls * depth;
         // first shrink the stack, then send: a send that throws leaves no block both parked and at home
         final long size = SizeClasses.classSize(cls);
         for (int i = 0; i < old; i++)
@@ -278,7 +300,7 @@ final class ThreadBlockCache
             spillBlocks[i] = address;
         }
         System.arraycopy(blocks, base + old, blocks, base, n - old);
-        counts[cls] = n - old;
+        counts[INT_PAD + cls] = n - old;
         bytes -= size * old;
         sentHome += old;
         for (int i = 0; i < old; i++)
@@ -310,12 +332,12 @@ final class ThreadBlockCache
         int sent = 0;
         for (int cls = 0; cls < SizeClasses.CLASS_COUNT && bytes != 0; cls++)
         {
-            int n = counts[cls];
+            int n = counts[INT_PAD + cls];
             while (n > 0)
             {
                 n--;
-                final long address = blocks[cls * DEPTH + n];
-                counts[cls] = n;
+                final long address = blocks[LONG_PAD + cls * depth + n];
+                counts[INT_PAD + cls] = n;
                 bytes -= SizeClasses.classSize(cls);
                 sentHome++;
                 sent++;
@@ -338,4 +360,26 @@ final class ThreadBlockCache
     {
         return bytes;
     }
+}
+
+/** Padding before {@link ThreadBlockCacheFields} (see {@link ThreadBlockCache}'s threading note). */
+abstract class ThreadBlockCachePad0
+{
+    long p01, p02, p03, p04, p05, p06, p07, p08, p09, p0a, p0b, p0c, p0d, p0e, p0f, p10;
+}
+
+/**
+ * The fields of {@link ThreadBlockCache} its thread writes on every free and allocation, between 128 bytes of
+ * padding on each side: a garbage collection may copy two threads' caches next to each other.
+ */
+abstract class ThreadBlockCacheFields extends ThreadBlockCachePad0
+{
+    /** The parked blocks' class bytes; 0 when none is parked. */
+    long bytes;
+    /** {@code parked + reused} at the last {@code isIdleSinceLastLook}. */
+    long lastLook;
+    /** Statistics and the owner's drain count: written by the thread, read racily. */
+    long parked;
+    long reused;
+    long sentHome;
 }

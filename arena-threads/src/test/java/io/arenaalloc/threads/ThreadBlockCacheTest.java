@@ -317,7 +317,7 @@ class ThreadBlockCacheTest
     {
         try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
         {
-            final int depth = ThreadBlockCache.DEPTH;
+            final int depth = ThreadBlockCache.depthFor(AllocatorConfig.DEFAULT_THREAD_CACHE_BYTES);
             final long keep = alloc.allocate(4000);
             Patterns.fill(keep, 4000, 3);
             final long[] blocks = new long[depth + 1];
@@ -350,7 +350,7 @@ class ThreadBlockCacheTest
     {
         try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
         {
-            final int depth = ThreadBlockCache.DEPTH;
+            final int depth = ThreadBlockCache.depthFor(AllocatorConfig.DEFAULT_THREAD_CACHE_BYTES);
             final long mine = alloc.allocate(4000); // this thread owns an arena: it may cache
             final long[] theirs = new long[depth + 1];
             final AtomicReference<OffHeapArena> producerArena = new AtomicReference<>();
@@ -473,6 +473,16 @@ class ThreadBlockCacheTest
             assertEquals(2, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "parked like any other block");
             assertEquals(ThreadBlockCache.NOT_PARKED, cache.tryFree(b + 8, null, null), "and the chunk is known again");
         }
+    }
+
+    @Test
+    void shouldHoldOneBlockAClassPer4KiBOfBudgetFrom16To64()
+    {
+        assertEquals(16, ThreadBlockCache.depthFor(1));
+        assertEquals(16, ThreadBlockCache.depthFor(64 << 10));
+        assertEquals(32, ThreadBlockCache.depthFor(128 << 10));
+        assertEquals(64, ThreadBlockCache.depthFor(AllocatorConfig.DEFAULT_THREAD_CACHE_BYTES));
+        assertEquals(64, ThreadBlockCache.depthFor(AllocatorConfig.MAX_THREAD_CACHE_BYTES));
     }
 
     @Test
