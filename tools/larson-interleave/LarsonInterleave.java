@@ -21,13 +21,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp bench/target/arena-bench.jar \
  *     tools/larson-interleave/LarsonInterleave.java arena,jemalloc 1000 20
  * </pre>
+ * {@code -Dround=1000000000}: no set is ever exchanged (every free is the owner's), {@code -Dthreads=N}, {@code -Dwarmup=C}.
  * A subject may carry system properties, set while it is built: {@code 'arena[arena.threads.threadCacheBytes=0]'}.
  * The four LoopN classes are identical on purpose (one JIT profile each).
  */
 public final class LarsonInterleave
 {
     static final int SET = LarsonBenchmark.SET_SIZE;
-    static final int ROUND = LarsonBenchmark.ROUND;
+    static final int ROUND = Integer.getInteger("round", LarsonBenchmark.ROUND);
     static final int THREADS = Integer.getInteger("threads", 2);
     static final int WARMUP = Integer.getInteger("warmup", 3);
 

@@ -3,6 +3,7 @@ package io.arenaalloc.threads;
 import io.arenaalloc.core.FreeMark;
 import io.arenaalloc.core.InvalidBlockException;
 import io.arenaalloc.core.SizeClasses;
+import org.agrona.UnsafeApi;
 
 /**
  * A platform thread's cache of freed small fixed blocks, whichever per-thread arena allocated them, served to the
@@ -41,25 +42,34 @@ import io.arenaalloc.core.SizeClasses;
  *                                            ({@code ThreadBlockCachePad0}, the p2x fields), like both arrays' data,
  *                                            as a garbage collection may copy two threads' caches side by side
  *   bytes                                    the parked blocks' class bytes (&lt;= capacityBytes; 0: empty)
- *   descriptors: AddressMap.Descriptor[16]   direct-mapped by (address &gt;&gt;&gt; 22) &amp; 15: chunks of per-thread
- *                                            arenas this thread freed into lately, so a free needs no AddressMap walk;
- *                                            a chunk fills the entry of every 4 MiB window it overlaps (a chunk the
- *                                            memory source did not align on 4 MiB overlaps two)
+ *   descriptors: AddressMap.Descriptor[2 x 16]
+ *                                            16 sets of two ways, the set by (address &gt;&gt;&gt; 22) &amp; 15 (a 4 MiB
+ *                                            window): chunks of per-thread arenas this thread freed into lately, so a
+ *                                            free needs no AddressMap walk. A chunk goes into way 0 of the set of every
+ *                                            window it overlaps (the old way 0 moves to way 1). Two ways because a
+ *                                            chunk the memory source did not align on 4 MiB shares its first and last
+ *                                            window with its neighbours: direct-mapped, two neighbours' blocks in one
+ *                                            window evicted each other on every other free (measured: 11 ns a larson
+ *                                            operation in the slow path)
  *   spillBlocks, spillArenas                 scratch of a spill: the blocks leaving, their arenas
  * </pre>
  *
  * <h2>Algorithm</h2>
  * <ol>
- *   <li><b>Free</b> ({@link #tryFree}) of a positive address: d = descriptors[(address &gt;&gt;&gt; 22) &amp; 15]; a miss
- *   (empty, another chunk, or a chunk that left its arena: {@code d.isRemovedPlain()}) returns {@link #UNKNOWN_CHUNK},
- *   and the allocator's slow path finds the descriptor in the {@link AddressMap}, {@link #remember}s it and calls
- *   {@link #tryFree(AddressMap.Descriptor, long)}; this holds for the thread's own chunks too, so that its own
- *   blocks and other threads' take one path (before, own blocks whose chunk the cache had not learnt went straight
- *   to the arena, and how many did depended on where the chunk happened to lie, one cause of larson's swing between runs). With d: c = d.slabMap.blockClassAt(address); -1 (not the start of
- *   a small fixed block): false, the free takes the old path, which validates. If the block carries its mark it is
- *   not live (freed already, or parked by some thread): {@link InvalidBlockException}, nothing changes. If class c is
- *   full or the byte budget is spent, 1b: spill (with no {@link Home} given, as in unit tests: false, and the old path
- *   frees it). Then mark, push, true.</li>
+ *   <li><b>Free</b> ({@link #tryFree}) of a positive address: d = the way of set (address &gt;&gt;&gt; 22) &amp; 15
+ *   whose chunk contains the address and has not left its arena ({@code d.isRemovedPlain()}). None: {@link
+ *   #UNKNOWN_CHUNK}, and the allocator's slow path finds the descriptor in the {@link AddressMap}, {@link #remember}s
+ *   it and calls {@link #tryFree(AddressMap.Descriptor, long, ThreadContext, Home)}; this holds for the thread's own
+ *   chunks too, so that its own blocks and other threads' take one path (before, own blocks whose chunk the cache
+ *   had not learnt went straight to the arena, and how many did depended on where the chunk happened to lie, one
+ *   cause of larson's swing between runs). With d: c = d.slabMap.blockClassAt(address); -1 (not the start of a small
+ *   fixed block): false, the free takes the old path, which validates. Word 1 of the block is zeroed (a store before
+ *   the mark's load fetches the line for writing once, where a load then a store would fetch it shared and then
+ *   upgrade it: 1-3% on larson with exchanges, tools/larson-interleave). If the block carries its mark it is not
+ *   live (freed already, or parked by some thread): {@link InvalidBlockException}, and nothing the allocator or any
+ *   live block holds has changed (word 1 of a block that is not live holds nothing). If class c is full or the byte
+ *   budget is spent, 1b: spill (with no {@link Home} given, as in unit tests: false, and the old path frees it). Then
+ *   mark, push, true.</li>
  *   <li><b>Spill</b> (step 1b): copy out the older half of the full class's stack (every class's when the budget
  *   is spent) with each block's arena from the descriptor cache, move the younger half down, adjust the counts,
  *   then send each copied block home ({@link Home#sendHome}, marked): the own arena frees it on the spot, another
@@ -119,7 +129,7 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
     private static final int BYTES_PER_DEPTH_SHIFT = 12;
     /** log2 of the address range one descriptor-cache entry stands for (4 MiB, the default chunk size). */
     static final int DESCRIPTOR_SHIFT = 22;
-    /** Entries of the descriptor cache. */
+    /** Sets (windows) of the descriptor cache, two ways each. */
     static final int DESCRIPTORS = 16;
     private static final int DESCRIPTOR_MASK = DESCRIPTORS - 1;
     /**
@@ -153,7 +163,8 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
     /** Scratch of {@link #spillClass}: the blocks it sends and their arenas. */
     private final long[] spillBlocks;
     private final ManagedArena[] spillArenas;
-    private final AddressMap.Descriptor[] descriptors = new AddressMap.Descriptor[DESCRIPTORS];
+    /** Set w (a window): ways [2w] (the chunk learnt last) and [2w + 1]. */
+    private final AddressMap.Descriptor[] descriptors = new AddressMap.Descriptor[2 * DESCRIPTORS];
     private final long capacityBytes;
     /** Blocks a class may hold. */
     private final int depth;
@@ -185,12 +196,28 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
      */
     int tryFree(final long address, final ThreadContext owner, final Home home)
     {
-        final AddressMap.Descriptor d = descriptors[(int)(address >>> DESCRIPTOR_SHIFT) & DESCRIPTOR_MASK];
-        if (d == null || !d.contains(address) || d.isRemovedPlain())
+        final AddressMap.Descriptor d = descriptorOf(address);
+        if (d == null)
         {
             return UNKNOWN_CHUNK;
         }
         return tryFree(d, address, owner, home) ? PARKED : NOT_PARKED;
+    }
+
+    /**
+     * @return the cached descriptor of the chunk containing {@code address} (way 0 of its window's set, else way 1),
+     * or null.
+     */
+    private AddressMap.Descriptor descriptorOf(final long address)
+    {
+        final int set = ((int)(address >>> DESCRIPTOR_SHIFT) & DESCRIPTOR_MASK) << 1;
+        AddressMap.Descriptor d = descriptors[set];
+        if (d != null && d.contains(address) && !d.isRemovedPlain())
+        {
+            return d;
+        }
+        d = descriptors[set + 1];
+        return d != null && d.contains(address) && !d.isRemovedPlain() ? d : null;
     }
 
     /** Step 1 with {@code d}, the descriptor of the chunk containing {@code address} (its slab map not null). */
@@ -201,6 +228,10 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
         {
             return false;
         }
+        // a store first: the block's line, most often last written by another core, is fetched for writing once,
+        // and the mark's load below waits for that fetch instead of a shared read followed by an upgrade (the mark
+        // store). Word 1 of a block that is not live holds nothing (FreeMark uses word 0; every block has 16 bytes).
+        UnsafeApi.putLong(address + Long.BYTES, 0L);
         if (FreeMark.isMarked(address))
         {
             throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) + " of " +
@@ -235,7 +266,12 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
         final long last = Math.min((d.end - 1) >>> DESCRIPTOR_SHIFT, first + DESCRIPTORS - 1);
         for (long w = first; w <= last; w++)
         {
-            descriptors[(int)w & DESCRIPTOR_MASK] = d;
+            final int set = ((int)w & DESCRIPTOR_MASK) << 1;
+            if (descriptors[set] != d)
+            {
+                descriptors[set + 1] = descriptors[set];
+                descriptors[set] = d;
+            }
         }
     }
 
@@ -295,8 +331,8 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
         for (int i = 0; i < old; i++)
         {
             final long address = blocks[base + i];
-            final AddressMap.Descriptor d = descriptors[(int)(address >>> DESCRIPTOR_SHIFT) & DESCRIPTOR_MASK];
-            spillArenas[i] = d != null && d.contains(address) && !d.isRemovedPlain() ? d.arena : null;
+            final AddressMap.Descriptor d = descriptorOf(address);
+            spillArenas[i] = d != null ? d.arena : null;
             spillBlocks[i] = address;
         }
         System.arraycopy(blocks, base + old, blocks, base, n - old);

@@ -486,6 +486,33 @@ class ThreadBlockCacheTest
     }
 
     @Test
+    void shouldKeepTwoNeighbourChunksThatShareAWindow()
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long a = alloc.allocate(64);
+            final AddressMap.Descriptor real = alloc.addressMap().find(a);
+            final long window = 1L << ThreadBlockCache.DESCRIPTOR_SHIFT;
+            // two made-up chunks of one window's length, side by side, neither aligned: they share a window
+            final long base = ((real.base + window - 1) & -window) + window / 4;
+            final AddressMap.Descriptor first = new AddressMap.Descriptor(real.arena, base, window, real.slabMap);
+            final AddressMap.Descriptor second = new AddressMap.Descriptor(real.arena, base + window, window, real.slabMap);
+            final ThreadBlockCache cache = new ThreadBlockCache(1 << 16);
+            cache.remember(first);
+            cache.remember(second);
+            final long sharedWindowOfFirst = base + window - 8; // both in the window starting at base + 3/4 window
+            final long sharedWindowOfSecond = base + window + 8;
+            for (int i = 0; i < 3; i++)
+            {
+                assertEquals(ThreadBlockCache.NOT_PARKED, cache.tryFree(sharedWindowOfFirst, null, null), "first, " + i);
+                assertEquals(ThreadBlockCache.NOT_PARKED, cache.tryFree(sharedWindowOfSecond, null, null), "second, " + i);
+            }
+            assertEquals(ThreadBlockCache.NOT_PARKED, cache.tryFree(base + 8, null, null), "first's own window");
+            alloc.free(a);
+        }
+    }
+
+    @Test
     void shouldLearnEveryWindowAChunkOverlaps()
     {
         try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
