@@ -80,8 +80,9 @@ import java.util.concurrent.locks.LockSupport;
  *   the context through the {@code ThreadLocal}.</li>
  *   <li>free only, a positive address: the thread's {@link ThreadBlockCache} (on by default,
  *   {@code threadCacheBytes}) takes a small fixed block of any per-thread arena, the caller's own or another
- *   thread's, if it knows the block's chunk (a 16-entry descriptor cache): a free mark check, a mark, a push; a full
- *   class first sends its older half home ({@link ThreadBlockCache} step 1b). A second free of a cached block throws
+ *   thread's, if it knows the block's chunk (a two-way descriptor cache of 16 sets): a free mark check, a mark, a
+ *   push; for another thread's block a full class first sends its older half home ({@link ThreadBlockCache} step
+ *   1b), the caller's own block goes to its arena (next step). A second free of a cached block throws
  *   at once. A chunk the descriptor cache does not know: the slow path, which teaches it the chunk, own chunks
  *   included (so own and foreign blocks take the same path).</li>
  *   <li>free otherwise (a handle, a medium block): is the value the caller's own? A handle: its arena id equals the

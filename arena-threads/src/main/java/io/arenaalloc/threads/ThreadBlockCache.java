@@ -26,10 +26,13 @@ import org.agrona.UnsafeApi;
  *   thread's gets it through the remote-free protocol ({@link RemoteFreeInbox}, flagged as a cached block). Done
  *   when the thread maintains while its cache was idle, on {@code ArenaAllocator.flushThreadCache()}, by the
  *   liveness scan after the thread ended and at close.</li>
- *   <li><b>spill</b>: on a free that finds its class full (or the byte budget spent), send the older half of that
- *   class (of every class) home in one go, so that the free parks its block after all. Without spills a full class
- *   sent every further free of that class down the allocator's slow path (an {@link AddressMap} walk and a remote
- *   free each) while the matching allocations missed the cache: larson spent about a fifth of its time there.</li>
+ *   <li><b>spill</b>: on a free of another thread's block that finds its class full (or the byte budget spent),
+ *   send the older half of that class (of every class) home in one go, so that the free parks its block after all.
+ *   Without spills a full class sent every further foreign free of that class down the allocator's slow path (an
+ *   {@link AddressMap} walk and a remote free each) while the matching allocations missed the cache: larson spent
+ *   about a fifth of its time there. The thread's own block is not spilled for: it is freed in its arena, as
+ *   cheap as parking it (spilling for own blocks too cost churn-small through the facade 1.09x to 1.27x the bare
+ *   arena's time: FacadeCostBenchmark).</li>
  * </ul>
  *
  * <h2>Layout (Java heap, thread-confined)</h2>
@@ -68,12 +71,13 @@ import org.agrona.UnsafeApi;
  *   upgrade it: 1-3% on larson with exchanges, tools/larson-interleave). If the block carries its mark it is not
  *   live (freed already, or parked by some thread): {@link InvalidBlockException}, and nothing the allocator or any
  *   live block holds has changed (word 1 of a block that is not live holds nothing). If class c is full or the byte
- *   budget is spent, 1b: spill (with no {@link Home} given, as in unit tests: false, and the old path frees it). Then
+ *   budget is spent: a block of the thread's own arena (d.arena is the owner's), or no {@link Home} given (unit
+ *   tests): false, and the caller frees it in its arena or takes the old path; another thread's, 1b: spill. Then
  *   mark, push, true.</li>
  *   <li><b>Spill</b> (step 1b): copy out the older half of the full class's stack (every class's when the budget
  *   is spent) with each block's arena from the descriptor cache, move the younger half down, adjust the counts,
- *   then send each copied block home ({@link Home#sendHome}, marked): the own arena frees it on the spot, another
- *   thread's through the batched remote-free path.</li>
+ *   then send each copied block home ({@link Home#sendHome}, marked): the own arena frees it on the spot (the
+ *   class may hold own blocks too), another thread's through the batched remote-free path.</li>
  *   <li><b>Allocation</b> ({@link #tryReuse}) of 1 .. {@link SizeClasses#SMALL_MAX} bytes by the thread, before its
  *   arena is called: pop a block of the size's class, clear its mark, return it.</li>
  *   <li><b>Send home</b> ({@link #sendHome}): every parked block, still marked, to {@link Home#sendHome}.</li>
@@ -242,9 +246,9 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
         final int size = SizeClasses.classSize(cls);
         if (n == depth || bytes + size > capacityBytes)
         {
-            if (home == null)
+            if (home == null || d.arena == owner.arena)
             {
-                return false;
+                return false; // the thread's own block: its arena's free is as cheap as a park, cheaper than a spill
             }
             n = spill(cls, n == depth ? cls : -1, owner, home);
         }

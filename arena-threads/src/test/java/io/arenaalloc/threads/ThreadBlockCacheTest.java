@@ -288,7 +288,7 @@ class ThreadBlockCacheTest
     }
 
     @Test
-    void shouldKeepNoMoreThanItsCapacitySpillingTheRestHome()
+    void shouldKeepNoMoreThanItsCapacityAndFreeTheOwnersRestInItsArena()
     {
         try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).threadCacheBytes(1024).build())
         {
@@ -302,18 +302,17 @@ class ThreadBlockCacheTest
             {
                 alloc.free(b);
             }
-            assertEquals(blocks.length, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "every free parked");
-            final long stillParked = arena.liveBlocks();
-            assertEquals(blocks.length - stillParked, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME),
-                "the rest spilled home and was freed in the arena");
+            final long parked = counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED);
+            assertTrue(parked > 0 && parked < blocks.length, "parked " + parked);
+            assertEquals(parked, arena.liveBlocks(), "everything else was freed in the arena, none spilled");
+            assertEquals(0, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME));
             assertTrue(arena.liveBytes() <= 1024, "parked bytes within the budget: " + arena.liveBytes());
-            assertTrue(stillParked > 0);
             arena.validate();
         }
     }
 
     @Test
-    void shouldSpillTheOlderHalfOfAFullClassAndParkTheFree()
+    void shouldFreeTheOwnersBlockInItsArenaWhenTheClassIsFull()
     {
         try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
         {
@@ -332,14 +331,15 @@ class ThreadBlockCacheTest
                 Patterns.check(blocks[i], 64, i, "block " + i + " at its free");
                 alloc.free(blocks[i]);
             }
-            assertEquals(depth + 1, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "every free parked");
-            assertEquals(depth / 2, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME), "the older half went home");
-            assertEquals(1 + depth / 2 + 1, arena.liveBlocks(), "keep and the parked younger half");
-            for (int i = depth; i >= depth / 2; i--)
+            assertEquals(depth, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "the class filled up");
+            assertEquals(0, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME), "an own block is not spilled");
+            assertEquals(1 + depth, arena.liveBlocks(), "keep and the parked blocks; the last one is free in the arena");
+            assertThrows(InvalidBlockException.class, () -> alloc.free(blocks[depth]), "and marked there");
+            for (int i = depth - 1; i >= 0; i--)
             {
                 assertEquals(blocks[i], alloc.allocate(64), "the youngest parked block first (LIFO), " + i);
             }
-            assertEquals(1 + depth / 2 + 1, arena.liveBlocks(), "reused, not allocated");
+            assertEquals(1 + depth, arena.liveBlocks(), "reused, not allocated");
             Patterns.check(keep, 4000, 3, "the neighbour");
             arena.validate();
         }
@@ -398,32 +398,45 @@ class ThreadBlockCacheTest
     }
 
     @Test
-    void shouldSpillHalfOfEveryClassWhenTheByteBudgetIsSpent()
+    void shouldSpillHalfOfEveryClassWhenTheByteBudgetIsSpent() throws Exception
     {
         try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).threadCacheBytes(1024).build())
         {
-            final long keep = alloc.allocate(4000);
+            final long mine = alloc.allocate(4000); // this thread owns an arena: it may cache
             final long[] sixtyFours = new long[16]; // 16 x 64 = 1024: the budget exactly
-            for (int i = 0; i < sixtyFours.length; i++)
+            final long[] small = new long[1];
+            TestAllocators.onOtherThread("producer", () ->
             {
-                sixtyFours[i] = alloc.allocate(64);
-            }
-            final long small = alloc.allocate(32);
-            final OffHeapArena arena = alloc.arenaOf(keep);
+                for (int i = 0; i < sixtyFours.length; i++)
+                {
+                    sixtyFours[i] = alloc.allocate(64);
+                }
+                small[0] = alloc.allocate(32);
+            });
             for (final long b : sixtyFours)
             {
                 alloc.free(b);
             }
             assertEquals(0, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME), "16 parked, the budget is full");
-            alloc.free(small); // 1024 + 32 > 1024: every class sends its older half home
+            alloc.free(small[0]); // 1024 + 32 > 1024: every class sends its older half home
             assertEquals(8, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME));
-            assertEquals(1 + 8 + 1, arena.liveBlocks(), "keep, 8 parked 64-byte blocks and the parked 32-byte one");
-            assertEquals(small, alloc.allocate(32));
+            assertEquals(8, counter(alloc, AllocatorCounters.REMOTE_FREES_BATCHED), "to the producer's arena");
+            assertEquals(17, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "and the free parked");
+            assertEquals(small[0], alloc.allocate(32));
             for (int i = 15; i >= 8; i--)
             {
                 assertEquals(sixtyFours[i], alloc.allocate(64), "the younger half stayed, " + i);
             }
-            arena.validate();
+            for (int i = 8; i < 16; i++)
+            {
+                alloc.free(sixtyFours[i]);
+            }
+            alloc.free(small[0]);
+            alloc.free(mine);
+            alloc.flushThreadCache();
+            alloc.maintain(0);
+            alloc.maintain(0);
+            assertNull(alloc.arenaOf(sixtyFours[0]), "the producer's arena got every block back and closed");
         }
     }
 
@@ -433,22 +446,28 @@ class ThreadBlockCacheTest
         try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
         {
             // 3 MiB of 1 KiB blocks fill most of a 4 MiB chunk, which the memory source seldom aligns on 4 MiB: the
-            // blocks then lie in two of the descriptor cache's windows. Every free must park (own blocks included),
-            // the ones freed straight into the arena before the descriptor cache learnt whole chunks.
+            // blocks then lie in two of the descriptor cache's windows. Freed from both ends in turn, each of the
+            // first depth frees must park (own blocks included), as they did not when the descriptor cache learnt
+            // one window of a chunk at a time.
+            final int depth = ThreadBlockCache.depthFor(AllocatorConfig.DEFAULT_THREAD_CACHE_BYTES);
             final long[] blocks = new long[3072];
             for (int i = 0; i < blocks.length; i++)
             {
                 blocks[i] = alloc.allocate(1024);
-                UnsafeApi.putLong(blocks[i] + 8, i);
+                UnsafeApi.putLong(blocks[i] + 16, i);
             }
             final OffHeapArena arena = alloc.arenaOf(blocks[0]);
-            for (int i = 0; i < blocks.length; i++)
+            for (int k = 0; k < blocks.length; k++)
             {
-                assertEquals(i, UnsafeApi.getLong(blocks[i] + 8));
+                final int i = (k & 1) == 0 ? k / 2 : blocks.length - 1 - k / 2;
+                assertEquals(i, UnsafeApi.getLong(blocks[i] + 16));
                 alloc.free(blocks[i]);
+                if (k < depth)
+                {
+                    assertEquals(k + 1, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "free " + k + " parked");
+                }
             }
-            assertEquals(blocks.length, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "every free parked");
-            assertEquals(blocks.length - arena.liveBlocks(), counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME));
+            assertEquals(depth, arena.liveBlocks(), "the class full, the rest freed in the arena");
             alloc.flushThreadCache();
             assertEquals(0, arena.liveBlocks());
         }
