@@ -72,12 +72,13 @@ import org.agrona.UnsafeApi;
  *   live (freed already, or parked by some thread): {@link InvalidBlockException}, and nothing the allocator or any
  *   live block holds has changed (word 1 of a block that is not live holds nothing). If class c is full or the byte
  *   budget is spent: a block of the thread's own arena (d.arena is the owner's), or no {@link Home} given (unit
- *   tests): false, and the caller frees it in its arena or takes the old path; another thread's, 1b: spill. Then
- *   mark, push, true.</li>
- *   <li><b>Spill</b> (step 1b): copy out the older half of the full class's stack (every class's when the budget
- *   is spent) with each block's arena from the descriptor cache, move the younger half down, adjust the counts,
- *   then send each copied block home ({@link Home#sendHome}, marked): the own arena frees it on the spot (the
- *   class may hold own blocks too), another thread's through the batched remote-free path.</li>
+ *   tests): false, and the caller frees it in its arena or takes the old path; another thread's, 1b: spill (false
+ *   if the block still does not fit: one larger than about half the budget). Then mark, push, true.</li>
+ *   <li><b>Spill</b> (step 1b): for a full class, and then, if the budget still has no room, for every class: copy
+ *   out the older half of the class's stack with each block's arena from the descriptor cache, move the younger
+ *   half down, adjust the counts, then send each copied block home ({@link Home#sendHome}, marked): the own arena
+ *   frees it on the spot (a class may hold own blocks too), another thread's through the batched remote-free
+ *   path.</li>
  *   <li><b>Allocation</b> ({@link #tryReuse}) of 1 .. {@link SizeClasses#SMALL_MAX} bytes by the thread, before its
  *   arena is called: pop a block of the size's class, clear its mark, return it.</li>
  *   <li><b>Send home</b> ({@link #sendHome}): every parked block, still marked, to {@link Home#sendHome}.</li>
@@ -194,8 +195,9 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
 
     /**
      * Step 1 with the descriptor cache.
-     * @return true when the block was parked (the free is done); false when the caller must free it as without a
-     * cache (descriptor not cached, not a small fixed block, or the class or the byte budget is full).
+     * @param owner the calling thread's context, {@code home} where a spill sends blocks (both null: never spill).
+     * @return {@link #PARKED} (the free is done), {@link #UNKNOWN_CHUNK} (the caller's slow path learns the chunk) or
+     * {@link #NOT_PARKED} (not a small fixed block, or no room: the caller frees it as without a cache).
      * @throws InvalidBlockException when the block carries its mark (a double free); nothing changed.
      */
     int tryFree(final long address, final ThreadContext owner, final Home home)
@@ -224,7 +226,10 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
         return d != null && d.contains(address) && !d.isRemovedPlain() ? d : null;
     }
 
-    /** Step 1 with {@code d}, the descriptor of the chunk containing {@code address} (its slab map not null). */
+    /**
+     * Step 1 with {@code d}, the descriptor of the chunk containing {@code address} (its slab map not null).
+     * @return true when parked; false when the caller must free it as without a cache.
+     */
     boolean tryFree(final AddressMap.Descriptor d, final long address, final ThreadContext owner, final Home home)
     {
         final int cls = d.slabMap.blockClassAt(d.base, address);
@@ -250,7 +255,11 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
             {
                 return false; // the thread's own block: its arena's free is as cheap as a park, cheaper than a spill
             }
-            n = spill(cls, n == depth ? cls : -1, owner, home);
+            if (!spill(cls, size, owner, home))
+            {
+                return false; // a block larger than half the budget: the old path frees it
+            }
+            n = counts[INT_PAD + cls];
         }
         FreeMark.mark(address);
         blocks[LONG_PAD + cls * depth + n] = address;
@@ -300,25 +309,26 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
     }
 
     /**
-     * Step 1b: the older half of class {@code full}'s blocks go home (its stack is full), or with {@code full} -1 (the
-     * byte budget is spent) the older half of every class; the younger blocks move down. The parked block's class
-     * then has room: one spill serves at least {@code depth / 2} frees of that class, or half the budget's bytes.
-     * @return the count of class {@code cls} afterwards.
+     * Step 1b, for a block of class {@code cls} ({@code size} bytes) that finds its class full or the byte budget
+     * spent: the older half of the class goes home if it is full; then, if the budget still has no room, the older
+     * half of every class. The younger blocks move down. One spill serves at least {@code depth / 2} frees of the
+     * class, or about half the budget's bytes.
+     * @return true when the block now fits (false only for a block larger than about half the budget).
      */
-    private int spill(final int cls, final int full, final ThreadContext owner, final Home home)
+    private boolean spill(final int cls, final int size, final ThreadContext owner, final Home home)
     {
-        if (full >= 0)
+        if (counts[INT_PAD + cls] == depth)
         {
-            spillClass(full, owner, home);
+            spillClass(cls, owner, home);
         }
-        else
+        if (bytes + size > capacityBytes)
         {
             for (int c = 0; c < SizeClasses.CLASS_COUNT; c++)
             {
                 spillClass(c, owner, home);
             }
         }
-        return counts[INT_PAD + cls];
+        return bytes + size <= capacityBytes;
     }
 
     private void spillClass(final int cls, final ThreadContext owner, final Home home)

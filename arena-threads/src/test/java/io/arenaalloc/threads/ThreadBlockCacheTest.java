@@ -441,6 +441,34 @@ class ThreadBlockCacheTest
     }
 
     @Test
+    void shouldNeverParkMoreThanTheBudgetEvenForABlockLargerThanIt() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).threadCacheBytes(1024).build())
+        {
+            final long mine = alloc.allocate(4000); // this thread owns an arena: it may cache
+            final long[] theirs = new long[2];
+            TestAllocators.onOtherThread("producer", () ->
+            {
+                theirs[0] = alloc.allocate(512);
+                theirs[1] = alloc.allocate(2048);
+                Patterns.fill(theirs[1], 2048, 7);
+            });
+            alloc.free(theirs[0]); // 512 of 1024: parks
+            assertEquals(1, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED));
+            Patterns.check(theirs[1], 2048, 7, "before its free");
+            alloc.free(theirs[1]); // 2048 > 1024: the spill empties the cache and the block still does not fit
+            assertEquals(1, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "not parked");
+            assertEquals(1, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME), "the 512-byte block spilled");
+            assertEquals(2, counter(alloc, AllocatorCounters.REMOTE_FREES_BATCHED), "both went home as remote frees");
+            assertEquals(0, alloc.tableContextForTest().cache.bytes(), "nothing parked");
+            alloc.free(mine);
+            alloc.maintain(0);
+            alloc.maintain(0);
+            assertNull(alloc.arenaOf(theirs[0]), "the producer's arena got both blocks back and closed");
+        }
+    }
+
+    @Test
     void shouldParkTheOwnersBlocksAsItsCaches()
     {
         try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
