@@ -13,8 +13,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * 16-256 B, log-uniform from {@link WorkloadData}, writes 8 bytes and hands it over; one consumer frees it; at most
  * 1024 blocks in flight) for several subjects in ONE JVM with the SAME two threads, alternating subjects every
  * {@code PHASE_MS}, as tools/larson-interleave does for larson: on this shared 2-core machine a multi-thread run's
- * speed depends on where the host puts the two vCPUs, so only subjects measured seconds apart are compared. Each
- * subject gets its own copy of the loops ({@code ProducerN}, {@code ConsumerN}: one JIT profile per call site). Prints
+ * speed depends on where the host puts the two vCPUs, so only subjects measured seconds apart are compared. Its two
+ * rings are plain SPSC rings, slower than the JMH benchmark's JCTools queues: the hand-over costs every subject the
+ * same, so absolute figures are lower than JMH's and ratios sit closer to 1. Each subject gets its own copy of the
+ * loops ({@code LoopN}: one JIT profile per call site). Prints
  * per cycle each subject's Mops/s (blocks handed over) and the ratio of the first to the others, then the medians.
  * <pre>
  *   mvn -q -o package -DskipTests
