@@ -258,12 +258,9 @@ public final class HandoffInterleave
                 final int slot = full.poll();
                 if (slot < 0)
                 {
-                    if (p.producerDone)
+                    if (p.producerDone && full.head.get() == full.tail.get())
                     {
-                        if ((slot == -1) && full.head.get() == full.tail.get())
-                        {
-                            return null;
-                        }
+                        return null; // emptiness read again after producerDone: no block is left behind
                     }
                     Thread.onSpinWait();
                     continue;
@@ -309,12 +306,9 @@ public final class HandoffInterleave
                 final int slot = full.poll();
                 if (slot < 0)
                 {
-                    if (p.producerDone)
+                    if (p.producerDone && full.head.get() == full.tail.get())
                     {
-                        if ((slot == -1) && full.head.get() == full.tail.get())
-                        {
-                            return null;
-                        }
+                        return null; // emptiness read again after producerDone: no block is left behind
                     }
                     Thread.onSpinWait();
                     continue;
@@ -360,12 +354,9 @@ public final class HandoffInterleave
                 final int slot = full.poll();
                 if (slot < 0)
                 {
-                    if (p.producerDone)
+                    if (p.producerDone && full.head.get() == full.tail.get())
                     {
-                        if ((slot == -1) && full.head.get() == full.tail.get())
-                        {
-                            return null;
-                        }
+                        return null; // emptiness read again after producerDone: no block is left behind
                     }
                     Thread.onSpinWait();
                     continue;
@@ -411,12 +402,9 @@ public final class HandoffInterleave
                 final int slot = full.poll();
                 if (slot < 0)
                 {
-                    if (p.producerDone)
+                    if (p.producerDone && full.head.get() == full.tail.get())
                     {
-                        if ((slot == -1) && full.head.get() == full.tail.get())
-                        {
-                            return null;
-                        }
+                        return null; // emptiness read again after producerDone: no block is left behind
                     }
                     Thread.onSpinWait();
                     continue;

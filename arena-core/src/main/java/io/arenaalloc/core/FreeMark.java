@@ -30,7 +30,8 @@ import java.security.SecureRandom;
  *   <li>Free: after the owner's start-bit check passes, a block that carries its mark is not live but parked in a
  *   thread's cache or on its way back from one: the free is rejected as a double free, nothing changes. Otherwise the block gets its
  *   mark, then goes to the free cache ({@code OffHeapArena.free}).</li>
- *   <li>A thread that parks a block checks for the mark first (a double free: rejected), then writes it; a thread
+ *   <li>A thread that parks a block checks for the mark first (a double free: rejected; it zeroes the block's
+ *   word 1 just before, to fetch the line for writing once), then writes it; a thread
  *   that hands a parked block out clears it as in step 2. A parked block that goes back to its arena keeps its mark
  *   on the way (a free of it meanwhile is rejected as in step 3), and the arena frees it with
  *   {@link OffHeapArena#freeMarked}, which expects the mark instead of rejecting it.</li>

@@ -1298,7 +1298,7 @@ public final class ArenaAllocator implements AutoCloseable
     /** {@link ThreadBlockCache.Home} at allocator close, which happens-after every other call: free in place. */
     private void freeAtClose(final ThreadContext c, final ManagedArena known, final long address)
     {
-        parkedBlockArena(address).arena.freeMarked(address);
+        (known != null ? known : parkedBlockArena(address)).arena.freeMarked(address);
     }
 
     private ManagedArena parkedBlockArena(final long address)

@@ -81,7 +81,8 @@ import org.agrona.UnsafeApi;
  *   path.</li>
  *   <li><b>Allocation</b> ({@link #tryReuse}) of 1 .. {@link SizeClasses#SMALL_MAX} bytes by the thread, before its
  *   arena is called: pop a block of the size's class, clear its mark, return it.</li>
- *   <li><b>Send home</b> ({@link #sendHome}): every parked block, still marked, to {@link Home#sendHome}.</li>
+ *   <li><b>Send home</b> ({@link #sendHome}): every parked block, still marked, to {@link Home#sendHome}: the spill's
+ *   routine for the whole of each class.</li>
  * </ol>
  *
  * <h2>Why a double free is still caught</h2>
@@ -165,7 +166,7 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
     /** Class c's stack: blocks[LONG_PAD + c * depth ..], its depth: counts[INT_PAD + c]. */
     private final long[] blocks;
     private final int[] counts = new int[INT_PAD + SizeClasses.CLASS_COUNT + INT_PAD];
-    /** Scratch of {@link #spillClass}: the blocks it sends and their arenas. */
+    /** Scratch of {@link #sendOldest}: the blocks it sends and their arenas. */
     private final long[] spillBlocks;
     private final ManagedArena[] spillArenas;
     /** Set w (a window): ways [2w] (the chunk learnt last) and [2w + 1]. */
@@ -270,8 +271,8 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
     }
 
     /**
-     * Keeps {@code d}, the descriptor of the chunk containing {@code address} (a per-thread arena's chunk: slab map not
-     * null), for the next frees near {@code address}.
+     * Keeps {@code d}, the descriptor of a per-thread arena's chunk (slab map not null), in way 0 of the set of every
+     * window the chunk overlaps, for the next frees in it.
      */
     void remember(final AddressMap.Descriptor d)
     {
@@ -317,48 +318,53 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
      */
     private boolean spill(final int cls, final int size, final ThreadContext owner, final Home home)
     {
-        if (counts[INT_PAD + cls] == depth)
+        final int n = counts[INT_PAD + cls];
+        if (n == depth)
         {
-            spillClass(cls, owner, home);
+            sendOldest(cls, (n + 1) >>> 1, owner, home);
         }
         if (bytes + size > capacityBytes)
         {
             for (int c = 0; c < SizeClasses.CLASS_COUNT; c++)
             {
-                spillClass(c, owner, home);
+                sendOldest(c, (counts[INT_PAD + c] + 1) >>> 1, owner, home);
             }
         }
         return bytes + size <= capacityBytes;
     }
 
-    private void spillClass(final int cls, final ThreadContext owner, final Home home)
+    /**
+     * Sends the {@code count} oldest blocks of class {@code cls} home (a spill: about half; {@link #sendHome}: all),
+     * each with its arena from the descriptor cache when it knows the chunk, and moves the younger ones down.
+     * @return {@code count}.
+     */
+    private int sendOldest(final int cls, final int count, final ThreadContext owner, final Home home)
     {
-        final int n = counts[INT_PAD + cls];
-        final int old = (n + 1) >>> 1;
-        if (n == 0)
+        if (count == 0)
         {
-            return;
+            return 0;
         }
+        final int n = counts[INT_PAD + cls];
         final int base = LONG_PAD + cls * depth;
         // first shrink the stack, then send: a send that throws leaves no block both parked and at home
-        final long size = SizeClasses.classSize(cls);
-        for (int i = 0; i < old; i++)
+        for (int i = 0; i < count; i++)
         {
             final long address = blocks[base + i];
             final AddressMap.Descriptor d = descriptorOf(address);
             spillArenas[i] = d != null ? d.arena : null;
             spillBlocks[i] = address;
         }
-        System.arraycopy(blocks, base + old, blocks, base, n - old);
-        counts[INT_PAD + cls] = n - old;
-        bytes -= size * old;
-        sentHome += old;
-        for (int i = 0; i < old; i++)
+        System.arraycopy(blocks, base + count, blocks, base, n - count);
+        counts[INT_PAD + cls] = n - count;
+        bytes -= (long)SizeClasses.classSize(cls) * count;
+        sentHome += count;
+        for (int i = 0; i < count; i++)
         {
             final ManagedArena m = spillArenas[i];
             spillArenas[i] = null;
             home.sendHome(owner, m, spillBlocks[i]);
         }
+        return count;
     }
 
     /** @return true when nothing was parked or reused since the last call (and starts a new period). */
@@ -382,17 +388,7 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
         int sent = 0;
         for (int cls = 0; cls < SizeClasses.CLASS_COUNT && bytes != 0; cls++)
         {
-            int n = counts[INT_PAD + cls];
-            while (n > 0)
-            {
-                n--;
-                final long address = blocks[LONG_PAD + cls * depth + n];
-                counts[INT_PAD + cls] = n;
-                bytes -= SizeClasses.classSize(cls);
-                sentHome++;
-                sent++;
-                home.sendHome(context, null, address);
-            }
+            sent += sendOldest(cls, counts[INT_PAD + cls], context, home);
         }
         return sent;
     }
