@@ -18,6 +18,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * same, so absolute figures are lower than JMH's and ratios sit closer to 1. Each subject gets its own copy of the
  * loops ({@code LoopN}: one JIT profile per call site). Prints
  * per cycle each subject's Mops/s (blocks handed over) and the ratio of the first to the others, then the medians.
+ * A subject may carry system properties that are set while it is built, e.g.
+ * {@code 'arena[arena.threads.threadCacheBytes=131072]'}, to compare settings of one allocator in the same JVM.
  * <pre>
  *   mvn -q -o package -DskipTests
  *   java --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp bench/target/arena-bench.jar \
@@ -70,6 +72,32 @@ public final class HandoffInterleave
         volatile long epoch;
     }
 
+    /** {@code name} or {@code name[key=value;key=value]}: the system properties are set while it is built. */
+    static Subject create(final String spec)
+    {
+        final int open = spec.indexOf('[');
+        if (open < 0)
+        {
+            return Subjects.create(spec, SLOTS, true);
+        }
+        final String[] props = spec.substring(open + 1, spec.length() - 1).split(";");
+        for (final String kv : props)
+        {
+            System.setProperty(kv.substring(0, kv.indexOf('=')), kv.substring(kv.indexOf('=') + 1));
+        }
+        try
+        {
+            return Subjects.create(spec.substring(0, open), SLOTS, true);
+        }
+        finally
+        {
+            for (final String kv : props)
+            {
+                System.clearProperty(kv.substring(0, kv.indexOf('=')));
+            }
+        }
+    }
+
     public static void main(final String[] args) throws Exception
     {
         final String[] names = args[0].split(",");
@@ -82,7 +110,7 @@ public final class HandoffInterleave
         final Subject[] subjects = new Subject[names.length];
         for (int i = 0; i < names.length; i++)
         {
-            subjects[i] = Subjects.create(names[i], SLOTS, true);
+            subjects[i] = create(names[i]);
         }
         final int[] sizes = WorkloadData.sizes(WorkloadData.SEED, WorkloadData.SEQUENCE_LENGTH, WorkloadData.MIN_SIZE,
             WorkloadData.SMALL_MAX_SIZE);
