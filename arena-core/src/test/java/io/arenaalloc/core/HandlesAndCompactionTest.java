@@ -516,7 +516,10 @@ class HandlesAndCompactionTest
     void shouldCompactBeforeTakingANewChunkWhenAllocationFails()
     {
         final NativeMemorySource source = new NativeMemorySource();
-        try (OffHeapArena arena = OffHeapArena.create(config(source).maxTotalBytes(8 << 20).build()))
+        // a second for compaction at the limit (default 2 ms): this test is about compacting before taking a chunk, not
+        // about that bound, which a slow moment on a shared CI core can use up (a 1.5 ms stall made it fail)
+        try (OffHeapArena arena = OffHeapArena.create(config(source).maxTotalBytes(8 << 20)
+            .compactOnFailureNanos(1_000_000_000L).build()))
         {
             final List<long[]> all = fillToTheLimit(arena);
             final List<long[]> kept = freeEveryOther(arena, all);
@@ -638,12 +641,14 @@ class HandlesAndCompactionTest
             }
             final List<long[]> kept = freeEveryOther(arena, all);
             final long live = arena.liveBytes();
-            final long startNanos = System.nanoTime();
+            final long stepsBefore = arena.counters().getOpaque(ArenaCounters.COMPACT_STEPS);
             arena.compactFully(2_000_000_000L);
-            final long tookNanos = System.nanoTime() - startNanos;
+            final long steps = arena.counters().getOpaque(ArenaCounters.COMPACT_STEPS) - stepsBefore;
             final long moved = arena.counters().getOpaque(ArenaCounters.BYTES_MOVED);
             assertThat(moved).as("bytes moved").isLessThanOrEqualTo(live);
-            assertThat(tookNanos).as("compactFully ns").isLessThan(500_000_000L);
+            // it settles in a few steps (3-4 here); shuffling into the spare until the 2 s deadline would take
+            // thousands. Counted in steps, not wall time, which a slow moment on a CI core stretches
+            assertThat(steps).as("compactFully steps").isLessThan(1000);
             assertThat(arena.committedBytes()).isLessThanOrEqualTo((2L + spares) << 20);
             assertThat(arena.compactionWorthIt()).isFalse();
             assertEquals(0, arena.compact(1_000_000, Long.MAX_VALUE));
@@ -723,9 +728,14 @@ class HandlesAndCompactionTest
                 }
             });
             reader.start();
-            final long deadline = System.nanoTime() + 1_500_000_000L;
+            // at least 1.5 s, and on until the reader has pinned 100 times and the owner compacted 10 rounds (a busy
+            // CI core may starve either thread for a while), 20 s at most
+            final long start = System.nanoTime();
+            final long deadline = start + 1_500_000_000L;
+            final long cap = start + 20_000_000_000L;
             int rounds = 0;
-            while (System.nanoTime() < deadline && failure.get() == null)
+            while (failure.get() == null && (System.nanoTime() < deadline ||
+                System.nanoTime() < cap && (pins.get() <= 100 || rounds <= 10)))
             {
                 // churn the heap a little so there is always something to compact
                 for (int k = 0; k < 200; k++)

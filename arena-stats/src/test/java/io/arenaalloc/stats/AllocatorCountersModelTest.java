@@ -293,7 +293,8 @@ class AllocatorCountersModelTest
     @Test
     void limitWaitsAndFailuresAreExported(@TempDir final Path dir) throws Exception
     {
-        final long wait = TimeUnit.MILLISECONDS.toNanos(300);
+        // long enough that the late free below lands inside the second wait even after a slow moment on a CI core
+        final long wait = TimeUnit.SECONDS.toNanos(1);
         final Path file = dir.resolve("waits.dat");
         try (ArenaAllocator alloc = allocator(wait);
             ArenaStatsExporter exporter = ArenaStatsExporter.builder().file(file).intervalMillis(0).maxCounters(512)
@@ -305,7 +306,7 @@ class AllocatorCountersModelTest
             {
                 try
                 {
-                    blocks.add(alloc.allocate(SQUEEZE_BLOCK)); // the last try waits 300 ms, then fails
+                    blocks.add(alloc.allocate(SQUEEZE_BLOCK)); // the last try waits 1 s, then fails
                 }
                 catch (final AllocatorLimitExceededException ex)
                 {
@@ -316,13 +317,12 @@ class AllocatorCountersModelTest
             final long victim = blocks.remove(0);
             final Thread late = new Thread(() ->
             {
-                try
+                // free only once the owner waits (its second counted wait), not after a fixed sleep, which a slow
+                // owner could outlast and then allocate without waiting
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+                while (alloc.counters().get(AllocatorCounters.LIMIT_WAITS) < 2 && System.nanoTime() < deadline)
                 {
-                    Thread.sleep(50);
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
+                    java.util.concurrent.locks.LockSupport.parkNanos(50_000);
                 }
                 alloc.free(victim); // a remote free: the waiting owner drains it and goes on
             }, "late-freer");

@@ -168,6 +168,9 @@ class ArenaStatsReporterTest
         try (OffHeapArena lone = OffHeapArena.create(ArenaConfig.builder().chunkSize(256 << 10).build());
             io.arenaalloc.threads.ArenaAllocator alloc = io.arenaalloc.threads.ArenaAllocator.builder()
                 .backgroundMaintenance(false).maxTotalBytes(1 << 20)
+                // no liveness scan after the first: with the default 10 ms, a slow moment before maintain() let a
+                // scan see the remote thread ended and the line read "1 ended"
+                .livenessScanNanos(java.util.concurrent.TimeUnit.HOURS.toNanos(1))
                 .arenaConfig(ArenaConfig.builder().chunkSize(256 << 10).build()).build())
         {
             final ArenaStatsRegistry registry = new ArenaStatsRegistry();

@@ -11,6 +11,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -137,14 +138,14 @@ class LimitTest
             final long victim = blocks.remove(0);
             final Thread consumer = new Thread(() ->
             {
-                try
+                // once the allocation waits (counted when it first parks), 100 ms more, then the free: a fixed sleep
+                // from the thread's start could end before a slow owner even tried, and then nothing would wait
+                final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+                while (alloc.counters().get(AllocatorCounters.LIMIT_WAITS) == 0 && System.nanoTime() < deadline)
                 {
-                    Thread.sleep(200);
+                    LockSupport.parkNanos(50_000);
                 }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                }
+                LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
                 alloc.free(victim);
             }, "late-consumer");
             consumer.start();

@@ -300,8 +300,10 @@ class RemoteFreeTest
                 Thread.onSpinWait(); // the background thread may hold it for a moment
             }
             TestAllocators.onOtherThread("freer", () -> alloc.free(block)); // busy stripe: into its ring
-            m.unlockRelease();
+            // checked while the stripe is still held: only its holder applies queued frees (once it is released the
+            // background thread may apply it before this thread runs again)
             assertEquals(1, m.arena.counters().getOpaque(ArenaCounters.LIVE_BLOCKS), "queued, not applied");
+            m.unlockRelease();
             final long start = System.nanoTime();
             while (m.arena.counters().getOpaque(ArenaCounters.LIVE_BLOCKS) != 0 &&
                 System.nanoTime() - start < TimeUnit.SECONDS.toNanos(10))
