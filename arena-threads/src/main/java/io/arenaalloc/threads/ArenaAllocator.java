@@ -73,9 +73,9 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>The PER_THREAD owner's fast path (allocate, allocateHandle, free)</h2>
  * <ol>
- *   <li>c = the caller's {@link ThreadContext} from the {@link ThreadContextTable}: its primary context when the
- *   caller is the primary thread (one load, an identity check), else its slot (thread id &amp; 1023, one plain
- *   load, an identity check). Not there (STRIPED, a virtual thread, a thread not registered yet or whose slot
+ *   <li>c = the caller's {@link ThreadContext} from the {@link ThreadContextTable}: its hot field when the caller
+ *   is one of the {@link #HOT_THREADS} hot threads (the first to register, then the busiest; one load and an
+ *   identity check per field), else its slot (thread id &amp; 1023, one plain load, an identity check). Not there (STRIPED, a virtual thread, a thread not registered yet or whose slot
  *   another thread holds, a closed allocator): the slow path, which checks that the allocator is open and finds
  *   the context through the {@code ThreadLocal}.</li>
  *   <li>free only, a positive address: the thread's {@link ThreadBlockCache} (on by default,
@@ -144,6 +144,13 @@ import java.util.concurrent.locks.LockSupport;
  */
 public final class ArenaAllocator implements AutoCloseable
 {
+    /**
+     * {@link Policy#PER_THREAD}: how many threads the owner's fast path finds one load away (the hot set: the first
+     * to register, then the busiest at each liveness scan); any other thread is found through a slot indexed by its
+     * thread id, a few dependent loads more, or holds its {@link #local()}.
+     */
+    public static final int HOT_THREADS = ThreadContextTable.HOT;
+
     private static final AtomicInteger NEXT_ARENA_ID = new AtomicInteger();
     private static final AtomicInteger INSTANCES = new AtomicInteger();
 
@@ -1250,10 +1257,16 @@ public final class ArenaAllocator implements AutoCloseable
         return stripes();
     }
 
-    /** The context table's primary context, or null. */
+    /** The context table's primary context (its first hot field), or null. */
     ThreadContext primaryForTest()
     {
         return contextTable.primaryPlain();
+    }
+
+    /** @return true when {@code c} is in the context table's hot set. */
+    boolean isHotForTest(final ThreadContext c)
+    {
+        return contextTable.isHot(c);
     }
 
     /** The calling thread's context as the owner's fast path finds it (the table), or null. */

@@ -9,17 +9,19 @@ import io.arenaalloc.core.OffHeapArena;
  *
  * <h2>Why</h2>
  * <pre>
- *   ArenaAllocator.free(a), primary thread:  table.primary, currentThread == primary.thread ?  -&gt; own arena
- *   ArenaAllocator.free(a), other threads:   currentThread -&gt; thread id -&gt; slot -&gt; identity check -&gt; own arena
+ *   ArenaAllocator.free(a), hot threads:     table.hotN, currentThread == hotN.thread ?       -&gt; own arena
+ *   ArenaAllocator.free(a), other threads:   the hot fields, then currentThread -&gt; thread id -&gt; slot -&gt;
+ *                                            identity check                                   -&gt; own arena
  *   LocalAllocator.free(a):                  context, currentThread == context.thread ?       -&gt; own arena
  * </pre>
- * Every allocator call first finds the caller's {@link ThreadContext}. For every thread but the table's primary
- * one ({@link ThreadContextTable}) that is a chain of dependent loads which measured a few nanoseconds per call, a
- * sixth to a quarter of a small allocate+free pair ({@code arena-bench costs}, {@code FacadeCostBenchmark}). A
+ * Every allocator call first finds the caller's {@link ThreadContext}. For every thread outside the table's hot set
+ * ({@link ThreadContextTable}: {@link ArenaAllocator#HOT_THREADS} threads) that is a chain of dependent loads which
+ * measured a few nanoseconds per call, a sixth to a quarter of a small allocate+free pair ({@code arena-bench
+ * costs}, {@code FacadeCostBenchmark}). A
  * view holds the context, so its calls check only that the caller is the context's thread and go straight to the
  * owner's fast path of {@link ArenaAllocator} (the same steps 2 to 4: ownership test for a free, the drain mark
- * for an allocation, the thread cache, the arena call, limit handling): on every thread the short path the primary
- * thread gets.
+ * for an allocation, the thread cache, the arena call, limit handling): on every thread the short path the hot
+ * threads get.
  *
  * <h2>Threading</h2>
  * Meant for the thread that called {@link ArenaAllocator#local()}, but never unsafe on another: a call from any

@@ -31,8 +31,8 @@ import io.arenaalloc.core.OffHeapArena;
  * and the chunk cache now and then and every thread reads its own context on every call, so two
  * threads' contexts (allocated one after the other at registration) must not share a cache line.
  *
- * <p>Confined to its thread while the thread lives (but for {@code allocationsAtLastScan}, which belongs to the
- * liveness scan); the liveness scan reads it after
+ * <p>Confined to its thread while the thread lives (but for {@code allocationsAtLastScan} and {@code scanDelta},
+ * which belong to the liveness scan); the liveness scan reads it after
  * {@code thread.isAlive()} returned false, which happens-after everything the thread did (and reads a living
  * thread's {@code arena} racily, for the busiest-thread heuristic of {@link ThreadRegistry} step 2b).
  */
@@ -164,6 +164,8 @@ abstract class ThreadContextFields extends ThreadContextPad0
      * thread ({@link ThreadRegistry} step 2b). It shares the owner's lines; one store per scan period.
      */
     long allocationsAtLastScan;
+    /** The liveness scan's own, as {@link #allocationsAtLastScan}: allocations between its last two scans. */
+    long scanDelta;
     /** The thread's {@link LocalAllocator}, made on its first {@code ArenaAllocator.local()}. */
     LocalAllocator local;
     long chunkBase0;

@@ -42,9 +42,12 @@ import java.util.Arrays;
  *   batches ({@link RemoteFreeOutbox#sealAllAfterDeath}) so owners can finish them; take it out of the
  *   {@link ThreadContextTable}; if it owned an arena,
  *   clear the arena's owner, release-store ORPHANED and append it to {@code orphans}; fold its counters
- *   into the allocator's; drop the context. Then (2b, <b>promote</b>) the living thread that allocated most (from
- *   its own arena and its thread cache) since the last scan becomes the {@link ThreadContextTable}'s primary (its one-load path) when it
- *   allocated at least {@value #PROMOTE_MIN_ALLOCATIONS} times and more than twice as often as the primary.</li>
+ *   into the allocator's; drop the context. Then (2b, <b>promote</b>) the busiest living threads (allocations from
+ *   their own arenas and thread caches since the last scan) take the {@link ThreadContextTable}'s hot set (its
+ *   one-load path), at most {@link ThreadContextTable#HOT} rounds of: the busiest thread outside the set replaces
+ *   the least busy context in it (or fills a free field) when it allocated at least
+ *   {@value #PROMOTE_MIN_ALLOCATIONS} times and more than twice as often as that context (no flapping between
+ *   threads equally busy); the first round that finds no such thread ends the step.</li>
  *   <li><b>adopt</b> (a thread's first allocation, before it makes an arena): CAS an orphan from ORPHANED to
  *   OWNED; the winner owns it from now on, drains its inbox at its next drain, and keeps every block.</li>
  *   <li><b>reclaim</b> (within a deadline): for each orphan, CAS ORPHANED to RECLAIMING (skip on failure),
@@ -60,7 +63,7 @@ import java.util.Arrays;
  */
 final class ThreadRegistry
 {
-    /** Step 2b: allocations since the last scan below which a thread is never made primary. */
+    /** Step 2b: allocations since the last scan below which a thread is never promoted into the hot set. */
     static final long PROMOTE_MIN_ALLOCATIONS = 1024;
     private static final ThreadContext[] NO_CONTEXTS = new ThreadContext[0];
     private static final ManagedArena[] NO_ARENAS = new ManagedArena[0];
@@ -213,36 +216,69 @@ final class ThreadRegistry
     }
 
     /**
-     * Step 2b: the thread that allocated most ({@link ThreadContext#allocationsRelaxed}: from its arena and its thread
-     * cache) since the last scan becomes the table's primary when it allocated at least {@link #PROMOTE_MIN_ALLOCATIONS}
-     * and more than twice as much as the primary did (no flapping between two threads equally busy). The counts are
-     * read racily: a heuristic, which the table's identity check keeps harmless.
+     * Step 2b: the busiest living threads take the table's hot set. Each context's allocations since the last scan
+     * ({@link ThreadContext#allocationsRelaxed}: from its arena and its thread cache) go to
+     * {@link ThreadContext#scanDelta}; then, at most {@link ThreadContextTable#HOT} times, the busiest context outside
+     * the set replaces the least busy one in it (a free field counts as -1) when it allocated at least
+     * {@link #PROMOTE_MIN_ALLOCATIONS} and more than twice as much. The counts are read racily: a heuristic, which
+     * the table's identity check keeps harmless. A context in the set that is not in {@code living} (a thread that
+     * registered after this scan's snapshot) counts as idle this time. No allocation: plain loops.
      */
     private void promoteBusiest(final ThreadContext[] living)
     {
-        final ThreadContext primary = table.primaryPlain();
-        ThreadContext busiest = null;
-        long most = 0;
-        long primaryDelta = 0;
         for (final ThreadContext c : living)
         {
             final long count = c.allocationsRelaxed();
-            final long delta = count - c.allocationsAtLastScan;
+            c.scanDelta = count - c.allocationsAtLastScan;
             c.allocationsAtLastScan = count;
-            if (c == primary)
-            {
-                primaryDelta = delta;
-            }
-            if (delta > most)
-            {
-                most = delta;
-                busiest = c;
-            }
         }
-        if (busiest != null && busiest != primary && most >= PROMOTE_MIN_ALLOCATIONS && most > 2 * primaryDelta)
+        for (int round = 0; round < ThreadContextTable.HOT; round++)
         {
-            table.promote(primary, busiest);
+            ThreadContext busiest = null;
+            long most = 0;
+            for (final ThreadContext c : living)
+            {
+                if (c.scanDelta > most && !table.isHot(c))
+                {
+                    most = c.scanDelta;
+                    busiest = c;
+                }
+            }
+            if (busiest == null || most < PROMOTE_MIN_ALLOCATIONS)
+            {
+                return;
+            }
+            int weakest = -1;
+            ThreadContext weakestContext = null;
+            long least = Long.MAX_VALUE;
+            for (int i = 0; i < ThreadContextTable.HOT; i++)
+            {
+                final ThreadContext h = table.hotPlain(i);
+                final long delta = h == null ? -1 : contains(living, h) ? h.scanDelta : 0;
+                if (delta < least)
+                {
+                    least = delta;
+                    weakest = i;
+                    weakestContext = h;
+                }
+            }
+            if (most <= 2 * least || !table.promote(weakest, weakestContext, busiest))
+            {
+                return;
+            }
         }
+    }
+
+    private static boolean contains(final ThreadContext[] living, final ThreadContext c)
+    {
+        for (final ThreadContext l : living)
+        {
+            if (l == c)
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The thread of {@code c} ended: its writes happen-before this (its isAlive() returned false). */

@@ -89,6 +89,10 @@ class OwnerFastPathTest
     {
         try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).build())
         {
+            // this thread and the holder register first and fill the hot set (HOT_THREADS = 2), so the twin is
+            // found neither there nor in its slot
+            assertEquals(2, ArenaAllocator.HOT_THREADS);
+            final long mainBlock = alloc.allocate(16);
             final CountDownLatch holderRegistered = new CountDownLatch(1);
             final CountDownLatch done = new CountDownLatch(1);
             final long[] holderBlock = new long[1];
@@ -139,6 +143,7 @@ class OwnerFastPathTest
             }
             alloc.maintain(); // holder ended: reclaimer drains the remote free and closes its emptied arena
             assertNull(alloc.managedArenaOf(holderBlock[0]), "the remote free reached the holder's arena");
+            alloc.free(mainBlock);
         }
     }
 
@@ -180,6 +185,7 @@ class OwnerFastPathTest
     {
         final ThreadContextTable table = new ThreadContextTable();
         final Thread me = Thread.currentThread();
+        fillHotSet(table, me); // so that the slots alone decide below
         final Thread twin = collidingThread(me, () -> { });
         final ThreadContext twinContext = new ThreadContext(twin, 4, false, 0);
         assertTrue(table.claim(twinContext));
@@ -207,7 +213,8 @@ class OwnerFastPathTest
         assertTrue(table.claim(mine));
         assertSame(theirs, table.primaryPlain(), "a later claim leaves the primary alone");
         assertSame(theirs, table.findPlain(other), "the primary is found");
-        assertSame(mine, table.findPlain(me), "a non-primary thread is found through its slot");
+        assertSame(mine, table.findPlain(me), "the second thread is found too (hot1)");
+        assertSame(mine, table.hotPlain(1), "the second claim takes the second hot field");
 
         table.release(mine);
         assertSame(theirs, table.primaryPlain(), "releasing another context leaves the primary alone");
@@ -262,18 +269,43 @@ class OwnerFastPathTest
         }
     }
 
+    /**
+     * The hot set follows the busiest threads: this thread and an idle helper register first and fill it; a busy
+     * worker, found through its slot until then, replaces the least busy of them at the next scan; an idle scan
+     * changes nothing; and this thread, once busier than the now idle members, takes a field back.
+     */
     @Test
-    void shouldHandThePrimaryToTheBusiestThreadAtTheNextScan() throws Exception
+    void shouldHandTheHotSetToTheBusiestThreadsAtEachScan() throws Exception
     {
         try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.PER_THREAD).build()) // liveness scan at every maintain
         {
             final long setUp = alloc.allocate(64); // this thread registers first: primary
             final ThreadContext mine = alloc.tableContextForTest();
             assertSame(mine, alloc.primaryForTest());
+            final CountDownLatch idleRegistered = new CountDownLatch(1);
+            final CountDownLatch quiet = new CountDownLatch(1);
+            final ThreadContext[] idle = new ThreadContext[1];
+            final Thread idler = new Thread(() ->
+            {
+                alloc.free(alloc.allocate(16));
+                idle[0] = alloc.tableContextForTest();
+                idleRegistered.countDown();
+                try
+                {
+                    TestAllocators.await(quiet);
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            }, "idle-helper");
+            idler.start();
+            assertTrue(idleRegistered.await(30, TimeUnit.SECONDS));
+            assertTrue(alloc.isHotForTest(idle[0]), "the second thread to register takes the second hot field");
+
             final int busy = 4 * (int)ThreadRegistry.PROMOTE_MIN_ALLOCATIONS;
             final CountDownLatch churned = new CountDownLatch(1);
             final CountDownLatch scanned = new CountDownLatch(1);
-            final CountDownLatch quiet = new CountDownLatch(1);
             final ThreadContext[] worker = new ThreadContext[1];
             final Throwable[] failure = new Throwable[1];
             final Thread t = new Thread(() ->
@@ -287,11 +319,11 @@ class OwnerFastPathTest
                         Patterns.check(a, 32 + (i & 63), i, "worker's block");
                         alloc.free(a);
                     }
-                    worker[0] = alloc.tableContextForTest(); // found through the primary once promoted
+                    worker[0] = alloc.tableContextForTest(); // found through its slot, the hot set being full
                     churned.countDown();
                     scanned.await();
-                    assertSame(worker[0], alloc.tableContextForTest(), "the primary finds its own context");
-                    quiet.await();
+                    assertSame(worker[0], alloc.tableContextForTest(), "a hot thread finds its own context");
+                    TestAllocators.await(quiet);
                 }
                 catch (final Throwable ex)
                 {
@@ -300,21 +332,23 @@ class OwnerFastPathTest
             }, "busy-worker");
             t.start();
             assertTrue(churned.await(30, TimeUnit.SECONDS));
-            assertSame(mine, alloc.primaryForTest(), "nothing changes between scans");
-            alloc.maintain(0); // a scan: the worker allocated 4096 times, this thread once
-            assertSame(worker[0], alloc.primaryForTest(), "the busiest thread becomes primary");
-            assertSame(mine, alloc.tableContextForTest(), "this thread is still found, through its slot");
+            assertNotNull(worker[0], "the worker is in the table");
+            assertFalse(alloc.isHotForTest(worker[0]), "nothing changes between scans: the hot set was full");
+            alloc.maintain(0); // a scan: the worker allocated 4096 times, this thread and the helper once each
+            assertTrue(alloc.isHotForTest(worker[0]), "the busiest thread joins the hot set");
+            assertFalse(alloc.isHotForTest(mine) && alloc.isHotForTest(idle[0]), "it replaced one of the others");
+            assertSame(mine, alloc.tableContextForTest(), "this thread is still found (hot or through its slot)");
             scanned.countDown();
 
-            alloc.maintain(0); // nobody allocated: the primary stays
-            assertSame(worker[0], alloc.primaryForTest(), "an idle scan keeps the primary");
+            alloc.maintain(0); // nobody allocated: nothing changes
+            assertTrue(alloc.isHotForTest(worker[0]), "an idle scan keeps the hot set");
             final long[] blocks = new long[busy];
             for (int i = 0; i < blocks.length; i++)
             {
                 blocks[i] = alloc.allocate(48);
             }
             alloc.maintain(0);
-            assertSame(mine, alloc.primaryForTest(), "busier than the idle primary: promoted back");
+            assertTrue(alloc.isHotForTest(mine), "busier than the idle members: back in the hot set");
             for (final long b : blocks)
             {
                 alloc.free(b);
@@ -322,8 +356,54 @@ class OwnerFastPathTest
             alloc.free(setUp);
             quiet.countDown();
             t.join(30_000);
+            idler.join(30_000);
             assertNull(failure[0], () -> "worker failed: " + failure[0]);
         }
+    }
+
+    /** Fills the hot set with contexts of new, unstarted threads whose slots are not {@code me}'s. */
+    private static void fillHotSet(final ThreadContextTable table, final Thread me)
+    {
+        for (int i = 0; i < ThreadContextTable.HOT; i++)
+        {
+            table.claim(new ThreadContext(otherSlotThread(me), 4, false, 0));
+        }
+        for (int i = 0; i < ThreadContextTable.HOT; i++)
+        {
+            assertNotNull(table.hotPlain(i), "hot field " + i + " filled");
+        }
+    }
+
+    @Test
+    void tableShouldFindAThreadOutsideTheHotSetThroughItsSlotAndLetAFreedHotFieldBeTaken()
+    {
+        final ThreadContextTable table = new ThreadContextTable();
+        final Thread me = Thread.currentThread();
+        final ThreadContext first = new ThreadContext(otherSlotThread(me), 4, false, 0);
+        final ThreadContext second = new ThreadContext(otherSlotThread(me), 4, false, 0);
+        final ThreadContext mine = new ThreadContext(me, 4, false, 0);
+        table.claim(first);
+        table.claim(second);
+        assertSame(first, table.hotPlain(0));
+        assertSame(second, table.hotPlain(1));
+        assertTrue(table.claim(mine), "its slot is free");
+        assertFalse(table.isHot(mine), "the hot set was full");
+        assertSame(mine, table.findPlain(me), "found through its slot");
+
+        table.release(second);
+        assertNull(table.hotPlain(1), "the released context's field is free");
+        assertSame(first, table.hotPlain(0), "the other stays");
+        assertSame(mine, table.findPlain(me), "still found through its slot");
+        assertTrue(table.promote(1, null, mine), "a scan may put a living thread into the free field");
+        assertTrue(table.isHot(mine));
+        assertSame(mine, table.findPlain(me));
+        assertFalse(table.promote(1, null, second), "the field changed: the CAS fails, nothing done");
+        assertSame(mine, table.hotPlain(1));
+
+        table.release(mine);
+        assertFalse(table.isHot(mine));
+        assertNull(table.findPlain(me), "out of the hot set and of its slot");
+        assertSame(first, table.hotPlain(0));
     }
 
     /** A new, unstarted thread whose id maps to a table slot other than {@code other}'s. */

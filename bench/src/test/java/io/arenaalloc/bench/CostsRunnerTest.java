@@ -40,6 +40,7 @@ class CostsRunnerTest
             f(CostsRunner.FACADE_BARE, 40.0, 0.0),
             f(CostsRunner.FACADE_PER_THREAD, 50.0, 0.0),
             f(CostsRunner.FACADE_PER_THREAD_SECONDARY, 52.0, 0.0),
+            f(CostsRunner.FACADE_PER_THREAD_OUTSIDE_HOT, 54.0, 0.0),
             f(CostsRunner.FACADE_PER_THREAD_LOCAL, 44.0, 0.0),
             f(CostsRunner.FACADE_STRIPED, 60.0, Double.NaN),
             f(CostsRunner.ACCESS_RAW, 4.0, 0.0),
@@ -54,8 +55,10 @@ class CostsRunnerTest
             "<= 1.05 | PASS (undecided: the range straddles the target) |", row(md, "| stats:"));
         assertEquals("| facade: perThread / bare | ArenaAllocator, Policy.PER_THREAD, the context table's primary thread | " +
             "1.250 | 1.250 .. 1.250 | <= 1.20 | MISS |", row(md, "| facade: perThread /"));
-        assertEquals("| facade: perThreadSecondary / bare | ArenaAllocator, Policy.PER_THREAD, any other thread (slot lookup) | " +
-            "1.300 | 1.300 .. 1.300 | <= 1.20 | MISS |", row(md, "| facade: perThreadSecondary"));
+        assertEquals("| facade: perThreadSecondary / bare | ArenaAllocator, Policy.PER_THREAD, the second thread of the " +
+            "context table's hot set | 1.300 | 1.300 .. 1.300 | <= 1.20 | MISS |", row(md, "| facade: perThreadSecondary"));
+        assertEquals("| facade: perThreadOutsideHot / bare | ArenaAllocator, Policy.PER_THREAD, a thread outside the hot " +
+            "set (slot lookup) | 1.350 | 1.350 .. 1.350 | <= 1.20 | MISS |", row(md, "| facade: perThreadOutsideHot"));
         assertEquals("| facade: perThreadLocal / bare | LocalAllocator (allocator.local()), Policy.PER_THREAD | 1.100 | " +
             "1.100 .. 1.100 | <= 1.20 | PASS |", row(md, "| facade: perThreadLocal"));
         assertEquals("| facade: striped / bare | ArenaAllocator, Policy.STRIPED | 1.500 | n/a | <= 1.20 | MISS |",

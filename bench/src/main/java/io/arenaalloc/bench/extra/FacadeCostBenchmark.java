@@ -45,8 +45,10 @@ import java.util.concurrent.TimeUnit;
  *                                                                         its class pops it) or, when that misses,
  *                                                                         ownership check, drain mark, the arena
  *   perThreadSecondary  as perThread, but another living thread registered first and holds the table's primary
- *               context (no liveness scan, which would promote the        the slot lookup every thread but the
- *               busier benchmark thread)                                  primary one takes
+ *               context (no liveness scan, which would promote the        one more hot field checked (the benchmark
+ *               busier benchmark thread)                                  thread is the hot set's second)
+ *   perThreadOutsideHot  as perThread, but ArenaAllocator.HOT_THREADS     every hot field checked, then the slot
+ *               living threads registered first and hold the hot set      lookup every thread outside the set takes
  *   perThreadLocal  LocalAllocator of a PER_THREAD allocator (allocator.local(), taken once in set-up): free /
  *               allocate                                                  identity check, ownership check, drain mark
  *   striped     ArenaAllocator (Policy.STRIPED): free / allocate          a stripe lock taken and released per call
@@ -55,7 +57,8 @@ import java.util.concurrent.TimeUnit;
  * background maintenance thread runs (every 10 ms, at most 100 us), as it does for the suite's {@code arena-striped}
  * subject. The working set is allocated in the trial's set-up on the benchmark thread, so under PER_THREAD every
  * block is in that thread's own arena and every free takes the owner's path. Ratios: {@code perThread / bare},
- * {@code perThreadSecondary / bare}, {@code perThreadLocal / bare} and {@code striped / bare}. Teardown frees the working set, then closes the arena or allocator.
+ * {@code perThreadSecondary / bare}, {@code perThreadOutsideHot / bare}, {@code perThreadLocal / bare} and
+ * {@code striped / bare}. Teardown frees the working set, then closes the arena or allocator.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
@@ -70,6 +73,7 @@ public class FacadeCostBenchmark
     public static final String STRIPED = "striped";
     public static final String PER_THREAD_LOCAL = "perThreadLocal";
     public static final String PER_THREAD_SECONDARY = "perThreadSecondary";
+    public static final String PER_THREAD_OUTSIDE_HOT = "perThreadOutsideHot";
 
     /** State of {@code bare}: one arena. */
     @State(Scope.Thread)
@@ -175,40 +179,46 @@ public class FacadeCostBenchmark
     }
 
     /**
-     * State of {@code perThreadSecondary}: before the benchmark thread's first call, a helper thread allocates and
-     * frees one block (it registers first, so it is the context table's primary) and then waits, alive, until the
-     * trial's teardown. The liveness scan, which would soon hand the primary to the far busier benchmark thread, is
-     * put off for an hour ({@code livenessScanNanos}); everything else is the facade's defaults.
+     * Helper threads that register with a PER_THREAD allocator before the benchmark thread's first call: each
+     * allocates and frees one block, then waits, alive, until the trial's teardown. The liveness scan, which would
+     * soon hand the hot set to the far busier benchmark thread, is put off for an hour ({@code livenessScanNanos});
+     * everything else is the facade's defaults.
      */
-    @State(Scope.Thread)
-    public static class PerThreadSecondary
+    abstract static class OthersFirst
     {
         Facade facade;
-        Thread primary;
+        final java.util.List<Thread> others = new java.util.ArrayList<>();
         final CountDownLatch release = new CountDownLatch(1);
+
+        /** @return how many threads register before the benchmark thread. */
+        abstract int others();
 
         @Setup(Level.Trial)
         public void setUp() throws InterruptedException
         {
             final ArenaAllocator allocator = ArenaAllocator.builder().policy(Policy.PER_THREAD)
                 .livenessScanNanos(TimeUnit.HOURS.toNanos(1)).build();
-            final CountDownLatch registered = new CountDownLatch(1);
-            primary = new Thread(() ->
+            for (int i = 0; i < others(); i++)
             {
-                allocator.free(allocator.allocate(16));
-                registered.countDown();
-                try
+                final CountDownLatch registered = new CountDownLatch(1);
+                final Thread t = new Thread(() ->
                 {
-                    release.await();
-                }
-                catch (final InterruptedException ex)
-                {
-                    Thread.currentThread().interrupt();
-                }
-            }, "facade-cost-primary");
-            primary.setDaemon(true);
-            primary.start();
-            registered.await();
+                    allocator.free(allocator.allocate(16));
+                    registered.countDown();
+                    try
+                    {
+                        release.await();
+                    }
+                    catch (final InterruptedException ex)
+                    {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "facade-cost-other-" + i);
+                t.setDaemon(true);
+                t.start();
+                registered.await(); // one after the other: they take the hot set in this order
+                others.add(t);
+            }
             facade = new Facade(allocator);
         }
 
@@ -216,8 +226,36 @@ public class FacadeCostBenchmark
         public void tearDown() throws InterruptedException
         {
             release.countDown();
-            primary.join();
+            for (final Thread t : others)
+            {
+                t.join();
+            }
             facade.close();
+        }
+    }
+
+    /** State of {@code perThreadSecondary}: one other thread registered first (the primary); the benchmark thread is hot. */
+    @State(Scope.Thread)
+    public static class PerThreadSecondary extends OthersFirst
+    {
+        @Override
+        int others()
+        {
+            return 1;
+        }
+    }
+
+    /**
+     * State of {@code perThreadOutsideHot}: {@link ArenaAllocator#HOT_THREADS} other threads registered first and
+     * hold the hot set; the benchmark thread is found through its slot.
+     */
+    @State(Scope.Thread)
+    public static class PerThreadOutsideHot extends OthersFirst
+    {
+        @Override
+        int others()
+        {
+            return ArenaAllocator.HOT_THREADS;
         }
     }
 
@@ -282,9 +320,16 @@ public class FacadeCostBenchmark
         return state.facade.op();
     }
 
-    /** The op through {@link ArenaAllocator} with {@link Policy#PER_THREAD} on a thread that is not the table's primary. */
+    /** The op through {@link ArenaAllocator} with {@link Policy#PER_THREAD} on a hot thread that is not the primary. */
     @Benchmark
     public long perThreadSecondary(final PerThreadSecondary state)
+    {
+        return state.facade.op();
+    }
+
+    /** The op through {@link ArenaAllocator} with {@link Policy#PER_THREAD} on a thread outside the hot set. */
+    @Benchmark
+    public long perThreadOutsideHot(final PerThreadOutsideHot state)
     {
         return state.facade.op();
     }

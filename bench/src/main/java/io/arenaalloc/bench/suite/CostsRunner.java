@@ -40,7 +40,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * and the cost ratios with PASS/MISS against the issues' targets.
  *
  * <h2>Runs</h2>
- * One {@link Runner#run()} per benchmark method ({@link #BENCHMARKS}, eleven), in that order, each with its own
+ * One {@link Runner#run()} per benchmark method ({@link #BENCHMARKS}, twelve), in that order, each with its own
  * forks. The options set only the include pattern, the fork JVM's base flags ({@link #FORK_JVM_ARGS}, so nothing
  * is inherited from the launching JVM) and, unless the timing is {@link Timing#FULL}, forks and iterations. They
  * never set {@code jvmArgsAppend}: that would replace the methods' {@code @Fork(jvmArgsAppend)}, which carry
@@ -66,7 +66,9 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  *   stats          StatsCost exported / countersOff    counters + publisher + exporter       target &lt;= 1.05
  *   facade         FacadeCost perThread / bare         ArenaAllocator, Policy.PER_THREAD     target &lt;= 1.2
  *                                                      (the table's primary thread)
- *   facade         FacadeCost perThreadSecondary / bare  the same on any other thread        target &lt;= 1.2
+ *   facade         FacadeCost perThreadSecondary / bare  the same on the second hot thread   target &lt;= 1.2
+ *   facade         FacadeCost perThreadOutsideHot / bare  the same on a thread outside the   target &lt;= 1.2
+ *                                                      hot set (slot lookup)
  *   facade         FacadeCost perThreadLocal / bare    LocalAllocator of a PER_THREAD one    target &lt;= 1.2
  *   facade         FacadeCost striped / bare           ArenaAllocator, Policy.STRIPED        target &lt;= 1.2
  *   access floor   AccessFloor plainTable / raw        an unchecked long[] of addresses      target &lt;= 1.5
@@ -137,7 +139,7 @@ public final class CostsRunner
             return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
         }
 
-        /** @return a rough wall-clock estimate of the eleven runs, seconds (2 s per fork for JVM start and set-up). */
+        /** @return a rough wall-clock estimate of the twelve runs, seconds (2 s per fork for JVM start and set-up). */
         public double estimateSeconds()
         {
             if (this == FULL)
@@ -208,25 +210,29 @@ public final class CostsRunner
     public static final Bench FACADE_STRIPED = new Bench(FacadeCostBenchmark.class, FacadeCostBenchmark.STRIPED);
     public static final Bench FACADE_PER_THREAD_SECONDARY =
         new Bench(FacadeCostBenchmark.class, FacadeCostBenchmark.PER_THREAD_SECONDARY);
+    public static final Bench FACADE_PER_THREAD_OUTSIDE_HOT =
+        new Bench(FacadeCostBenchmark.class, FacadeCostBenchmark.PER_THREAD_OUTSIDE_HOT);
     public static final Bench FACADE_PER_THREAD_LOCAL =
         new Bench(FacadeCostBenchmark.class, FacadeCostBenchmark.PER_THREAD_LOCAL);
     public static final Bench ACCESS_RAW = new Bench(AccessFloorBenchmark.class, AccessFloorBenchmark.RAW);
     public static final Bench ACCESS_PLAIN_TABLE = new Bench(AccessFloorBenchmark.class, AccessFloorBenchmark.PLAIN_TABLE);
     public static final Bench ACCESS_RESOLVE = new Bench(AccessFloorBenchmark.class, AccessFloorBenchmark.RESOLVE);
 
-    /** The eleven runs, in order. */
+    /** The twelve runs, in order. */
     public static final List<Bench> BENCHMARKS = List.of(STATS_COUNTERS_OFF, STATS_BARE, STATS_EXPORTED, FACADE_BARE,
-        FACADE_PER_THREAD, FACADE_PER_THREAD_SECONDARY, FACADE_PER_THREAD_LOCAL, FACADE_STRIPED, ACCESS_RAW, ACCESS_PLAIN_TABLE, ACCESS_RESOLVE);
+        FACADE_PER_THREAD, FACADE_PER_THREAD_SECONDARY, FACADE_PER_THREAD_OUTSIDE_HOT, FACADE_PER_THREAD_LOCAL, FACADE_STRIPED, ACCESS_RAW, ACCESS_PLAIN_TABLE, ACCESS_RESOLVE);
 
-    /** The eight ratios, in table order. */
+    /** The nine ratios, in table order. */
     public static final List<Ratio> RATIOS = List.of(
         new Ratio("counters: bare / countersOff", "the arena counters' own cost", STATS_BARE, STATS_COUNTERS_OFF, 1.05),
         new Ratio("stats: exported / countersOff", "counters + publisher + exporter thread", STATS_EXPORTED,
             STATS_COUNTERS_OFF, 1.05),
         new Ratio("facade: perThread / bare", "ArenaAllocator, Policy.PER_THREAD, the context table's primary thread",
             FACADE_PER_THREAD, FACADE_BARE, 1.2),
-        new Ratio("facade: perThreadSecondary / bare", "ArenaAllocator, Policy.PER_THREAD, any other thread (slot lookup)",
-            FACADE_PER_THREAD_SECONDARY, FACADE_BARE, 1.2),
+        new Ratio("facade: perThreadSecondary / bare", "ArenaAllocator, Policy.PER_THREAD, the second thread of the " +
+            "context table's hot set", FACADE_PER_THREAD_SECONDARY, FACADE_BARE, 1.2),
+        new Ratio("facade: perThreadOutsideHot / bare", "ArenaAllocator, Policy.PER_THREAD, a thread outside the hot set " +
+            "(slot lookup)", FACADE_PER_THREAD_OUTSIDE_HOT, FACADE_BARE, 1.2),
         new Ratio("facade: perThreadLocal / bare", "LocalAllocator (allocator.local()), Policy.PER_THREAD",
             FACADE_PER_THREAD_LOCAL, FACADE_BARE, 1.2),
         new Ratio("facade: striped / bare", "ArenaAllocator, Policy.STRIPED", FACADE_STRIPED, FACADE_BARE, 1.2),
@@ -273,7 +279,7 @@ public final class CostsRunner
     }
 
     /**
-     * Runs the eleven benchmarks, then writes and prints costs.md.
+     * Runs the twelve benchmarks, then writes and prints costs.md.
      *
      * @return the report's text.
      */
