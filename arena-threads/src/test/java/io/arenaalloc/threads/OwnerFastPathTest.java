@@ -406,6 +406,33 @@ class OwnerFastPathTest
         assertSame(first, table.hotPlain(0));
     }
 
+    /**
+     * A scan may promote a context between the thread's registration and its own claim (the registry lists the
+     * context first): the claim then puts it into a second free field. Both answer for the thread only, and its
+     * release clears both.
+     */
+    @Test
+    void tableShouldClearEveryFieldAContextSitsInWhenItIsReleased()
+    {
+        final ThreadContextTable table = new ThreadContextTable();
+        final Thread me = Thread.currentThread();
+        final ThreadContext mine = new ThreadContext(me, 4, false, 0);
+        assertTrue(table.promote(1, null, mine), "the scan was first");
+        assertTrue(table.claim(mine), "then the thread's own claim: the free hot0 and its slot");
+        assertSame(mine, table.hotPlain(0));
+        assertSame(mine, table.hotPlain(1));
+        assertSame(mine, table.findPlain(me));
+        final Thread other = otherSlotThread(me);
+        assertNull(table.findPlain(other), "neither field answers for another thread");
+        table.release(mine);
+        assertNull(table.hotPlain(0));
+        assertNull(table.hotPlain(1));
+        assertNull(table.findPlain(me));
+        final ThreadContext theirs = new ThreadContext(other, 4, false, 0);
+        assertTrue(table.claim(theirs));
+        assertSame(theirs, table.hotPlain(0), "the cleared fields are free again");
+    }
+
     /** A new, unstarted thread whose id maps to a table slot other than {@code other}'s. */
     @SuppressWarnings("deprecation")
     private static Thread otherSlotThread(final Thread other)
