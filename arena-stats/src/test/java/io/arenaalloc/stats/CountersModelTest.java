@@ -163,6 +163,24 @@ class CountersModelTest
         }
     }
 
+    /** The rule the model follows for a reallocation in place: growing a medium block raises the high-water mark. */
+    @Test
+    void shouldRaiseTheLiveHighWaterWhenAMediumBlockGrowsInPlace()
+    {
+        try (OffHeapArena arena = OffHeapArena.create(ArenaConfig.builder().chunkSize(CHUNK).build()))
+        {
+            final long a = arena.allocate(10_000);
+            final long before = ArenaStats.snapshot(arena).liveBytesHighWater();
+            assertEquals(arena.usableSize(a), before, "one block: the high-water mark is its size");
+            final long b = arena.reallocate(a, 20_000);
+            assertEquals(a, b, "grown in place (the run after it is free)");
+            final ArenaSnapshot s = ArenaStats.snapshot(arena);
+            assertEquals(arena.usableSize(a), s.liveBytes());
+            assertEquals(s.liveBytes(), s.liveBytesHighWater(), "raised by the growth, with no allocation event");
+            arena.free(b);
+        }
+    }
+
     private static void allocateFixed(final OffHeapArena arena, final SplittableRandom rnd, final Model m)
     {
         final long size = randomSize(rnd, 3 * CHUNK / 4);
@@ -255,9 +273,11 @@ class CountersModelTest
         final long newUsable = arena.usableSize(b);
         if (b == a)
         {
-            // in place: no allocation event, so the high-water mark is not raised (arena-core's rule)
+            // in place: no allocation event, but a medium block grown in place raises the live bytes, and with them
+            // the high-water mark when they pass it (the arena raises it on every increase of its live bytes)
             m.fixedUsable.put(a, newUsable);
             m.live += newUsable - oldUsable;
+            m.liveHighWater = Math.max(m.liveHighWater, m.live);
             final Integer cls = m.classOf.remove(a);
             if (cls != null)
             {
