@@ -12,8 +12,9 @@ import java.lang.invoke.VarHandle;
  * <h2>Vocabulary</h2>
  * <ul>
  *   <li><b>hot set</b>: up to {@link #HOT} (2) contexts held in the fields {@code hot0} and {@code hot1}, each one
- *   load away from the table. The first {@code HOT} threads to register get them; from then on the liveness scan keeps the busiest
- *   living threads there ({@link ThreadRegistry} step 2b). The <b>primary</b> is {@code hot0}'s context.</li>
+ *   load away from the table. The first {@code HOT} threads to register get them; from then on the liveness scan
+ *   keeps the busiest living threads there ({@link ThreadRegistry} step 2b). The <b>primary</b> is {@code hot0}'s
+ *   context.</li>
  *   <li><b>slot</b>: the direct-mapped entry {@code slots[tid & 1023]} that every registered thread also tries to
  *   claim; the path of the threads outside the hot set.</li>
  * </ul>
@@ -62,9 +63,10 @@ import java.lang.invoke.VarHandle;
  * field, so even a context read through a race shows its thread correctly. Another thread only ever replaces a
  * hot context with a living thread's context (promote), removes contexts of ended threads, or clears everything at
  * {@link ArenaAllocator#close()}, which must happen-after every other call: a call that (wrongly) comes after close
- * sees the cleared fields and slot and takes the slow path, which throws. A context may sit in two hot fields for a
- * moment (a promote racing with the thread's own claim): find returns the same context from either, and release
- * clears both.
+ * sees the cleared fields and slot and takes the slow path, which throws. A context may sit in both hot fields (a
+ * scan promoted it between its registration and its own claim, which then took the other, free field) until a
+ * scan replaces one or the context is released: find returns the same context from either, and release clears
+ * both.
  */
 final class ThreadContextTable
 {

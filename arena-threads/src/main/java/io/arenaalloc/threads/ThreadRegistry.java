@@ -221,8 +221,9 @@ final class ThreadRegistry
      * {@link ThreadContext#scanDelta}; then, at most {@link ThreadContextTable#HOT} times, the busiest context outside
      * the set replaces the least busy one in it (a free field counts as -1) when it allocated at least
      * {@link #PROMOTE_MIN_ALLOCATIONS} and more than twice as much. The counts are read racily: a heuristic, which
-     * the table's identity check keeps harmless. A context in the set that is not in {@code living} (a thread that
-     * registered after this scan's snapshot) counts as idle this time. No allocation: plain loops.
+     * the table's identity check keeps harmless. Every context in the set is in {@code living}: a thread claims a
+     * field only after {@link #register} listed it, registration and scans hold this registry's monitor, and an
+     * ended thread's context left the set in step 2, before this. No allocation: plain loops.
      */
     private void promoteBusiest(final ThreadContext[] living)
     {
@@ -254,7 +255,7 @@ final class ThreadRegistry
             for (int i = 0; i < ThreadContextTable.HOT; i++)
             {
                 final ThreadContext h = table.hotPlain(i);
-                final long delta = h == null ? -1 : contains(living, h) ? h.scanDelta : 0;
+                final long delta = h == null ? -1 : h.scanDelta;
                 if (delta < least)
                 {
                     least = delta;
@@ -267,18 +268,6 @@ final class ThreadRegistry
                 return;
             }
         }
-    }
-
-    private static boolean contains(final ThreadContext[] living, final ThreadContext c)
-    {
-        for (final ThreadContext l : living)
-        {
-            if (l == c)
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** The thread of {@code c} ended: its writes happen-before this (its isAlive() returned false). */

@@ -32,6 +32,18 @@ class ThreadBlockCacheTest
         return alloc.counters().get(id);
     }
 
+    /**
+     * Sends this thread's parked blocks home and maintains twice (the scan orphans the ended producer's arena, the
+     * reclaimer drains it and closes it when empty); then the producer's arena must be gone.
+     */
+    private static void assertProducerArenaClosed(final ArenaAllocator alloc, final long producerBlock)
+    {
+        alloc.flushThreadCache();
+        alloc.maintain(0);
+        alloc.maintain(0);
+        assertNull(alloc.arenaOf(producerBlock), "the producer's arena got every block back and closed");
+    }
+
     @Test
     void shouldReuseABlockItFreedForTheNextAllocationOfItsClass()
     {
@@ -390,10 +402,7 @@ class ThreadBlockCacheTest
             }
             alloc.free(keep[0]);
             alloc.free(mine);
-            alloc.flushThreadCache();
-            alloc.maintain(0);
-            alloc.maintain(0);
-            assertNull(alloc.arenaOf(theirs[0]), "the producer's arena got every block back and closed");
+            assertProducerArenaClosed(alloc, theirs[0]);
         }
     }
 
@@ -433,10 +442,7 @@ class ThreadBlockCacheTest
             }
             alloc.free(small[0]);
             alloc.free(mine);
-            alloc.flushThreadCache();
-            alloc.maintain(0);
-            alloc.maintain(0);
-            assertNull(alloc.arenaOf(sixtyFours[0]), "the producer's arena got every block back and closed");
+            assertProducerArenaClosed(alloc, sixtyFours[0]);
         }
     }
 

@@ -19,6 +19,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -187,7 +189,7 @@ public class FacadeCostBenchmark
     abstract static class OthersFirst
     {
         Facade facade;
-        final java.util.List<Thread> others = new java.util.ArrayList<>();
+        final List<Thread> others = new ArrayList<>();
         final CountDownLatch release = new CountDownLatch(1);
 
         /** @return how many threads register before the benchmark thread. */

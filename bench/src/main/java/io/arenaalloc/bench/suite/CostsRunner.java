@@ -40,7 +40,7 @@ import org.openjdk.jmh.runner.options.VerboseMode;
  * and the cost ratios with PASS/MISS against the issues' targets.
  *
  * <h2>Runs</h2>
- * One {@link Runner#run()} per benchmark method ({@link #BENCHMARKS}, twelve), in that order, each with its own
+ * One {@link Runner#run()} per benchmark method ({@link #BENCHMARKS}), in that order, each with its own
  * forks. The options set only the include pattern, the fork JVM's base flags ({@link #FORK_JVM_ARGS}, so nothing
  * is inherited from the launching JVM) and, unless the timing is {@link Timing#FULL}, forks and iterations. They
  * never set {@code jvmArgsAppend}: that would replace the methods' {@code @Fork(jvmArgsAppend)}, which carry
@@ -139,7 +139,7 @@ public final class CostsRunner
             return millis % 1000 == 0 ? millis / 1000 + " s" : millis + " ms";
         }
 
-        /** @return a rough wall-clock estimate of the twelve runs, seconds (2 s per fork for JVM start and set-up). */
+        /** @return a rough wall-clock estimate of all the runs, seconds (2 s per fork for JVM start and set-up). */
         public double estimateSeconds()
         {
             if (this == FULL)
@@ -218,11 +218,12 @@ public final class CostsRunner
     public static final Bench ACCESS_PLAIN_TABLE = new Bench(AccessFloorBenchmark.class, AccessFloorBenchmark.PLAIN_TABLE);
     public static final Bench ACCESS_RESOLVE = new Bench(AccessFloorBenchmark.class, AccessFloorBenchmark.RESOLVE);
 
-    /** The twelve runs, in order. */
+    /** The runs, in order. */
     public static final List<Bench> BENCHMARKS = List.of(STATS_COUNTERS_OFF, STATS_BARE, STATS_EXPORTED, FACADE_BARE,
-        FACADE_PER_THREAD, FACADE_PER_THREAD_SECONDARY, FACADE_PER_THREAD_OUTSIDE_HOT, FACADE_PER_THREAD_LOCAL, FACADE_STRIPED, ACCESS_RAW, ACCESS_PLAIN_TABLE, ACCESS_RESOLVE);
+        FACADE_PER_THREAD, FACADE_PER_THREAD_SECONDARY, FACADE_PER_THREAD_OUTSIDE_HOT, FACADE_PER_THREAD_LOCAL,
+        FACADE_STRIPED, ACCESS_RAW, ACCESS_PLAIN_TABLE, ACCESS_RESOLVE);
 
-    /** The nine ratios, in table order. */
+    /** The ratios, in table order. */
     public static final List<Ratio> RATIOS = List.of(
         new Ratio("counters: bare / countersOff", "the arena counters' own cost", STATS_BARE, STATS_COUNTERS_OFF, 1.05),
         new Ratio("stats: exported / countersOff", "counters + publisher + exporter thread", STATS_EXPORTED,
@@ -279,7 +280,7 @@ public final class CostsRunner
     }
 
     /**
-     * Runs the twelve benchmarks, then writes and prints costs.md.
+     * Runs the benchmarks, then writes and prints costs.md.
      *
      * @return the report's text.
      */
