@@ -242,7 +242,9 @@ public final class ArenaByteBufAllocator extends AbstractByteBufAllocator
 
     /**
      * {@link ArenaAllocator#maintain()} on the calling thread: drains the caller's own arena's remote frees,
-     * compacts it within budget, reclaims dead threads' arenas. Cheap when there is nothing to do.
+     * compacts it within budget, reclaims dead threads' arenas, and gives the blocks kept in the caller's thread cache
+     * back to their arenas when the thread allocated and freed nothing since its previous call (so an idle thread's
+     * second call). Cheap when there is nothing to do.
      * @return work done, 0 when idle.
      */
     public int maintain()

@@ -40,7 +40,10 @@ public final class AllocatorCounters
     public static final int LIMIT_WAITS = 15;
     public static final int LIMIT_FAILURES = 16;
     public static final int MAINTENANCE_RUNS = 17;
-    /** Frees of small fixed blocks kept in the freeing thread's {@link ThreadBlockCache}. */
+    /**
+     * Small fixed blocks kept in a {@link ThreadBlockCache}: frees kept by the freeing thread, and remote frees its
+     * owner parked while draining its inbox before an allocation.
+     */
     public static final int THREAD_CACHE_PARKED = 18;
     /** Allocations served from a thread's {@link ThreadBlockCache}. */
     public static final int THREAD_CACHE_REUSED = 19;

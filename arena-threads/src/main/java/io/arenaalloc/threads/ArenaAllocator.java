@@ -1386,14 +1386,18 @@ public final class ArenaAllocator implements AutoCloseable
     private void drainForCache(final ThreadContext c, final ThreadBlockCache tc)
     {
         c.nextCacheDrainAt = tc.reused + drainInterval;
-        c.arena.drainIfWork();
+        c.arena.drainIfWorkParking(tc);
     }
 
-    /** The owner's mark was reached: set the next one, drain if work waits (out of line: once per drainInterval). */
+    /**
+     * The owner's mark was reached: set the next one, drain if work waits (out of line: once per drainInterval). As
+     * in {@link #drainForCache}, the remote frees of small blocks go into the thread's cache where it has room, for
+     * the allocations that follow ({@link ThreadBlockCache} step 5).
+     */
     private void drainOwn(final ThreadContext c, final OffHeapArena own)
     {
         c.nextDrainAt = own.allocationCount() + drainInterval;
-        c.arena.drainIfWork();
+        c.arena.drainIfWorkParking(c.cache);
     }
 
     /** The caller's context, registering the thread on first use; null for STRIPED and virtual threads. */

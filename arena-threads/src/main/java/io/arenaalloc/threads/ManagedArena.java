@@ -234,6 +234,16 @@ final class ManagedArena extends ManagedArenaState
     }
 
     /**
+     * The per-thread owner, before an allocation: as {@link #drainIfWork}, its small fixed blocks parked in its own
+     * cache {@code park} (null: none) where there is room ({@link RemoteFreeInbox#drain(ThreadBlockCache)}).
+     */
+    int drainIfWorkParking(final ThreadBlockCache park)
+    {
+        opsSinceDrain = 0;
+        return inbox.hasWorkRelaxed() ? inbox.drain(park) : 0;
+    }
+
+    /**
      * A stripe's lock holder: counts a call and drains every {@code interval} calls. (A PER_THREAD owner
      * compares its arena's allocation count with {@link ThreadContext#nextDrainAt} instead: no store per call.)
      */

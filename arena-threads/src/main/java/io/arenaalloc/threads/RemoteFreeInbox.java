@@ -30,7 +30,8 @@ import java.util.Arrays;
  *   threads, any thread freeing into a busy stripe), {@code ringCapacity} longs.</li>
  *   <li><b>open list</b>: batches the owner has taken from the queue or the stack but not finished
  *   reading; owner-private, linked through {@link RemoteFreeBatch#consumerNext}.</li>
- *   <li><b>drain</b>: the owner moving everything visible into its arena with {@link OffHeapArena#free}.</li>
+ *   <li><b>drain</b>: the owner moving everything visible into its arena with {@link OffHeapArena#free}, or, on
+ *   a per-thread owner's allocation path, the small fixed blocks into the owner's {@link ThreadBlockCache}.</li>
  * </ul>
  *
  * <h2>Layout</h2>
@@ -83,7 +84,12 @@ import java.util.Arrays;
  *   drain. When the word is SEALED or its count is the capacity, the batch is finished: release-store its
  *   state IDLE (the freer may now reuse it; the owner writes no slot, stale values stay hidden behind the
  *   next use's count), unlink it. Then retry the deferred handles.</li>
- *   <li><b>Apply</b> a value: {@link OffHeapArena#free}. A handle that is pinned goes to the deferred list
+ *   <li><b>Apply</b> a value: {@link OffHeapArena#free}, or {@code freeMarked} for a FROM_CACHE value. A drain
+ *   that a per-thread owner makes before an allocation ({@code ArenaAllocator}'s drain every {@code drainInterval}
+ *   allocations or reuses) first offers a positive value to the owner's {@link ThreadBlockCache}
+ *   ({@link ThreadBlockCache#parkRemoteFree}): a small fixed block of the arena whose class has room is parked there,
+ *   checked and marked as a local free would be, and served to the owner's next allocation of its class without
+ *   entering the arena; counted as applied. A handle that is pinned goes to the deferred list
  *   and is retried at every drain until it is unpinned. Any other rejection (double free, stale handle)
  *   is counted and reported to the allocator's {@code ErrorHandler}: it cannot be thrown to the freer,
  *   which has moved on. A freer that frees the same value twice into its open batch is told at once in
@@ -239,10 +245,21 @@ final class RemoteFreeInbox
     // =========================================================================================
 
     /**
-     * Step 5: applies everything visible now. Owner only.
+     * Step 5: applies everything visible now, in the arena. Owner only.
      * @return the number of values taken (applied, deferred or rejected).
      */
     int drain()
+    {
+        return drain(null);
+    }
+
+    /**
+     * Step 5, the owner's small fixed blocks parked in {@code park} (the owner's own cache, on its allocation path)
+     * where it has room, everything else applied in the arena (step 6). Owner only.
+     * @param park the calling owner's cache, or null: all in the arena.
+     * @return the number of values taken (applied, parked, deferred or rejected).
+     */
+    int drain(final ThreadBlockCache park)
     {
         if (draining)
         {
@@ -251,7 +268,7 @@ final class RemoteFreeInbox
         draining = true;
         try
         {
-            return drainOnce();
+            return drainOnce(park);
         }
         finally
         {
@@ -259,7 +276,7 @@ final class RemoteFreeInbox
         }
     }
 
-    private int drainOnce()
+    private int drainOnce(final ThreadBlockCache park)
     {
         final OffHeapArena arena = owner.arena;
         int taken = 0;
@@ -286,7 +303,7 @@ final class RemoteFreeInbox
         int applied = 0;
         while ((value = ring.poll()) != 0)
         {
-            applied += apply(arena, value);
+            applied += apply(arena, value, park);
             single++;
         }
         if (single != 0)
@@ -305,7 +322,7 @@ final class RemoteFreeInbox
             int i = b.readIndex;
             while (i < count)
             {
-                applied += apply(arena, b.slotPlain(i));
+                applied += apply(arena, b.slotPlain(i), park);
                 taken++;
                 i++;
             }
@@ -360,11 +377,16 @@ final class RemoteFreeInbox
         openTail = b;
     }
 
-    /** Step 6. @return 1 when the value was freed now (counted once per drain), else 0. */
-    private int apply(final OffHeapArena arena, final long value)
+    /** Step 6. @return 1 when the value was freed (or parked in {@code park}) now (counted once per drain), else 0. */
+    private int apply(final OffHeapArena arena, final long value, final ThreadBlockCache park)
     {
         try
         {
+            if (park != null && value > 0 &&
+                park.parkRemoteFree(value & ~FROM_CACHE, (value & FROM_CACHE) != 0, owner, owner.allocator.addressMap()))
+            {
+                return 1;
+            }
             if (value > 0 && (value & FROM_CACHE) != 0)
             {
                 arena.freeMarked(value & ~FROM_CACHE);

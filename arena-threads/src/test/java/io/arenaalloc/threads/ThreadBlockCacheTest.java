@@ -8,7 +8,9 @@ import org.agrona.UnsafeApi;
 import org.junit.jupiter.api.Test;
 
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -649,5 +651,182 @@ class ThreadBlockCacheTest
         assertEquals(1, arena.liveBlocks(), "cached");
         alloc.close();
         assertEquals(0, arena.liveBlocks(), "freed into its arena before the arena closed");
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // step 5: the owner parks the remote frees of its small blocks while it drains before an allocation
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /** Frees {@code blocks} on a thread that owns no arena (so each free is a remote free through its outbox). */
+    private static void freeOnAThreadWithoutAnArena(final ArenaAllocator alloc, final long... blocks) throws Exception
+    {
+        TestAllocators.onOtherThread("freer", () ->
+        {
+            for (final long b : blocks)
+            {
+                alloc.free(b);
+            }
+        });
+    }
+
+    @Test
+    void shouldParkRemoteFreesOfItsOwnBlocksWhileDrainingAndServeTheNextAllocationsFromThem() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).drainInterval(1).build())
+        {
+            final long keep = alloc.allocate(4000);
+            Patterns.fill(keep, 4000, 7);
+            final long[] blocks = new long[N];
+            final Set<Long> freed = new HashSet<>();
+            for (int i = 0; i < N; i++)
+            {
+                blocks[i] = alloc.allocate(100);
+                Patterns.fill(blocks[i], 100, i);
+                freed.add(blocks[i]);
+            }
+            final OffHeapArena arena = alloc.arenaOf(keep);
+            freeOnAThreadWithoutAnArena(alloc, blocks);
+            assertEquals(N, counter(alloc, AllocatorCounters.REMOTE_FREES_BATCHED), "remote frees, not parked by the freer");
+            assertEquals(0, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED));
+
+            final long other = alloc.allocate(1000); // another class: the drain before it parks the 40 blocks
+            assertFalse(freed.contains(other));
+            assertEquals(N, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "parked by the owner");
+            assertEquals(2 + N, arena.liveBlocks(), "the arena still counts them: parked, not freed there");
+            assertEquals(N, arena.counters().getOpaque(io.arenaalloc.core.ArenaCounters.REMOTE_FREES_APPLIED));
+            for (final long b : blocks)
+            {
+                assertTrue(FreeMark.isMarked(b), "a parked block carries its mark");
+            }
+            final InvalidBlockException again = assertThrows(InvalidBlockException.class, () -> alloc.free(blocks[3]),
+                "a free of a block the owner parked is a double free");
+            assertTrue(again.getMessage().contains("double free"), again.getMessage());
+
+            final long reusedBefore = counter(alloc, AllocatorCounters.THREAD_CACHE_REUSED);
+            for (int i = 0; i < N; i++)
+            {
+                final long b = alloc.allocate(100);
+                assertTrue(freed.remove(b), "served from the parked blocks, " + i);
+                Patterns.fill(b, 100, 1000 + i);
+                blocks[i] = b;
+            }
+            assertEquals(N, counter(alloc, AllocatorCounters.THREAD_CACHE_REUSED) - reusedBefore);
+            assertEquals(2 + N, arena.liveBlocks(), "reused, not allocated");
+            for (int i = 0; i < N; i++)
+            {
+                Patterns.check(blocks[i], 100, 1000 + i, "reused block " + i);
+                alloc.free(blocks[i]);
+            }
+            Patterns.check(keep, 4000, 7, "the neighbour");
+            alloc.free(keep);
+            alloc.free(other);
+            alloc.flushThreadCache();
+            assertEquals(0, arena.liveBlocks(), "every block back in the arena");
+            arena.validate();
+        }
+    }
+
+    @Test
+    void shouldReportARemoteDoubleFreeCaughtWhileParkingAndParkTheBlockOnce() throws Exception
+    {
+        final List<Throwable> errors = new CopyOnWriteArrayList<>();
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).drainInterval(1).errorHandler(errors::add)
+            .build())
+        {
+            final long keep = alloc.allocate(4000);
+            final long a = alloc.allocate(100);
+            final OffHeapArena arena = alloc.arenaOf(a);
+            freeOnAThreadWithoutAnArena(alloc, a, a); // not debug: both go into the freer's batch
+            alloc.allocate(1000); // the drain: the first free parks a, the second finds its mark
+            assertEquals(1, errors.size(), () -> "one error: " + errors);
+            assertTrue(errors.get(0) instanceof InvalidBlockException, errors.get(0).toString());
+            final String message = errors.get(0).getMessage();
+            assertTrue(message.contains("double free") && message.contains(Long.toHexString(a)), message);
+            assertEquals(1, counter(alloc, AllocatorCounters.REMOTE_FREE_ERRORS));
+            assertEquals(1, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "parked once");
+            assertEquals(a, alloc.allocate(100), "the block comes back once");
+            final long b = alloc.allocate(100);
+            assertTrue(b != a, "and only once");
+            Patterns.fill(a, 100, 1);
+            Patterns.fill(b, 100, 2);
+            Patterns.check(a, 100, 1, "a");
+            alloc.free(a);
+            alloc.free(b);
+            alloc.free(keep);
+            arena.validate();
+        }
+    }
+
+    @Test
+    void shouldParkABlockAnotherThreadsCacheSentHomeWithTheMarkItCarries() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).drainInterval(1).build())
+        {
+            final long keep = alloc.allocate(4000);
+            final long a = alloc.allocate(100);
+            Patterns.fill(a, 100, 5);
+            final OffHeapArena arena = alloc.arenaOf(a);
+            TestAllocators.onOtherThread("cacher", () ->
+            {
+                final long theirs = alloc.allocate(64); // owns an arena: it parks a, then sends it home
+                Patterns.check(a, 100, 5, "a after the hand-off");
+                alloc.free(a);
+                alloc.flushThreadCache();
+                alloc.free(theirs);
+            });
+            assertEquals(1, counter(alloc, AllocatorCounters.THREAD_CACHE_SENT_HOME));
+            assertTrue(FreeMark.isMarked(a), "on its way home, still marked");
+            final long parkedBefore = counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED);
+            alloc.allocate(1000); // the drain parks it here, mark kept
+            assertEquals(1, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED) - parkedBefore, "parked here");
+            assertTrue(FreeMark.isMarked(a));
+            assertThrows(InvalidBlockException.class, () -> alloc.free(a), "still a double free here");
+            assertEquals(a, alloc.allocate(100), "served from the owner's cache");
+            assertFalse(FreeMark.isMarked(a), "live again");
+            Patterns.fill(a, 100, 6);
+            Patterns.check(a, 100, 6, "a reused");
+            alloc.free(a);
+            alloc.free(keep);
+            alloc.flushThreadCache();
+            assertEquals(1, arena.liveBlocks(), "the block of 1000 bytes");
+            arena.validate();
+        }
+    }
+
+    @Test
+    void shouldFreeRemoteFreesInTheArenaWhenMaintainingOrWhenTheClassIsFull() throws Exception
+    {
+        final long budget = 1 << 16;
+        final int depth = ThreadBlockCache.depthFor(budget);
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).drainInterval(1).threadCacheBytes(budget)
+            .build())
+        {
+            final long keep = alloc.allocate(4000);
+            final OffHeapArena arena = alloc.arenaOf(keep);
+            final long[] blocks = new long[depth + 8];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = alloc.allocate(64);
+            }
+            freeOnAThreadWithoutAnArena(alloc, blocks[0]);
+            alloc.maintain(0);
+            assertEquals(blocks.length, arena.liveBlocks(), "maintain frees in the arena, it does not park");
+            assertEquals(0, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED));
+
+            final long[] rest = java.util.Arrays.copyOfRange(blocks, 1, blocks.length);
+            freeOnAThreadWithoutAnArena(alloc, rest);
+            final long other = alloc.allocate(1000);
+            assertEquals(depth, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED), "the class filled up");
+            assertEquals(1 + depth + 1, arena.liveBlocks(), "keep, the parked blocks and the block of 1000 bytes");
+            for (final long b : rest)
+            {
+                assertTrue(FreeMark.isMarked(b), "parked or free in the arena: marked either way");
+            }
+            alloc.free(other);
+            alloc.free(keep);
+            alloc.flushThreadCache();
+            assertEquals(0, arena.liveBlocks());
+            arena.validate();
+        }
     }
 }
