@@ -270,6 +270,13 @@ class ZeroGarbageTest
                     assertTrue(alloc.counters().get(AllocatorCounters.THREAD_CACHE_SENT_HOME) >= WINDOWS * MEASURED / 2,
                         "the spill path was the one measured");
                 }
+                else
+                {
+                    // the consumer owns no arena and parks nothing: every park is the producer's, draining its
+                    // remote frees into its own cache before an allocation (ThreadBlockCache step 5)
+                    assertTrue(alloc.counters().get(AllocatorCounters.THREAD_CACHE_PARKED) >= WINDOWS * MEASURED / 10,
+                        () -> "the owner's parking of drained remote frees was measured: " + alloc.counters());
+                }
             }
         }
     }
