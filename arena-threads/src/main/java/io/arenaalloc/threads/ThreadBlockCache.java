@@ -278,7 +278,10 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
             n = counts[INT_PAD + cls];
         }
         FreeMark.mark(address);
-        push(cls, n, size, address);
+        blocks[LONG_PAD + cls * depth + n] = address;
+        counts[INT_PAD + cls] = n + 1;
+        bytes += size;
+        parked++;
         return true;
     }
 
@@ -341,17 +344,11 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
             }
             FreeMark.mark(address);
         }
-        push(cls, n, size, address);
-        return true;
-    }
-
-    /** Puts a marked block on class {@code cls}'s stack, which holds {@code n} blocks and has room. */
-    private void push(final int cls, final int n, final int size, final long address)
-    {
         blocks[LONG_PAD + cls * depth + n] = address;
         counts[INT_PAD + cls] = n + 1;
         bytes += size;
         parked++;
+        return true;
     }
 
     /**
