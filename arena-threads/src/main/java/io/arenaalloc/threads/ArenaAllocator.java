@@ -119,7 +119,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>Limits</h2>
  * Each arena keeps its own {@code ArenaConfig.maxTotalBytes}; all arenas together stay below
- * {@code maxTotalBytes} ({@link GlobalBudget}). An allocation that meets either limit drains the arena's
+ * {@code maxTotalBytes} ({@link GlobalBudget}). An allocation that meets either limit first gives the blocks parked in
+ * the calling thread's {@link ThreadBlockCache} back to their arenas (its own arena's at once), then drains the arena's
  * inbox, compacts it (if {@code compactOnAllocationFailure}), retries, and with {@code limitWaitNanos > 0}
  * keeps waiting (parking 1 us, doubling to 1 ms) for remote frees and released chunks before it throws
  * {@link AllocatorLimitExceededException}: back-pressure instead of an out-of-memory error. An allocation that
@@ -725,7 +726,10 @@ public final class ArenaAllocator implements AutoCloseable
     // =========================================================================================
 
     /**
-     * After an allocation met a limit: drain, compact, retry; with back-pressure keep doing so, parking
+     * After an allocation met a limit: the caller's thread cache goes home (its blocks are memory the arenas need more
+     * now; before, an allocation could fail at the limit beside a cache full of free blocks, and, since the owner parks
+     * the remote frees it drains, beside the very frees it waited for), then drain, compact, retry; with
+     * back-pressure keep doing so, parking
      * between rounds, until {@code limitWaitNanos} passed. Stripe allocations try every stripe each round,
      * their own ({@code first}) first.
      * <p>A waiting allocation is counted once: {@link AllocatorCounters#LIMIT_WAITS} when it first parks, and
@@ -742,6 +746,10 @@ public final class ArenaAllocator implements AutoCloseable
         final long arg,
         final ArenaLimitExceededException firstFailure)
     {
+        if (c != null && c.cache != null && !c.cache.isEmpty())
+        {
+            sendCachedHome(c); // c is the caller's context: its own arena frees its blocks now
+        }
         final long start = System.nanoTime();
         final long waitNanos = config.limitWaitNanos();
         final boolean anyStripe = first.isStripe() && op != OP_REALLOCATE;
@@ -845,6 +853,9 @@ public final class ArenaAllocator implements AutoCloseable
     private void relieve(final ManagedArena m)
     {
         m.drainIfWork();
+        // the arena flushes its free cache of small blocks itself when its own limit refuses a chunk, but a refusal
+        // of the global budget (thrown by the memory source) reaches us without that: emptied slabs go back here
+        m.arena.flushFreeCache();
         final long budget = Math.min(arenaTemplate.compactOnFailureNanos(),
             Math.max(config.maintenanceBudgetNanos(), arenaTemplate.compactStepNanos()));
         if (arenaTemplate.compactOnAllocationFailure() && budget > 0 && m.arena.compactionWorthIt())

@@ -4,6 +4,7 @@ import io.arenaalloc.core.ArenaConfig;
 import io.arenaalloc.core.ArenaCounters;
 import io.arenaalloc.core.ArenaLimitExceededException;
 import io.arenaalloc.core.OffHeapArena;
+import io.arenaalloc.core.SizeClasses;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -195,6 +196,98 @@ class LimitTest
             assertEquals(1, alloc.arenaOf(blocks.get(0)).counters().getOpaque(ArenaCounters.LIMIT_WAITS),
                 "a wait that ends in a failure counts on the caller's arena too");
             blocks.forEach(alloc::free);
+        }
+    }
+
+    /** Fills {@code alloc} to its limit with blocks of {@link SizeClasses#SMALL_MAX} bytes, each with its pattern. */
+    private static List<Long> fillWithSmallBlocks(final ArenaAllocator alloc)
+    {
+        final List<Long> blocks = new ArrayList<>();
+        while (true)
+        {
+            try
+            {
+                final long b = alloc.allocate(SizeClasses.SMALL_MAX);
+                Patterns.fill(b, SizeClasses.SMALL_MAX, blocks.size());
+                blocks.add(b);
+            }
+            catch (final AllocatorLimitExceededException ex)
+            {
+                assertTrue(blocks.size() > 100, "filled: " + blocks.size());
+                return blocks;
+            }
+        }
+    }
+
+    /**
+     * An allocation of another class at the limit, which needs a slab's worth of free memory, then the pattern of
+     * every block still held (not 0) checked and every one freed.
+     */
+    private static void allocateAnotherClassAndCheck(final ArenaAllocator alloc, final List<Long> blocks)
+    {
+        final long sentBefore = alloc.counters().get(AllocatorCounters.THREAD_CACHE_SENT_HOME);
+        assertEquals(1, alloc.counters().get(AllocatorCounters.LIMIT_FAILURES), "the fill's last allocation");
+        final long other = alloc.allocate(SizeClasses.SMALL_MAX / 2);
+        assertTrue(alloc.counters().get(AllocatorCounters.THREAD_CACHE_SENT_HOME) > sentBefore, "the cache went home");
+        assertEquals(1, alloc.counters().get(AllocatorCounters.LIMIT_FAILURES), "and no other failure");
+        for (int i = 0; i < blocks.size(); i++)
+        {
+            final long b = blocks.get(i);
+            if (b != 0)
+            {
+                Patterns.check(b, SizeClasses.SMALL_MAX, i, "block " + i + " kept through the limit");
+                alloc.free(b);
+            }
+        }
+        alloc.free(other);
+    }
+
+    @Test
+    void shouldGiveTheOwnersParkedBlocksBackToItsArenaBeforeFailingAtTheLimit()
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).maxTotalBytes(LIMIT).build())
+        {
+            final List<Long> blocks = fillWithSmallBlocks(alloc);
+            final int slab = SizeClasses.blocksPerSlab(SizeClasses.classOf(SizeClasses.SMALL_MAX));
+            for (int i = 0; i < slab; i++)
+            {
+                alloc.free(blocks.set(i, 0L)); // the first slab's blocks (not the slab in use): parked in the cache
+            }
+            assertEquals(slab, alloc.counters().get(AllocatorCounters.THREAD_CACHE_PARKED));
+            allocateAnotherClassAndCheck(alloc, blocks);
+        }
+    }
+
+    @Test
+    void shouldGiveTheRemoteFreesTheOwnerParkedBackToItsArenaBeforeFailingAtTheLimit() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).maxTotalBytes(LIMIT).drainInterval(1)
+            .build())
+        {
+            final List<Long> blocks = fillWithSmallBlocks(alloc);
+            final int slab = SizeClasses.blocksPerSlab(SizeClasses.classOf(SizeClasses.SMALL_MAX));
+            final long[] remote = new long[slab];
+            for (int i = 0; i < slab; i++)
+            {
+                remote[i] = blocks.set(i, 0L); // the first slab's blocks
+            }
+            final int last = blocks.size() - 1;
+            final long mine = blocks.set(last, 0L);
+            alloc.free(mine); // parked here; its reuse below drains the inbox
+            final Thread freer = new Thread(() ->
+            {
+                for (final long b : remote)
+                {
+                    alloc.free(b); // a thread without an arena: remote frees to this thread's arena
+                }
+            }, "freer");
+            freer.start();
+            freer.join();
+            assertEquals(mine, alloc.allocate(SizeClasses.SMALL_MAX), "reused, and the drain after it parked the rest");
+            Patterns.fill(mine, SizeClasses.SMALL_MAX, last);
+            blocks.set(last, mine);
+            assertEquals(1 + slab, alloc.counters().get(AllocatorCounters.THREAD_CACHE_PARKED));
+            allocateAnotherClassAndCheck(alloc, blocks);
         }
     }
 }
