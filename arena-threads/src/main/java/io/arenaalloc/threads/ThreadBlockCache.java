@@ -278,10 +278,7 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
             n = counts[INT_PAD + cls];
         }
         FreeMark.mark(address);
-        blocks[LONG_PAD + cls * depth + n] = address;
-        counts[INT_PAD + cls] = n + 1;
-        bytes += size;
-        parked++;
+        push(cls, n, size, address);
         return true;
     }
 
@@ -344,11 +341,17 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
             }
             FreeMark.mark(address);
         }
+        push(cls, n, size, address);
+        return true;
+    }
+
+    /** Puts a marked block on class {@code cls}'s stack, which holds {@code n} blocks and has room (steps 1 and 5). */
+    private void push(final int cls, final int n, final int size, final long address)
+    {
         blocks[LONG_PAD + cls * depth + n] = address;
         counts[INT_PAD + cls] = n + 1;
         bytes += size;
         parked++;
-        return true;
     }
 
     /**
