@@ -382,8 +382,8 @@ final class RemoteFreeInbox
     {
         try
         {
-            if (park != null && value > 0 &&
-                park.parkRemoteFree(value & ~FROM_CACHE, (value & FROM_CACHE) != 0, owner, owner.allocator.addressMap()))
+            if (park != null && value > 0 && park.parkRemoteFree(
+                value & ~FROM_CACHE, (value & FROM_CACHE) != 0, owner, owner.allocator.addressMap()))
             {
                 return 1;
             }

@@ -29,7 +29,7 @@ import org.agrona.UnsafeApi;
  *   <li><b>park a remote free</b>: the owner of an arena, draining its inbox on its allocation path, parks the
  *   remote frees of its small fixed blocks here instead of freeing them in the arena (step 5): one thread allocates
  *   and another frees (a pipeline, {@code handoff}), and the allocations are served by pops. Measured in one JVM
- *   ({@code tools/handoff-interleave}, 2026-12-05): 1.07-1.36x the throughput of freeing them in the arena, in every
+ *   ({@code tools/handoff-interleave}, 2026-12-05): 1.06-1.36x the throughput of freeing them in the arena, in every
  *   placement of the machine's two vCPUs.</li>
  *   <li><b>spill</b>: on a free of another thread's block that finds its class full (or the byte budget spent),
  *   send the older half of that class (of every class) home in one go, so that the free parks its block after all.
@@ -103,15 +103,15 @@ import org.agrona.UnsafeApi;
  * A small fixed block carries its mark exactly when it is not live ({@link FreeMark}: marked when its slab is cut,
  * when its arena frees it and when a thread parks it; cleared only when it is allocated or reused). Every free
  * of a small fixed block looks at the mark before anything changes: the arena's own ({@code OffHeapArena.free}) and
- * this cache's (steps 1 and 5). So a second free of a parked block, by any thread, is rejected on the spot, as is a free of
- * a block its arena already holds as free, and of a block start that was never allocated. (A remote double free used
- * to be found by the owner later and reported to the error handler; found here, it is thrown to the caller.) Not
+ * this cache's (steps 1 and 5). So a second free of a parked block, by any thread, is rejected on the spot, as is a
+ * free of a block its arena already holds as free, and of a block start that was never allocated. (A remote double free
+ * used to be found by the owner later and reported to the error handler; found here, it is thrown to the caller.) Not
  * caught: two frees of one block racing on two threads at the same moment (the second may read the block before the
  * first one's mark is visible to it), and a user that stores {@code address ^ SECRET} into a live block's first word.
  * One hazard comes with reading the block: a free of a block that is not live (a bad free), racing with its owner
  * giving the block's now empty chunk back to the memory source, may read memory that is no longer mapped. A live
- * block's chunk cannot go away (the block keeps it), so correct programs never meet it; the remote-free path without
- * a cache never reads block memory.
+ * block's chunk cannot go away (the block keeps it), so correct programs never meet it; a freer without a cache never
+ * reads block memory (the owner does, in its own chunk, when it applies or parks the free: step 5).
  *
  * <h2>Why the descriptor cache is exact</h2>
  * A descriptor is immutable; {@link AddressMap#remove} sets its removed flag (a plain store) and then adds to the

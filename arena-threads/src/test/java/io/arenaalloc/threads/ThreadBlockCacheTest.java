@@ -686,7 +686,8 @@ class ThreadBlockCacheTest
             }
             final OffHeapArena arena = alloc.arenaOf(keep);
             freeOnAThreadWithoutAnArena(alloc, blocks);
-            assertEquals(N, counter(alloc, AllocatorCounters.REMOTE_FREES_BATCHED), "remote frees, not parked by the freer");
+            assertEquals(N, counter(alloc, AllocatorCounters.REMOTE_FREES_BATCHED),
+                "remote frees, not parked by the freer");
             assertEquals(0, counter(alloc, AllocatorCounters.THREAD_CACHE_PARKED));
 
             final long other = alloc.allocate(1000); // another class: the drain before it parks the 40 blocks

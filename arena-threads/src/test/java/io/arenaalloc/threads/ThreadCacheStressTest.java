@@ -133,8 +133,10 @@ class ThreadCacheStressTest
     void shouldKeepEveryByteWhileOwnersParkTheRemoteFreesOfThreadsWithoutAnArena() throws Exception
     {
         final NativeMemorySource source = new NativeMemorySource();
-        final ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).threadCacheBytes(16 << 10).drainInterval(8)
-            .arenaConfig(ArenaConfig.builder().chunkSize(TestAllocators.CHUNK).memorySource(source).spareChunks(0).build())
+        final ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).threadCacheBytes(16 << 10)
+            .drainInterval(8)
+            .arenaConfig(ArenaConfig.builder().chunkSize(TestAllocators.CHUNK).memorySource(source).spareChunks(0)
+                .build())
             .build();
         final BlockingQueue<long[]> handoff = new ArrayBlockingQueue<>(4096); // {address, size, seed}
         final AtomicReference<Throwable> failure = new AtomicReference<>();
@@ -174,7 +176,8 @@ class ThreadCacheStressTest
                             }
                         }
                         final int slot = random.nextInt(SET);
-                        Patterns.check(own.address[slot], own.size[slot], own.seed[slot], "producer " + id + " op " + ops);
+                        Patterns.check(own.address[slot], own.size[slot], own.seed[slot],
+                            "producer " + id + " op " + ops);
                         alloc.free(own.address[slot]);
                         own.size[slot] = MEDIUM + random.nextInt(MEDIUM);
                         own.address[slot] = alloc.allocate(own.size[slot]);
@@ -245,7 +248,8 @@ class ThreadCacheStressTest
         }
         assertNull(failure.get(), () -> String.valueOf(failure.get()));
         assertTrue(alloc.counters().get(AllocatorCounters.REMOTE_FREES_BATCHED) > 0, "remote frees");
-        assertTrue(alloc.counters().get(AllocatorCounters.THREAD_CACHE_PARKED) > 0, "remote frees parked by the owners");
+        assertTrue(alloc.counters().get(AllocatorCounters.THREAD_CACHE_PARKED) > 0,
+            "remote frees parked by the owners");
         assertTrue(alloc.counters().get(AllocatorCounters.THREAD_CACHE_REUSED) > 0, "and reused");
         for (int i = 0; i < 4 && alloc.liveBytes() != 0; i++)
         {
