@@ -30,8 +30,10 @@ import java.util.function.Function;
  *                                                                                       calls (stripe)
  *   threadCacheBytes        256 KiB            arena.threads.threadCacheBytes            0 (off) .. 64 MiB per thread:
  *                                                                                       small blocks the thread freed
- *                                                                                       (any per-thread arena's), kept
- *                                                                                       for its own next allocations
+ *                                                                                       (any per-thread arena's), and
+ *                                                                                       remote frees of its own that
+ *                                                                                       it drained, kept for its own
+ *                                                                                       next allocations
  *                                                                                       ({@link ThreadBlockCache})
  *   maxTotalBytes           unlimited          arena.threads.maxTotalBytes               &gt;= arena chunkSize
  *   limitWaitNanos          0 (fail at once)   arena.threads.limitWaitNanos              &gt;= 0
