@@ -94,7 +94,9 @@ import java.util.concurrent.locks.LockSupport;
  *   {@code drainInterval}-th such reuse drains the inbox if it has work.</li>
  *   <li>allocations from the arena: compare the own arena's allocation count with the context's mark
  *   ({@link ThreadContext#nextDrainAt}); every {@code drainInterval}-th allocation drains the inbox if it has work
- *   and moves the mark. A free never drains: it could not use what a drain gives back.</li>
+ *   and moves the mark. Both drains park the remote frees of small blocks in the thread cache where their class has
+ *   room ({@link ThreadBlockCache} step 5), for the allocations that follow; the rest go to the arena. A free never
+ *   drains: it could not use what a drain gives back.</li>
  *   <li>The arena call.</li>
  * </ol>
  * Why the thread cache (measured, docs/larson.md): where blocks change threads, splitting frees into "own: the
