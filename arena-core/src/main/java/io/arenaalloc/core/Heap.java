@@ -54,7 +54,8 @@ package io.arenaalloc.core;
  * <ol>
  *   <li>ref = {@link FreeRunIndex#find}(n): best fit among free runs of all chunks of this heap.</li>
  *   <li>None: take a new chunk (or a spare), register its whole area as one free run, and find again.
- *   The arena's limit may refuse the chunk: {@link ArenaLimitExceededException}.</li>
+ *   The arena's limit, or its memory source's, may refuse the chunk: the arena reclaims space and retries, then
+ *   throws {@link ArenaLimitExceededException}.</li>
  *   <li>Unlink the run; give back its tail (length - n) as a new free run; set n bits; tag BLOCK|n.</li>
  * </ol>
  * <h2>Medium free (coalescing with boundary tags, O(1))</h2>

@@ -70,8 +70,9 @@ import java.util.concurrent.atomic.AtomicReferenceArray;
  * small fixed block that carries its {@link FreeMark}: kept in some thread's cache, so not live),
  * {@link StaleHandleException} for stale handles, {@link ArenaLimitExceededException} at the limit, and
  * {@link IllegalStateException} after {@link #close()}; the message names the parameter, its value and what was
- * expected. One qualification: an allocation (or reallocation) that meets the limit while a chunk could still
- * come free first gives the free cache's blocks back to their slabs and free runs (blocks already free to the
+ * expected. One qualification: an allocation (or reallocation) that meets the limit (this arena's
+ * {@code maxTotalBytes}, or a refusal by its {@link MemorySource}, such as an allocator's global budget, which is
+ * then the exception thrown) while a chunk could still come free first gives the free cache's blocks back to their slabs and free runs (blocks already free to the
  * user; empty slabs and chunks may go back with them) and, with {@code compactOnAllocationFailure} (the default),
  * runs compaction steps for at most {@code compactOnFailureNanos} (default 2 ms), which may move unpinned handle
  * blocks (their handles stay valid), before it gives up. Live blocks, their bytes and the counters but
@@ -155,6 +156,8 @@ public final class OffHeapArena implements AutoCloseable
     private int freeChunkTop;
     private int nextChunkId;
     private long committedBytes;
+    /** The memory source's refusal of the chunk {@link #growHeap} last asked for, until {@link #noSpace} throws it. */
+    private ArenaLimitExceededException sourceRefusal;
     // owner-written running totals that double as the per-call counters: opaque stores (a plain move on x86 and
     // AArch64) through the *_VH handles, plain reads by the owner, opaque reads by ArenaCounters on any thread
     private long liveBytes;
@@ -321,7 +324,7 @@ public final class OffHeapArena implements AutoCloseable
         }
         if (ref < 0)
         {
-            throw limitExceeded(requested);
+            throw noSpace(requested);
         }
         final Chunk chunk = fixed.runs.chunkOf(ref);
         final int g = fixed.runs.granuleOf(ref);
@@ -627,7 +630,7 @@ public final class OffHeapArena implements AutoCloseable
             }
             if (slab == null)
             {
-                throw limitExceeded(size);
+                throw noSpace(size);
             }
             final int index = slab.allocateIndex();
             slab.chunk.addLive(slab.classSize);
@@ -647,7 +650,7 @@ public final class OffHeapArena implements AutoCloseable
             }
             if (a == 0)
             {
-                throw limitExceeded(size);
+                throw noSpace(size);
             }
             address = a;
             handle = handles.allocate(address, size);
@@ -1039,7 +1042,7 @@ public final class OffHeapArena implements AutoCloseable
             }
             if (address == 0)
             {
-                throw limitExceeded(requested);
+                throw noSpace(requested);
             }
             addLive((long)n << SizeClasses.GRANULE_SHIFT);
             return address;
@@ -1068,7 +1071,7 @@ public final class OffHeapArena implements AutoCloseable
         }
         if (slab == null)
         {
-            throw limitExceeded(requested);
+            throw noSpace(requested);
         }
         final int index = slab.allocateIndex();
         final int cs = slab.classSize;
@@ -1098,7 +1101,19 @@ public final class OffHeapArena implements AutoCloseable
         {
             throw limitExceeded(requested);
         }
-        final long base = source.reserve(bytes);
+        long base;
+        try
+        {
+            base = source.reserve(bytes);
+        }
+        catch (final ArenaLimitExceededException ex)
+        {
+            if (!reclaimForSpace())
+            {
+                throw ex;
+            }
+            base = source.reserve(bytes); // refused again: its exception, as without the retry
+        }
         final Chunk chunk = hugePoolSize > 0 ? hugePool[--hugePoolSize].reuse(takeChunkId(), base, bytes, null) :
             new Chunk(takeChunkId(), Chunk.KIND_HUGE, base, bytes, null);
         chunk.hugeBlockAddress = (base + alignment - 1) & -alignment;
@@ -1125,14 +1140,27 @@ public final class OffHeapArena implements AutoCloseable
         counters.setOpaque(ArenaCounters.CHUNKS_RELEASED, ++chunksReleased);
     }
 
-    /** Adds a new chunk to {@code heap}. @return false when the limit refuses it. */
+    /**
+     * Adds a new chunk to {@code heap}. @return false when the limit refuses it: this arena's, or the memory source's
+     * (an {@link ArenaLimitExceededException} from {@link MemorySource#reserve}, kept for {@link #noSpace}).
+     */
     boolean growHeap(final Heap heap)
     {
+        sourceRefusal = null;
         if (committedBytes + chunkSize > maxTotalBytes)
         {
             return false;
         }
-        final long base = source.reserve(chunkSize);
+        final long base;
+        try
+        {
+            base = source.reserve(chunkSize);
+        }
+        catch (final ArenaLimitExceededException ex)
+        {
+            sourceRefusal = ex; // a limit beyond this arena (a budget the source keeps): reclaim and retry as for ours
+            return false;
+        }
         final Chunk chunk = regularPoolSize > 0 ?
             regularPool[--regularPoolSize].reuse(takeChunkId(), base, chunkSize, heap) :
             new Chunk(takeChunkId(), Chunk.KIND_REGULAR, base, chunkSize, heap);
@@ -1774,6 +1802,22 @@ public final class OffHeapArena implements AutoCloseable
     {
         counters.addOpaque(ArenaCounters.BLOCKS_MOVED, 1);
         counters.addOpaque(ArenaCounters.BYTES_MOVED, bytes);
+    }
+
+    /**
+     * An allocation that found no run even after {@link #reclaimForSpace()}: the memory source's refusal when it was
+     * the source that said no to the last chunk ({@link #growHeap}; not counted here, as before the source was asked
+     * through this path), else this arena's own limit.
+     */
+    private ArenaLimitExceededException noSpace(final long requested)
+    {
+        final ArenaLimitExceededException refusal = sourceRefusal;
+        if (refusal != null)
+        {
+            sourceRefusal = null;
+            return refusal;
+        }
+        return limitExceeded(requested);
     }
 
     private ArenaLimitExceededException limitExceeded(final long requested)

@@ -855,9 +855,6 @@ public final class ArenaAllocator implements AutoCloseable
     private void relieve(final ManagedArena m)
     {
         m.drainIfWork();
-        // the arena flushes its free cache of small blocks itself when its own limit refuses a chunk, but a refusal
-        // of the global budget (thrown by the memory source) reaches us without that: emptied slabs go back here
-        m.arena.flushFreeCache();
         final long budget = Math.min(arenaTemplate.compactOnFailureNanos(),
             Math.max(config.maintenanceBudgetNanos(), arenaTemplate.compactStepNanos()));
         if (arenaTemplate.compactOnAllocationFailure() && budget > 0 && m.arena.compactionWorthIt())

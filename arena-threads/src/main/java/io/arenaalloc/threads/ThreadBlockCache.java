@@ -76,8 +76,8 @@ import org.agrona.UnsafeApi;
  *   upgrade it: 1-3% on larson with exchanges, tools/larson-interleave). If the block carries its mark it is not
  *   live (freed already, or parked by some thread): {@link InvalidBlockException}, and nothing the allocator or any
  *   live block holds has changed (word 1 of a block that is not live holds nothing). If class c is full or the byte
- *   budget is spent: a block of the thread's own arena (d.arena is the owner's), or no {@link Home} given (unit
- *   tests): false, and the caller frees it in its arena or takes the old path; another thread's, 1b: spill (false
+ *   budget is spent: a block of the thread's own arena (d.arena is the owner's), or no {@link Home} given (step 5,
+ *   unit tests): false, and the caller frees it in its arena or takes the old path; another thread's, 1b: spill (false
  *   if the block still does not fit: one larger than about half the budget). Then mark, push, true.</li>
  *   <li><b>Spill</b> (step 1b): for a full class, and then, if the budget still has no room, for every class: copy
  *   out the older half of the class's stack with each block's arena from the descriptor cache, move the younger
@@ -94,8 +94,8 @@ import org.agrona.UnsafeApi;
  *   {@link AddressMap}'s, then remembered); not A's chunk, or c = blockClassAt = -1, or class c full or the budget
  *   spent: false, and the drain frees it in A as before (no spill: the blocks are the thread's own, step 1). A block
  *   another thread's cache sent home ({@link RemoteFreeInbox#FROM_CACHE}) must carry its mark and keeps it (none:
- *   {@link InvalidBlockException}); any other must not carry it (it does: a double free, {@link
- *   InvalidBlockException}), and is marked as in step 1. Then push. An exception reaches the allocator's error
+ *   {@link InvalidBlockException}), then push; any other takes step 1 itself with no {@link Home} (the mark checked,
+ *   a double free thrown, a full class not spilled). An exception reaches the allocator's error
  *   handler through the drain, as an arena's rejection of a remote free does, and nothing has changed.</li>
  * </ol>
  *
@@ -244,6 +244,7 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
 
     /**
      * Step 1 with {@code d}, the descriptor of the chunk containing {@code address} (its slab map not null).
+     * @param owner the calling thread's context, {@code home} where a spill sends blocks (both null: never spill).
      * @return true when parked; false when the caller must free it as without a cache.
      */
     boolean tryFree(final AddressMap.Descriptor d, final long address, final ThreadContext owner, final Home home)
@@ -310,6 +311,10 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
         {
             return false; // not this arena's block: the arena's free rejects it with its message
         }
+        if (!marked)
+        {
+            return tryFree(d, address, null, null); // step 1 with no Home: a full class is not spilled, it fails
+        }
         final int cls = d.slabMap.blockClassAt(d.base, address);
         if (cls < 0)
         {
@@ -321,25 +326,11 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
         {
             return false; // the arena's free: as cheap, and no spill of the thread's own blocks (step 1)
         }
-        if (marked)
+        if (!FreeMark.isMarked(address))
         {
-            if (!FreeMark.isMarked(address))
-            {
-                throw new InvalidBlockException("remote free: address=0x" + Long.toHexString(address) + " of " +
-                    own.describeOwner() + " came back from a thread cache without its free mark, expected a parked " +
-                    "block (carrying its mark)");
-            }
-        }
-        else
-        {
-            UnsafeApi.putLong(address + Long.BYTES, 0L); // as in step 1: fetch the line for writing once
-            if (FreeMark.isMarked(address))
-            {
-                throw new InvalidBlockException("remote free: address=0x" + Long.toHexString(address) + " of " +
-                    own.describeOwner() + " is already free (it carries its free mark), expected a live block " +
-                    "(double free)");
-            }
-            FreeMark.mark(address);
+            throw new InvalidBlockException("remote free: address=0x" + Long.toHexString(address) + " of " +
+                own.describeOwner() + " came back from a thread cache without its free mark, expected a parked " +
+                "block (carrying its mark)");
         }
         push(cls, n, size, address);
         return true;
