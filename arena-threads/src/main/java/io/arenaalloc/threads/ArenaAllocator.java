@@ -73,7 +73,8 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <h2>The PER_THREAD owner's fast path (allocate, allocateHandle, free)</h2>
  * <ol>
- *   <li>c = the caller's {@link ThreadContext} from the {@link ThreadContextTable}: its hot field when the caller
+ *   <li>c = the caller's {@link ThreadContext} from the {@link ThreadContextTable}, which is this object's
+ *   superclass (its fields are the allocator's own, one load from {@code this}): its hot field when the caller
  *   is one of the {@link #HOT_THREADS} hot threads (the first to register, then the busiest; one load and an
  *   identity check per field), else its slot (thread id &amp; 1023, one plain load, an identity check). Not there (STRIPED, a virtual thread, a thread not registered yet or whose slot
  *   another thread holds, a closed allocator): the slow path, which checks that the allocator is open and finds
@@ -145,7 +146,7 @@ import java.util.concurrent.locks.LockSupport;
  * every arena, returning all memory; it must
  * happen-after every other call on the allocator (as for any off-heap resource). No finalizers.
  */
-public final class ArenaAllocator implements AutoCloseable
+public final class ArenaAllocator extends ThreadContextTable implements AutoCloseable
 {
     /**
      * {@link Policy#PER_THREAD}: how many threads the owner's fast path finds one load away (the hot set: the first
@@ -189,10 +190,8 @@ public final class ArenaAllocator implements AutoCloseable
     private final AddressMap addressMap = new AddressMap();
     private final AtomicReferenceArray<ManagedArena> arenas = new AtomicReferenceArray<>(ArenaConfig.MAX_ARENA_ID + 1);
     private final ThreadLocal<ThreadContext> contexts = new ThreadLocal<>();
-    private final ThreadContextTable contextTable = new ThreadContextTable();
     /** The view {@link #local()} gives threads without a context of their own: every call takes the allocator's path. */
     private final LocalAllocator sharedView = new LocalAllocator(this, null);
-    private final boolean perThread;
     private final ThreadRegistry registry;
     private final GlobalBudget budget;
     private final AllocatorCounters counters = new AllocatorCounters();
@@ -211,14 +210,13 @@ public final class ArenaAllocator implements AutoCloseable
     {
         this.config = config;
         this.policy = config.policy();
-        this.perThread = policy == Policy.PER_THREAD;
         this.arenaTemplate = config.arenaConfig();
         this.debug = arenaTemplate.debug();
         this.drainInterval = config.drainInterval();
         this.stripeCount = config.stripes();
         this.budget = new GlobalBudget(config.maxTotalBytes());
         this.errorHandler = config.errorHandler();
-        this.registry = new ThreadRegistry(this, counters, contextTable, config.maxThreadArenas(), config.livenessScanNanos());
+        this.registry = new ThreadRegistry(this, counters, this, config.maxThreadArenas(), config.livenessScanNanos());
         this.counters.attach(this);
         this.name = "arena-allocator-" + INSTANCES.incrementAndGet();
         this.nextStripeMaintenanceNanos = System.nanoTime();
@@ -1270,13 +1268,13 @@ public final class ArenaAllocator implements AutoCloseable
     /** The context table's primary context (its first hot field), or null. */
     ThreadContext primaryForTest()
     {
-        return contextTable.primaryPlain();
+        return primaryPlain();
     }
 
     /** @return true when {@code c} is in the context table's hot set. */
     boolean isHotForTest(final ThreadContext c)
     {
-        return contextTable.isHot(c);
+        return isHot(c);
     }
 
     /** The calling thread's context as the owner's fast path finds it (the table), or null. */
@@ -1373,10 +1371,11 @@ public final class ArenaAllocator implements AutoCloseable
     /**
      * The owner's fast path, step 1: the caller's context when it is in the {@link ThreadContextTable} (a
      * registered platform thread under PER_THREAD, allocator open), else null: then {@link #context()} decides.
+     * No policy check: under STRIPED no thread registers ({@link #context()}), so the table stays empty.
      */
     private ThreadContext tableContext()
     {
-        return perThread ? contextTable.findPlain(Thread.currentThread()) : null;
+        return findPlain(Thread.currentThread());
     }
 
     /**
@@ -1449,7 +1448,7 @@ public final class ArenaAllocator implements AutoCloseable
     {
         final ThreadContext c = registry.register(t, config.remoteFreeBatchSize(), debug, config.threadCacheBytes());
         contexts.set(c);
-        contextTable.claim(c);
+        claim(c);
         return c;
     }
 

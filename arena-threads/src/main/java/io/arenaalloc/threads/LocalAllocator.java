@@ -9,7 +9,7 @@ import io.arenaalloc.core.OffHeapArena;
  *
  * <h2>Why</h2>
  * <pre>
- *   ArenaAllocator.free(a), hot threads:     table.hotN, currentThread == hotN.thread ?       -&gt; own arena
+ *   ArenaAllocator.free(a), hot threads:     this.hotN, currentThread == hotN.thread ?        -&gt; own arena
  *   ArenaAllocator.free(a), other threads:   the hot fields, then currentThread -&gt; thread id -&gt; slot -&gt;
  *                                            identity check                                   -&gt; own arena
  *   LocalAllocator.free(a):                  context, currentThread == context.thread ?       -&gt; own arena

@@ -21,7 +21,8 @@ import java.lang.invoke.VarHandle;
  *
  * <h2>Layout</h2>
  * <pre>
- *   hot0 | hot1 : ThreadContext   the hot set (null where free), plain fields of this object
+ *   hot0 | hot1 : ThreadContext   the hot set (null where free), plain fields of this object, which is the
+ *                                 ArenaAllocator itself (see "Why a superclass")
  *   slots: ThreadContext[1024], direct-mapped by thread id:  slots[(int) tid &amp; 1023]
  *     |  0  |  1: ctx(thread 1025) | ... | 37: ctx(thread 37) | ... | 1023 |
  * </pre>
@@ -32,7 +33,7 @@ import java.lang.invoke.VarHandle;
  * <h2>Why a hot set</h2>
  * The slot's index needs the thread id, so the slot path is a chain of dependent loads before the context is
  * known: {@code Thread.currentThread()} (two loads), its {@code tid}, the slot, then the context's own arena;
- * every allocator call waits for that chain. A hot context is one load away ({@code table.hotN}), and the thread is
+ * every allocator call waits for that chain. A hot context is one load away ({@code allocator.hotN}), and the thread is
  * only compared with it, which the processor predicts instead of waiting for. Measured on the owner's churn-small
  * pair with one hot field (same-JVM A/B of the two builds, both role orders): 10-19% faster, about 2-3.5 ns a pair.
  * With one field only the first (or busiest) thread got it, so in a pipeline of two busy threads (larson, handoff,
@@ -42,6 +43,17 @@ import java.lang.invoke.VarHandle;
  * thread outside the set over the primary's): 1.11-1.14x with one field, 1.05-1.10x with two, 1.13-1.21x with four
  * (a larger {@code findPlain}). The second thread's own time went from the slot path's 1.11-1.14x the primary's
  * to 0.95-1.08x. Threads that want the short path whatever happens hold their {@link LocalAllocator}.
+ *
+ * <h2>Why a superclass</h2>
+ * {@link ArenaAllocator} extends this class (the field-holder superclass of JCTools' queues), so the hot fields and
+ * {@code slots} are fields of the allocator: the fast path loads {@code this.hot0} where a separate table object
+ * cost a load of {@code allocator.table} first, on every call, in the chain the identity check waits for. The
+ * fast path also tests no policy: under {@link Policy#STRIPED} no thread registers, so every field and slot stays
+ * null and {@code find} returns null, as the policy test did. Measured (FacadeCostBenchmark, 3 forks x 5 x 1 s,
+ * the builds alternating, each ratio against the same run's bare arena, 2026-12-05): the primary 1.23-1.27x with a
+ * separate table, 1.11-1.13x as a superclass; the hot set's second thread 1.32-1.37x, 1.12-1.19x; a thread outside
+ * the hot set 1.29-1.36x either way (its slot chain is the cost). Four hot fields instead of two, tried in the same
+ * runs: primary 1.15-1.16x, second 1.21-1.22x, outside 1.32-1.38x, so two stay.
  *
  * <h2>Algorithms</h2>
  * <ol>
@@ -68,9 +80,9 @@ import java.lang.invoke.VarHandle;
  * scan replaces one or the context is released: find returns the same context from either, and release clears
  * both.
  */
-final class ThreadContextTable
+class ThreadContextTable
 {
-    /** Size of the hot set: contexts one load away from the table ({@code hot0}, {@code hot1}). */
+    /** Size of the hot set: contexts one load away from the allocator ({@code hot0}, {@code hot1}). */
     static final int HOT = 2;
     static final int SIZE = 1024;
     private static final int MASK = SIZE - 1;

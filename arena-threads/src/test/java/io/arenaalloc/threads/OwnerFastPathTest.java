@@ -229,6 +229,41 @@ class OwnerFastPathTest
         assertNull(table.findPlain(other), "the primary never answers for another thread");
     }
 
+    /**
+     * The fast path's lookup has no policy check (the table is the allocator's superclass, read with no test of the
+     * policy first): it relies on no thread ever registering under STRIPED. Threads that allocate, free and maintain
+     * there must leave the hot set and every slot empty, and the fast path must find nothing.
+     */
+    @Test
+    void shouldLeaveTheContextTableEmptyUnderStriped() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.STRIPED).build())
+        {
+            final long mine = alloc.allocate(64);
+            Patterns.fill(mine, 64, 1);
+            final long handle = alloc.allocateHandle(128);
+            TestAllocators.onOtherThread("striped-other", () ->
+            {
+                final long theirs = alloc.allocate(32);
+                Patterns.fill(theirs, 32, 2);
+                Patterns.check(theirs, 32, 2, "other thread's striped block");
+                alloc.free(theirs);
+                alloc.maintain(1_000_000L);
+                assertNull(alloc.tableContextForTest(), "no context under STRIPED");
+            });
+            alloc.maintain(1_000_000L);
+            Patterns.check(mine, 64, 1, "striped block");
+            alloc.free(mine);
+            alloc.free(handle);
+            assertNull(alloc.tableContextForTest(), "no context under STRIPED");
+            assertNull(alloc.primaryForTest(), "the hot set stays empty");
+            for (final ThreadContext c : alloc.slots)
+            {
+                assertNull(c, "every slot stays empty");
+            }
+        }
+    }
+
     @Test
     void shouldServeThePrimaryAndEveryOtherThreadFromTheirOwnArenas() throws Exception
     {
