@@ -1412,14 +1412,14 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
     /** The caller's context, registering the thread on first use; null for STRIPED and virtual threads. */
     private ThreadContext context()
     {
+        if (policy == Policy.STRIPED)
+        {
+            return null; // first: no thread registers under STRIPED, so the table lookup would find nothing
+        }
         final ThreadContext registered = tableContext(); // a registered PER_THREAD thread: no ThreadLocal lookup
         if (registered != null)
         {
             return registered;
-        }
-        if (policy == Policy.STRIPED)
-        {
-            return null;
         }
         final Thread t = Thread.currentThread();
         if (Threads.isVirtual(t))
@@ -1432,12 +1432,16 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
 
     private ThreadContext existingContext()
     {
+        if (policy == Policy.STRIPED)
+        {
+            return null;
+        }
         final ThreadContext registered = tableContext();
         if (registered != null)
         {
             return registered;
         }
-        if (policy == Policy.STRIPED || Threads.isVirtual(Thread.currentThread()))
+        if (Threads.isVirtual(Thread.currentThread()))
         {
             return null;
         }
