@@ -216,7 +216,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         this.stripeCount = config.stripes();
         this.budget = new GlobalBudget(config.maxTotalBytes());
         this.errorHandler = config.errorHandler();
-        this.registry = new ThreadRegistry(this, counters, this, config.maxThreadArenas(), config.livenessScanNanos());
+        this.registry = new ThreadRegistry(this, counters, config.maxThreadArenas(), config.livenessScanNanos());
         this.counters.attach(this);
         this.name = "arena-allocator-" + INSTANCES.incrementAndGet();
         this.nextStripeMaintenanceNanos = System.nanoTime();
@@ -746,10 +746,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         final long arg,
         final ArenaLimitExceededException firstFailure)
     {
-        if (c != null && c.cache != null && !c.cache.isEmpty())
-        {
-            sendCachedHome(c); // c is the caller's context: its own arena frees its blocks now
-        }
+        sendCachedHomeIfAny(c); // c is the caller's context: its own arena frees its blocks now
         final long start = System.nanoTime();
         final long waitNanos = config.limitWaitNanos();
         final boolean anyStripe = first.isStripe() && op != OP_REALLOCATE;
@@ -888,7 +885,12 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
     public int flushThreadCache()
     {
         checkOpen();
-        final ThreadContext c = existingContext();
+        return sendCachedHomeIfAny(existingContext());
+    }
+
+    /** {@link #sendCachedHome} for a context that may be null, have no cache or an empty one. @return blocks sent. */
+    private int sendCachedHomeIfAny(final ThreadContext c)
+    {
         return c != null && c.cache != null && !c.cache.isEmpty() ? sendCachedHome(c) : 0;
     }
 

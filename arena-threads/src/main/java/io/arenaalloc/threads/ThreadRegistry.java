@@ -83,6 +83,7 @@ final class ThreadRegistry
 
     private final ArenaAllocator allocator;
     private final AllocatorCounters counters;
+    /** The allocator's context table: the allocator itself (its superclass), seen through the table's methods. */
     private final ThreadContextTable table;
     private final int maxThreadArenas;
     private final long scanIntervalNanos;
@@ -93,12 +94,12 @@ final class ThreadRegistry
     private volatile int scanning;
     private volatile long nextScanNanos;
 
-    ThreadRegistry(final ArenaAllocator allocator, final AllocatorCounters counters, final ThreadContextTable table,
-        final int maxThreadArenas, final long scanIntervalNanos)
+    ThreadRegistry(final ArenaAllocator allocator, final AllocatorCounters counters, final int maxThreadArenas,
+        final long scanIntervalNanos)
     {
         this.allocator = allocator;
         this.counters = counters;
-        this.table = table;
+        this.table = allocator;
         this.maxThreadArenas = maxThreadArenas;
         this.scanIntervalNanos = scanIntervalNanos;
         this.nextScanNanos = System.nanoTime();

@@ -31,7 +31,8 @@
  *   MpscLongRing              bounded MPSC ring of longs (single remote frees, no boxing)
  *   ThreadRegistry            ended threads: liveness scan, orphans, reclaim, adoption
  *   ThreadContext             per platform thread (PER_THREAD): its arena, its outbox, its own-chunk cache
- *   ThreadContextTable        thread id -&gt; ThreadContext without a ThreadLocal (the owner's fast path)
+ *   ThreadContextTable        thread id -&gt; ThreadContext without a ThreadLocal (the owner's fast path);
+ *                             ArenaAllocator's superclass
  *   GlobalBudget              the global byte limit; BudgetedMemorySource charges it per chunk
  *   MaintainingIdleStrategy   Agrona IdleStrategy decorator: maintenance in idle time
  *   MaintenanceAgent          Agrona Agent: maintenance as a duty cycle (the background thread runs one)
