@@ -200,10 +200,10 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
     private final Object stripesLock = new Object();
     private volatile ManagedArena[] stripes;
     private volatile boolean closed;
-    private volatile long nextStripeMaintenanceNanos;
+    /** When stripes are next due for maintenance, and where it starts: written by maintain(), off this object. */
+    private final StripeSchedule stripeSchedule = new StripeSchedule();
     private volatile Throwable lastRemoteFreeError;
     private volatile ArenaMaintenanceListener maintenanceListener;
-    private int stripeCursor; // racy round-robin start of stripe maintenance: benign
     private final AgentRunner backgroundRunner;
 
     private ArenaAllocator(final AllocatorConfig config)
@@ -219,7 +219,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         this.registry = new ThreadRegistry(this, counters, config.maxThreadArenas(), config.livenessScanNanos());
         this.counters.attach(this);
         this.name = "arena-allocator-" + INSTANCES.incrementAndGet();
-        this.nextStripeMaintenanceNanos = System.nanoTime();
+        this.stripeSchedule.nextNanos = System.nanoTime();
         if (policy == Policy.STRIPED)
         {
             stripes();
@@ -910,8 +910,17 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
      *   and it runs on the owner's thread: never concurrently with its allocations);</li>
      *   <li>orphans: drain, compact, close when empty ({@link ThreadRegistry});</li>
      *   <li>stripes: for each stripe whose lock is free, drain and compact under the lock (a busy stripe is
-     *   skipped, never waited for); from an idle strategy at most once per {@code maintenancePeriodNanos}.</li>
+     *   skipped, never waited for). On every call of this method; from {@link #idleStrategy} and
+     *   {@link #maintenanceAgent} (duty cycles, which may call it in a loop) at most once per
+     *   {@code maintenancePeriodNanos}.</li>
      * </ol>
+     * <b>Do not call this method in a loop while stripes exist</b> ({@link Policy#STRIPED}, or virtual threads under
+     * {@link Policy#PER_THREAD}): each call takes the lock of every stripe that is free at that moment, so the
+     * threads allocating from the stripes keep finding their stripe's lock taken. Measured (a thread allocating and
+     * freeing small blocks under STRIPED while a second thread called {@code maintain()} in a loop, 2026-12-05):
+     * 5.7-11x the time per operation. A loop that wants maintenance (a busy-spinning agent, an event loop) uses
+     * {@link #maintenanceAgent()} (in a {@code CompositeAgent}) or {@link #idleStrategy}, which do the stripes at
+     * most once per period: 0.7-1.4x in the same test.
      * Draining is not cut short by the budget (it is bounded by what is queued); compaction is.
      * @return work done (remote frees applied, compaction steps, arenas orphaned or closed): 0 when idle,
      * as an Agrona duty cycle expects.
@@ -922,11 +931,12 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
     }
 
     /**
-     * As {@link #maintain(long)}; {@code idleCall} (from {@link MaintainingIdleStrategy}, which may run on
-     * every thread's every idle cycle) limits stripe maintenance to once per {@code maintenancePeriodNanos}
-     * so idle threads do not contend for stripe locks with allocating ones.
+     * As {@link #maintain(long)}; {@code dutyCycle} (from {@link MaintainingIdleStrategy}, which may run on
+     * every thread's every idle cycle, and from {@link MaintenanceAgent}, whose runner may call it in a busy loop)
+     * limits stripe maintenance to once per {@code maintenancePeriodNanos}, so maintaining threads do not contend
+     * for stripe locks with allocating ones.
      */
-    int maintain(final long budgetNanos, final boolean idleCall)
+    int maintain(final long budgetNanos, final boolean dutyCycle)
     {
         checkOpen();
         if (budgetNanos < 0)
@@ -952,9 +962,9 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
             work += registry.reclaim(deadline);
         }
         final ManagedArena[] s = stripes;
-        if (s != null && (!idleCall || start - nextStripeMaintenanceNanos >= 0))
+        if (s != null && (!dutyCycle || start - stripeSchedule.nextNanos >= 0))
         {
-            nextStripeMaintenanceNanos = start + config.maintenancePeriodNanos();
+            stripeSchedule.nextNanos = start + config.maintenancePeriodNanos();
             work += maintainStripes(s, deadline);
         }
         return work;
@@ -963,7 +973,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
     private int maintainStripes(final ManagedArena[] s, final long deadline)
     {
         int work = 0;
-        final int first = stripeCursor++;
+        final int first = (int)stripeSchedule.cursor++;
         for (int i = 0; i < s.length; i++)
         {
             final ManagedArena m = s[(first + i) & (s.length - 1)];
@@ -1599,4 +1609,34 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         throw new InvalidBlockException(operation + ": address=0x" + Long.toHexString(addressOrHandle) +
             " was not allocated by " + name + " (no chunk of its arenas contains it)");
     }
+}
+
+/** Padding before {@link StripeScheduleFields}. */
+abstract class StripeSchedulePad0
+{
+    long p01, p02, p03, p04, p05, p06, p07, p08, p09, p0a, p0b, p0c, p0d, p0e, p0f, p10;
+}
+
+/**
+ * What {@link ArenaAllocator#maintain} writes when stripes exist, kept off the allocator object: the allocator's
+ * first cache line holds the context table's hot fields ({@link ThreadContextTable}), which every PER_THREAD call
+ * reads, and these two fields sat on that line (offsets 24 and 40, next to {@code hot0} at 16, on a JDK 17 build of
+ * 2adc23e), so a thread that called {@code maintain()} in a loop while stripes existed (STRIPED, or virtual threads)
+ * took that line away from every allocating thread on every call. {@code PaddedLayoutTest} checks the padding.
+ */
+abstract class StripeScheduleFields extends StripeSchedulePad0
+{
+    /** {@code System.nanoTime()} from which an idle call maintains the stripes again. */
+    volatile long nextNanos;
+    /**
+     * Racy round-robin start of stripe maintenance: benign (any start is correct). A long: the JVM puts an int of
+     * a subclass into the 4-byte hole after the object header, on the object's first line (PaddedLayoutTest).
+     */
+    long cursor;
+}
+
+/** Padding after {@link StripeScheduleFields}: a garbage collection may place another hot object right behind. */
+final class StripeSchedule extends StripeScheduleFields
+{
+    long p11, p12, p13, p14, p15, p16, p17, p18, p19, p1a, p1b, p1c, p1d, p1e, p1f, p20;
 }

@@ -10,6 +10,9 @@ import org.agrona.concurrent.Agent;
  * <p>On a thread that owns no arena it does the allocator-wide work: the liveness scan, reclaiming the
  * arenas of ended threads, and stripe maintenance under each stripe's lock. It never touches an arena
  * owned by a living thread (only that thread may). Returns 0 once the allocator is closed.
+ * <p>Safe in a busy-spinning duty cycle: it maintains the stripes at most once per {@code maintenancePeriodNanos}
+ * (as {@link MaintainingIdleStrategy} does), because each stripe maintenance takes every free stripe lock, which
+ * in a loop kept the threads allocating from the stripes off their locks (see {@link ArenaAllocator#maintain(long)}).
  */
 public final class MaintenanceAgent implements Agent
 {
@@ -38,7 +41,7 @@ public final class MaintenanceAgent implements Agent
         }
         try
         {
-            final int work = allocator.maintain(budgetNanos);
+            final int work = allocator.maintain(budgetNanos, true); // stripes at most once per period
             allocator.counters().increment(AllocatorCounters.MAINTENANCE_RUNS);
             return work;
         }

@@ -194,6 +194,30 @@ class MaintenanceTest
     }
 
     @Test
+    void shouldMaintainStripesAtMostOncePerPeriodFromDutyCyclesButOnEveryExplicitCall()
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.STRIPED).stripes(2)
+            .maintenancePeriodNanos(TimeUnit.HOURS.toNanos(1)).build())
+        {
+            final int[] maintained = new int[1];
+            alloc.setMaintenanceListener((arena, now) -> maintained[0]++);
+            final MaintenanceAgent agent = alloc.maintenanceAgent();
+            final IdleStrategy idle = alloc.idleStrategy(new NoOpIdleStrategy());
+            agent.doWork();
+            assertEquals(2, maintained[0], "the first duty cycle is due: both stripes");
+            for (int i = 0; i < 100; i++)
+            {
+                agent.doWork();
+                idle.idle(0);
+            }
+            assertEquals(2, maintained[0], "a busy loop of agent and idle strategy within the period: no stripe lock taken");
+            alloc.maintain();
+            alloc.maintain(0);
+            assertEquals(6, maintained[0], "every explicit maintain() maintains both stripes");
+        }
+    }
+
+    @Test
     void shouldReturnZeroWorkWhenThereIsNothingToDo()
     {
         try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))

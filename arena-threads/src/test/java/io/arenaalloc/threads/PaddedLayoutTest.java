@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
  * The class-hierarchy padding of the shared objects holds on this JVM (the JVM chooses field offsets and fills
  * holes with a subclass's fields, so the padding is checked, not assumed): in {@link RemoteFreeBatch} the field
  * the freer writes on every remote free, the fields the owner writes on every drain and the hand-over word; in
- * {@link ManagedArena} the words its holder writes and the fields every remote freer reads.
+ * {@link ManagedArena} the words its holder writes and the fields every remote freer reads; in {@link StripeSchedule}
+ * what {@code maintain()} writes, a line away from whatever the heap puts before or after it.
  */
 class PaddedLayoutTest
 {
@@ -37,6 +38,43 @@ class PaddedLayoutTest
         final long[] readByFreers = {offset(c, "id"), offset(c, "kind"), offset(c, "arena"), offset(c, "inbox"),
             offset(c, "allocator"), offset(c, "owner")};
         assertApart(holder, readByFreers, "holder / read by freers");
+    }
+
+    @Test
+    void shouldKeepTheStripeScheduleALineAwayFromItsNeighbours() throws ReflectiveOperationException
+    {
+        final Class<?> c = StripeSchedule.class;
+        final long[] written = {offset(c, "nextNanos"), offset(c, "cursor")};
+        long lastPad = 0;
+        for (final Field f : c.getDeclaredFields())
+        {
+            lastPad = Math.max(lastPad, unsafe().objectFieldOffset(f));
+        }
+        for (final long x : written)
+        {
+            assertTrue(x >= LINE, "offset " + x + " is on the object's first line, where the object before it may end");
+            assertTrue(lastPad - x >= LINE, "offset " + x + " is within a line of the object's end (last pad at " +
+                lastPad + ")");
+        }
+    }
+
+    @Test
+    void shouldKeepMaintainWritesOffTheAllocatorObject()
+    {
+        for (Class<?> c = ArenaAllocator.class; c != Object.class; c = c.getSuperclass())
+        {
+            for (final Field f : c.getDeclaredFields())
+            {
+                final int mod = f.getModifiers();
+                if (!java.lang.reflect.Modifier.isStatic(mod) && !java.lang.reflect.Modifier.isFinal(mod))
+                {
+                    assertTrue(java.util.Set.of("hot0", "hot1", "stripes", "closed", "lastRemoteFreeError",
+                        "maintenanceListener").contains(f.getName()), c.getSimpleName() + "." + f.getName() +
+                        " is a mutable field of the allocator object, which shares its first line with the context " +
+                        "table's hot fields: expected only the fields written on rare events (close, errors, set-up)");
+                }
+            }
+        }
     }
 
     @Test
