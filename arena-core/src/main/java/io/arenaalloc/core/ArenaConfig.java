@@ -21,7 +21,7 @@ package io.arenaalloc.core;
  *   freeMarks                  false          arena.freeMarks                   a {@link FreeMark} in every non-live small
  *                                                                               fixed block (off in debug mode); the
  *                                                                               thread-safe facade turns it on for its
- *                                                                               thread caches
+ *                                                                               stripes and thread caches
  *   fragmentationThreshold     0.20           arena.compact.threshold           0.0 .. 1.0
  *   compactStepNanos           2000           arena.compact.stepNanos           &gt;= 0
  *   compactStepBytes           16 KiB         arena.compact.stepBytes           &gt;= 0 (larger blocks wait for a larger budget)

@@ -9,7 +9,9 @@ import java.security.SecureRandom;
  * other than a block's owner tell, without touching the owner's metadata, that the block is free or parked
  * somewhere, so that a thread may keep a block it freed, whichever thread's arena allocated it, and hand it out again
  * ({@code io.arenaalloc.threads.ThreadBlockCache}) and a double free is still caught. Kept by arenas built with
- * {@link ArenaConfig#freeMarks()} (the thread-safe facade's, when its thread caches are on), never in debug mode.
+ * {@link ArenaConfig#freeMarks()} (the thread-safe facade's stripes always, its per-thread arenas when its thread
+ * caches are on), never in debug mode. Besides thread caches, the facade's threads without a context mark the small
+ * blocks of other arenas they free and queue them marked ({@code io.arenaalloc.threads.RemoteFreeInbox} step 2).
  *
  * <h2>The mark word (the block's bytes 0..7 while it is not live)</h2>
  * <pre>

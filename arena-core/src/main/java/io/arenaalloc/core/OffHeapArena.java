@@ -448,6 +448,31 @@ public final class OffHeapArena implements AutoCloseable
             throw new IllegalStateException("freeMarked: arena " + arenaId + " keeps no free marks, expected an arena " +
                 "built with ArenaConfig.freeMarks(true)");
         }
+        final Chunk chunk = address > 0 ? chunkMap.find(address) : null;
+        if (chunk != null && chunk.heap == fixed)
+        {
+            // the common case in one pass (the owner applies every remote free of a thread cache or a stripe's outbox
+            // here): the steps of free()'s small-block path, with the mark expected instead of rejected
+            final long offset = address - chunk.base;
+            final int g = (int)(offset >>> SizeClasses.GRANULE_SHIFT);
+            if (chunk.isSlab(g))
+            {
+                final int[] meta = chunk.meta;
+                final int word = meta[g];
+                final int bit = Chunk.startBit(offset);
+                if ((offset & (SizeClasses.QUANTUM - 1)) == 0 && (word & bit) != 0 && FreeMark.isMarked(address))
+                {
+                    final int cls = Chunk.slabClassOf(word);
+                    final int cs = SizeClasses.classSize(cls);
+                    beforeFree(address, cs - guard); // nothing outside debug mode, which keeps no marks
+                    meta[g] = word & ~bit;           // the block keeps its mark: it is free now (FreeMark step 3)
+                    fixed.cachePush(cls, address, chunk);
+                    afterFree(cs);
+                    return;
+                }
+            }
+        }
+        // anything else fails below, with the message of its case
         if (fixedBlockSize("freeMarked", address) > SizeClasses.SMALL_MAX) // a live fixed block, or it throws
         {
             throw notABlock("freeMarked", address, chunkMap.find(address));
@@ -1463,6 +1488,12 @@ public final class OffHeapArena implements AutoCloseable
     public int arenaId()
     {
         return arenaId;
+    }
+
+    /** @return true when this arena keeps {@link FreeMark}s ({@link ArenaConfig#freeMarks()} and not debug mode). */
+    public boolean keepsFreeMarks()
+    {
+        return freeMarks;
     }
 
     public ArenaConfig config()

@@ -122,7 +122,17 @@ class FreeMarkTest
             assertTrue(FreeMark.isMarked(a), "free now, so still marked");
             assertThrows(InvalidBlockException.class, () -> arena.freeMarked(a), "given back twice");
             assertThrows(InvalidBlockException.class, () -> arena.free(a), "freed after it came home");
-            assertThrows(InvalidBlockException.class, () -> arena.freeMarked(keeper), "a medium block");
+            assertThrows(InvalidBlockException.class, () -> arena.freeMarked(keeper), "a live block without its mark");
+            FreeMark.mark(b + 16); // a mark word inside a live block: not a block start
+            final InvalidBlockException inside = assertThrows(InvalidBlockException.class, () -> arena.freeMarked(b + 16));
+            assertTrue(inside.getMessage().contains("0x" + Long.toHexString(b + 16)), inside.getMessage());
+            assertThrows(InvalidBlockException.class, () -> arena.freeMarked(keeper + (1L << 40)), "a foreign address");
+            assertEquals(2, arena.liveBlocks(), "nothing changed");
+            final long again = arena.allocate(32);
+            assertEquals(a, again, "the freed block is reused first");
+            assertFalse(FreeMark.isMarked(again), "allocation clears the mark");
+            assertThrows(InvalidBlockException.class, () -> arena.freeMarked(again), "live again, unmarked");
+            arena.free(again);
             assertEquals(2, arena.liveBlocks());
             arena.free(b);
             arena.free(keeper);

@@ -49,13 +49,19 @@ public final class AllocatorCounters
     public static final int THREAD_CACHE_REUSED = 19;
     /** Cached blocks given back to their arenas (idle maintenance, {@code flushThreadCache}, thread end). */
     public static final int THREAD_CACHE_SENT_HOME = 20;
-    public static final int COUNT = 21;
+    /**
+     * Frees by threads without a context (STRIPED, virtual threads) that found every batch of their stripe's outbox in
+     * flight and took the destination's ring (or lock) instead.
+     */
+    public static final int STRIPE_OUTBOX_FULL = 21;
+    public static final int COUNT = 22;
 
     public static final String[] NAMES = {
         "threads-registered", "threads-ended", "arenas-created", "arenas-orphaned", "arenas-adopted", "arenas-closed",
         "remote-frees-batched", "batches-published", "batches-overflowed", "single-frees", "single-frees-overflowed",
         "ring-full-locked-frees", "remote-free-errors", "remote-frees-deferred", "stripe-rehashes", "limit-waits",
-        "limit-failures", "maintenance-runs", "thread-cache-parked", "thread-cache-reused", "thread-cache-sent-home"
+        "limit-failures", "maintenance-runs", "thread-cache-parked", "thread-cache-reused", "thread-cache-sent-home",
+        "stripe-outbox-full"
     };
 
     private final LongAdder[] adders = new LongAdder[COUNT];

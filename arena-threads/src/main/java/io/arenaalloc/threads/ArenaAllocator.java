@@ -3,6 +3,7 @@ package io.arenaalloc.threads;
 import io.arenaalloc.core.ArenaConfig;
 import io.arenaalloc.core.ArenaCounters;
 import io.arenaalloc.core.ArenaLimitExceededException;
+import io.arenaalloc.core.FreeMark;
 import io.arenaalloc.core.HandleTable;
 import io.arenaalloc.core.InvalidBlockException;
 import io.arenaalloc.core.MemorySource;
@@ -11,6 +12,7 @@ import io.arenaalloc.core.OffHeapArena;
 import io.arenaalloc.core.SizeClasses;
 import io.arenaalloc.core.StaleHandleException;
 import org.agrona.ErrorHandler;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.IdleStrategy;
@@ -57,6 +59,8 @@ import java.util.concurrent.locks.LockSupport;
  *   call                           PER_THREAD owner      other thread                  STRIPED (any thread)
  *   allocate*, allocateHandle*     own arena, no lock    -                             stripe lock
  *   free (small fixed block)       the caller's thread cache (any per-thread arena's block), else as below
+ *   free (small fixed, no context) -                     -                             marked; own stripe, or own
+ *                                                                                      stripe's outbox to its arena (**)
  *   free                           own arena, no lock    remote free (inbox)           block's stripe lock, or its inbox
  *   pin, unpin, pinned, arenaOf    any thread, lock-free (pin/unpin: one CAS on the handle's state word)
  *   resolve                        yes                   IllegalStateException: pin    IllegalStateException: pin
@@ -65,6 +69,8 @@ import java.util.concurrent.locks.LockSupport;
  * </pre>
  * (*) except for an arena whose owner ended: the caller borrows it (CAS ORPHANED to RECLAIMING) for the call; if no
  * liveness scan has seen that owner end yet, the call runs one first.
+ * (**) every thread without a context: all threads under STRIPED, virtual threads under PER_THREAD (whose frees of a
+ * platform thread's small blocks take this path too). See {@link RemoteFreeInbox} step 2.
  *
  * <h2>Mapping to the owner, O(1)</h2>
  * A handle carries its arena id (bits 62..48, {@link HandleTable#arenaIdOf}) looked up in this allocator's
@@ -134,8 +140,8 @@ import java.util.concurrent.locks.LockSupport;
  * <h2>Bad input</h2>
  * A foreign address or handle: {@link InvalidBlockException} at once, on the caller. A double free on the
  * owner or under a stripe lock: {@link InvalidBlockException} at once. A free of a small fixed block that is not
- * live (in a thread cache, free in its arena, never allocated), by any thread with a cache:
- * {@link InvalidBlockException} at once ({@link io.arenaalloc.core.FreeMark}; two frees of one block racing on two
+ * live (in a thread cache, free in its arena, never allocated, or queued by a thread without a context), by any
+ * thread with a cache and by every thread without a context: {@link InvalidBlockException} at once ({@link io.arenaalloc.core.FreeMark}; two frees of one block racing on two
  * threads may both pass, see {@link ThreadBlockCache}). Any other double free queued remotely:
  * detected by the owner when it applies it, counted ({@link AllocatorCounters#REMOTE_FREE_ERRORS}) and
  * reported to the {@code errorHandler} as an {@link InvalidRemoteFreeException}; in debug mode a freer that
@@ -438,9 +444,10 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
 
     /**
      * Frees a fixed block by address or a movable block by handle, from any thread.
-     * @throws InvalidBlockException at once for a foreign address or handle, and for a double free into the
-     * caller's own arena or into a stripe whose lock it takes; a double free queued for another thread's
-     * arena is found when that owner applies it and reported to the error handler ({@link RemoteFreeInbox}).
+     * @throws InvalidBlockException at once for a foreign address or handle, for a double free into the
+     * caller's own arena or into a stripe whose lock it takes, and for a double free of a small fixed block by a
+     * thread with a cache or without a context (its free mark); any other double free queued for another arena is
+     * found when that arena's holder applies it and reported to the error handler ({@link RemoteFreeInbox}).
      * @throws IllegalStateException for a handle pinned at that moment, or after {@link #close()}.
      */
     public void free(final long addressOrHandle)
@@ -497,7 +504,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         final AddressMap.Descriptor d = addressOrHandle > 0 ? addressMap.find(addressOrHandle) : null;
         final ManagedArena m = d != null ? d.arena : arenaFor(addressOrHandle, "free");
         final ThreadBlockCache tc;
-        if (c != null && d != null && d.slabMap != null && (tc = c.cache) != null && c.ownArena != null)
+        if (c != null && d != null && d.slabMap != null && (tc = c.cache) != null && c.ownArena != null && !m.isStripe())
         {
             tc.remember(d); // a per-thread arena's chunk: the next frees here take the fast path
             if (tc.tryFree(d, addressOrHandle, c, cacheHome))
@@ -512,6 +519,11 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
                 c.rememberChunkPlain(d.base, d.end - d.base);
             }
             m.arena.free(addressOrHandle);
+            return;
+        }
+        if (c == null && d != null && m.freeMarks && d.slabMap != null && d.slabMap.blockClassAt(d.base, addressOrHandle) >= 0)
+        {
+            freeMarkedThroughOwnStripe(m, addressOrHandle); // a small fixed block, freed by a thread with no context
             return;
         }
         if (m.isStripe())
@@ -535,6 +547,71 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         else if (!m.inbox.offerSingle(addressOrHandle))
         {
             m.inbox.pushOverflowSingle(addressOrHandle);
+            counters.increment(AllocatorCounters.SINGLE_FREES_OVERFLOWED);
+        }
+    }
+
+    /**
+     * The free of a small fixed block of arena {@code m} (which keeps free marks) by a thread with no context of its
+     * own (STRIPED, virtual threads): checked and marked here, then, under the lock of the caller's own stripe, freed
+     * at once when {@code m} is that stripe, else written into that stripe's outbox for {@code m}, flagged
+     * {@link RemoteFreeInbox#MARKED}: a batch published to m's inbox, one atomic operation per batch and none on m's
+     * lock or arena ({@link RemoteFreeInbox} steps 2 and 3; why and what it measured: that class's Javadoc).
+     * @throws InvalidBlockException when the block carries its mark (a double free): nothing has changed.
+     */
+    private void freeMarkedThroughOwnStripe(final ManagedArena m, final long address)
+    {
+        // a store first: the line, most often last written by another core, is fetched for writing once (word 1 of a
+        // block that is not live holds nothing; FreeMark uses word 0), as in ThreadBlockCache.tryFree
+        UnsafeApi.putLong(address + Long.BYTES, 0L);
+        if (FreeMark.isMarked(address))
+        {
+            throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) + " of " +
+                m.describeOwner() + " is already free (it carries its free mark), expected a live block (double free)");
+        }
+        final long marked = address | RemoteFreeInbox.MARKED;
+        final ManagedArena s = lockStripe();
+        try
+        {
+            FreeMark.mark(address);
+            if (s == m)
+            {
+                s.beforeCall(drainInterval);
+                s.arena.freeMarked(address);
+                return;
+            }
+            if (s.outbox.free(m, marked))
+            {
+                return;
+            }
+        }
+        finally
+        {
+            s.unlockRelease();
+        }
+        // every batch of the stripe's fixed pool is in flight: m's ring, else (after our lock is given back, so that
+        // no thread waits for a lock while holding one) m's lock for a stripe or a batch of one for a thread's arena
+        counters.increment(AllocatorCounters.STRIPE_OUTBOX_FULL);
+        if (m.inbox.offerSingle(marked))
+        {
+            return;
+        }
+        if (m.isStripe())
+        {
+            counters.increment(AllocatorCounters.RING_FULL_LOCKED_FREES);
+            m.lock();
+            try
+            {
+                m.arena.freeMarked(address);
+            }
+            finally
+            {
+                m.unlockRelease();
+            }
+        }
+        else
+        {
+            m.inbox.pushOverflowSingle(marked);
             counters.increment(AllocatorCounters.SINGLE_FREES_OVERFLOWED);
         }
     }
@@ -1262,7 +1339,19 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
             }
             return sum;
         }
-        return registry.liveOutboxSum(id);
+        long sum = registry.liveOutboxSum(id);
+        final ManagedArena[] s = stripes;
+        if (s != null && (id == AllocatorCounters.REMOTE_FREES_BATCHED || id == AllocatorCounters.BATCHES_PUBLISHED ||
+            id == AllocatorCounters.BATCHES_OVERFLOWED))
+        {
+            for (final ManagedArena m : s)
+            {
+                final RemoteFreeOutbox o = m.outbox; // racy reads of holder-written plain longs, as for the threads'
+                sum += id == AllocatorCounters.REMOTE_FREES_BATCHED ? o.remoteFrees :
+                    id == AllocatorCounters.BATCHES_PUBLISHED ? o.batchesPublished : o.batchesOverflowed;
+            }
+        }
+        return sum;
     }
 
     /** The managed arena of an address or handle, or null (tests, diagnostics). */
@@ -1314,7 +1403,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
     /**
      * {@link ThreadBlockCache.Home} for a living thread and for the liveness scan: a block of the calling thread's own
      * arena is freed there ({@code freeMarked}: it still carries its mark), any other goes to its owner's inbox
-     * through {@code c}'s outbox, flagged {@link RemoteFreeInbox#FROM_CACHE} (the scan, which runs after the thread
+     * through {@code c}'s outbox, flagged {@link RemoteFreeInbox#MARKED} (the scan, which runs after the thread
      * ended, sends all of them that way: its arena will be an orphan's, drained by whoever takes it).
      */
     private void sendHome(final ThreadContext c, final ManagedArena known, final long address)
@@ -1325,7 +1414,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
             c.ownArena.freeMarked(address);
             return;
         }
-        c.outbox.free(m, address | RemoteFreeInbox.FROM_CACHE);
+        c.outbox.free(m, address | RemoteFreeInbox.MARKED);
     }
 
     /** {@link ThreadBlockCache.Home} at allocator close, which happens-after every other call: free in place. */

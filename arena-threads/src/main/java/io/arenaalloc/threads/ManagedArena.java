@@ -72,6 +72,14 @@ final class ManagedArena extends ManagedArenaState
     final int kind;
     final OffHeapArena arena;
     final RemoteFreeInbox inbox;
+    /**
+     * A stripe's outbox (null for a per-thread arena): the frees its lock holder, a thread with no outbox of its own
+     * (STRIPED, virtual threads), makes of small fixed blocks of other arenas, marked ({@link RemoteFreeInbox} steps
+     * 2 and 3). Used only under this stripe's lock, which hands it from holder to holder as it hands the arena.
+     */
+    final RemoteFreeOutbox outbox;
+    /** The arena keeps free marks ({@link io.arenaalloc.core.FreeMark}): a freer may mark its small fixed blocks. */
+    final boolean freeMarks;
     /** The owning thread's context while OWNED (written under the registry's lock); null otherwise. */
     volatile ThreadContext owner;
     /** Holder-confined: the arena's allocation count at its last maintenance (idle test for the free cache). */
@@ -83,13 +91,18 @@ final class ManagedArena extends ManagedArenaState
         this.kind = kind;
         STATE.setRelease(this, kind == KIND_STRIPE ? UNLOCKED : OWNED);
         this.inbox = new RemoteFreeInbox(this, queueCapacity, ringCapacity);
+        this.outbox = kind == KIND_STRIPE ? new RemoteFreeOutbox(allocator.config().remoteFreeBatchSize(),
+            arenaConfig.debug(), RemoteFreeOutbox.STRIPE_BATCHES) : null;
         // the listener is called only from arena operations, all of which come after this constructor
         this.arena = OffHeapArena.create(arenaConfig.toBuilder()
             // thread caches keep blocks of any per-thread arena: those arenas keep free marks (ThreadBlockCache);
-            // a stripe's blocks are never cached
-            .freeMarks(arenaConfig.freeMarks() || (kind == KIND_THREAD && allocator.config().threadCacheBytes() > 0))
+            // a stripe's blocks are never cached, but threads without a context free them marked, through their
+            // own stripe's outbox (RemoteFreeInbox step 2), so stripes keep marks too
+            .freeMarks(arenaConfig.freeMarks() || kind == KIND_STRIPE ||
+                (kind == KIND_THREAD && allocator.config().threadCacheBytes() > 0))
             .chunkListener(new Registrar(this, allocator.addressMap(), arenaConfig.chunkListener())).build());
         this.id = arena.arenaId();
+        this.freeMarks = arena.keepsFreeMarks();
     }
 
     /**
@@ -111,8 +124,9 @@ final class ManagedArena extends ManagedArenaState
 
         public void onChunkAdded(final OffHeapArena arena, final long base, final long size)
         {
-            // a per-thread arena's chunk carries its slab map: freers may park its small blocks (ThreadBlockCache)
-            map.add(new AddressMap.Descriptor(owner, base, size, owner.isStripe() ? null : arena.slabMapOf(base)));
+            // the chunk's slab map: freers tell a small fixed block's start from it (to park a per-thread arena's
+            // block in their ThreadBlockCache, or to free a block marked through their stripe's outbox)
+            map.add(new AddressMap.Descriptor(owner, base, size, arena.slabMapOf(base)));
             next.onChunkAdded(arena, base, size);
         }
 

@@ -22,12 +22,15 @@ import java.util.Arrays;
  *   <li><b>freer</b>: a thread freeing a block whose arena it does not own.</li>
  *   <li><b>batch</b> ({@link RemoteFreeBatch}): {@code batchSize} slots of one freer for one destination
  *   arena, <i>published before it is filled</i>.</li>
- *   <li><b>outbox</b> ({@link RemoteFreeOutbox}): a freer's table of open batches, one per destination.</li>
+ *   <li><b>outbox</b> ({@link RemoteFreeOutbox}): a freer's table of open batches, one per destination. A platform
+ *   thread with a context has one; so has every stripe, for the threads that have none (STRIPED, virtual threads),
+ *   used by whichever thread holds the stripe's lock.</li>
  *   <li><b>batch queue</b>: a JCTools {@link MpscArrayQueue} of batches, {@code inboxCapacity} long.</li>
  *   <li><b>overflow stack</b>: an intrusive Treiber stack of batches (linked through the batch itself,
  *   so pushing allocates nothing); takes what the full batch queue refuses.</li>
- *   <li><b>ring</b> ({@link MpscLongRing}): single frees from threads that have no outbox (virtual
- *   threads, any thread freeing into a busy stripe), {@code ringCapacity} longs.</li>
+ *   <li><b>ring</b> ({@link MpscLongRing}): single frees from threads without a context whose block is not a small
+ *   fixed one (a medium or huge block, a handle) or whose stripe's outbox has every batch in flight, and from
+ *   threads with a context freeing into a busy stripe; {@code ringCapacity} longs.</li>
  *   <li><b>open list</b>: batches the owner has taken from the queue or the stack but not finished
  *   reading; owner-private, linked through {@link RemoteFreeBatch#consumerNext}.</li>
  *   <li><b>drain</b>: the owner moving everything visible into its arena with {@link OffHeapArena#free}, or, on
@@ -36,9 +39,9 @@ import java.util.Arrays;
  *
  * <h2>Layout</h2>
  * <pre>
- *   freer A (outbox)           freer B (outbox)     virtual thread V
- *     open[id &amp; 63] ---.          |                     |
- *                       v          v                     v
+ *   freer A (outbox)           stripe S's outbox (its lock holder: any thread without a context)   medium, handles
+ *     open[id &amp; 63] ---.          |                                                                  |
+ *                       v          v                                                                  v
  *   inbox of arena id: [batch queue: b1 b2 ...] [overflow stack: b9 -&gt; b7] [ring: a a h a ...]
  *                          \________________ owner drains _________________/
  *                                              v
@@ -49,8 +52,9 @@ import java.util.Arrays;
  * <h2>Slot value (one long per remote free) and the batch's published word</h2>
  * <pre>
  *   address (&gt; 0, 16-aligned) free of a fixed block
- *   address | FROM_CACHE (bit 0)  a small fixed block a {@link ThreadBlockCache} gives back: still carrying its
- *                                 free mark, applied with {@code OffHeapArena.freeMarked}
+ *   address | MARKED (bit 0)      a small fixed block that already carries its free mark: one a
+ *                                 {@link ThreadBlockCache} gives back, or one a thread without a context freed
+ *                                 through its stripe's outbox; applied with {@code OffHeapArena.freeMarked}
  *   handle  (&lt; 0, bit 63 set) free of a movable block (see io.arenaalloc.core.HandleTable)
  *
  *   published word (int, one per batch, on its own cache line):  | SEALED (bit 31) | count (bits 30..0) |
@@ -65,9 +69,15 @@ import java.util.Arrays;
  *   <li><b>Choose the path.</b> First, a platform thread that owns an arena keeps a small fixed block of any
  *   per-thread arena in its {@link ThreadBlockCache} when the class has room: no remote free at all (the block goes
  *   home later, through step 3, if the thread does not reuse it). Otherwise: the caller owns the arena: a plain
- *   {@link OffHeapArena#free}. The arena is a
- *   stripe: try its lock; won, free directly (errors surface at once); lost, go to step 4. Otherwise (a
- *   per-thread arena of another thread, living or ended): step 3 if the caller has an outbox, else step 4.</li>
+ *   {@link OffHeapArena#free}. <b>A thread without a context</b> (every thread under STRIPED, a virtual thread)
+ *   freeing a small fixed block of an arena that keeps free marks (every stripe; per-thread arenas while thread
+ *   caches are on): the block's start is checked on the chunk's slab map, its mark is checked (present: a double
+ *   free, {@link io.arenaalloc.core.InvalidBlockException} at once, nothing changed) and written, then the caller
+ *   takes its own stripe's lock: the block is in that stripe: {@code freeMarked} at once; else step 3 through the
+ *   stripe's outbox with the value flagged MARKED; the outbox's fixed pool all in flight: step 4 with the MARKED
+ *   value, after giving the stripe's lock back. Any other free into a stripe: try its lock; won, free directly
+ *   (errors surface at once); lost, go to step 4. Otherwise (a per-thread arena of another thread, living or
+ *   ended): step 3 if the caller has an outbox, else step 4.</li>
  *   <li><b>Batch</b> (a platform thread's outbox): take the open batch for the destination,
  *   {@code open[arenaId & 63]}. If there is none, or it is for another arena (then seal it: release-store
  *   its published word with SEALED set), take an idle batch from the thread's pool and <b>publish it now</b>,
@@ -75,16 +85,17 @@ import java.util.Arrays;
  *   write the value into slot {@code count} (plain store) and release-store published = count + 1: no atomic
  *   read-modify-write, one per {@code batchSize} frees for the publication. A batch whose last slot is written
  *   leaves the table.</li>
- *   <li><b>Single free</b> (no outbox, or a busy stripe): {@code ring.offer(value)}, one CAS. Ring full:
- *   for a stripe, take its lock (waiting) and free directly; for a per-thread arena, wrap the value in a
- *   new, full batch of one and push it on the overflow stack (the only path that allocates; counted).</li>
+ *   <li><b>Single free</b> (no outbox, a busy stripe, a stripe outbox with every batch in flight):
+ *   {@code ring.offer(value)}, one CAS. Ring full: for a stripe, take its lock (waiting, holding no other lock) and
+ *   free directly; for a per-thread arena, wrap the value in a new, full batch of one and push it on the overflow
+ *   stack (the only path that allocates; counted).</li>
  *   <li><b>Drain</b> (owner): move the queue and the overflow stack into the open list; poll the ring
  *   until empty; for every open batch acquire-load its published word and free the values of the slots from
  *   its read index up to the word's count (plain loads, ordered by the acquire); the rest are read at a later
  *   drain. When the word is SEALED or its count is the capacity, the batch is finished: release-store its
  *   state IDLE (the freer may now reuse it; the owner writes no slot, stale values stay hidden behind the
  *   next use's count), unlink it. Then retry the deferred handles.</li>
- *   <li><b>Apply</b> a value: {@link OffHeapArena#free}, or {@code freeMarked} for a FROM_CACHE value. A drain
+ *   <li><b>Apply</b> a value: {@link OffHeapArena#free}, or {@code freeMarked} for a MARKED value. A drain
  *   that a per-thread owner makes before an allocation ({@code ArenaAllocator}'s drain every {@code drainInterval}
  *   allocations or reuses) first offers a positive value to the owner's {@link ThreadBlockCache}
  *   ({@link ThreadBlockCache#parkRemoteFree}): a small fixed block of the arena whose class has room is parked there,
@@ -108,6 +119,16 @@ import java.util.Arrays;
  *   it as its own. A <i>freer</i> that ended has its open batches sealed by the same scan (its writes
  *   happen-before the scan's {@code isAlive()} returning false), so owners can finish them.</li>
  * </ol>
+ *
+ * <h2>Why threads without a context free through their own stripe's outbox</h2>
+ * Before, such a thread freed a small block of another stripe under that stripe's lock, or through its ring when
+ * the lock was busy: one CAS on a line the stripe's users write all the time, per free. In {@code larson} (two
+ * threads, each on its own stripe, freeing each other's blocks) the lock was busy most of the time and the ring
+ * one CAS per free. Measured in one JVM with a throw-away switch between the two paths ({@code tools/larson-interleave}
+ * and {@code tools/handoff-interleave}, subject {@code arena-striped}, 2026-12-05; docs/larson.md section 12):
+ * larson 2.2-2.6x the old path's throughput (4.0x without the free mark, whose load of a line another core wrote is
+ * the price of catching the double free at once); handoff 0.83-1.02x in its slowest placement, where the freer
+ * used to do half of the arena work under the producer's lock and now the producer applies every free.
  *
  * <h2>Bound on how long a freed byte stays unusable</h2>
  * There is no delay on the freer's side: a batch is published when it is opened, so every value is
@@ -135,8 +156,11 @@ import java.util.Arrays;
  */
 final class RemoteFreeInbox
 {
-    /** Flag of a slot value (bit 0, never set in a block address): a block a thread cache gives back, still marked. */
-    static final long FROM_CACHE = 1L;
+    /**
+     * Flag of a slot value (bit 0, never set in a block address): a small fixed block that carries its free mark (a
+     * thread cache gives it back, or a thread without a context freed it through its stripe's outbox).
+     */
+    static final long MARKED = 1L;
 
     private static final VarHandle OVERFLOW_HEAD;
 
@@ -383,13 +407,13 @@ final class RemoteFreeInbox
         try
         {
             if (park != null && value > 0 && park.parkRemoteFree(
-                value & ~FROM_CACHE, (value & FROM_CACHE) != 0, owner, owner.allocator.addressMap()))
+                value & ~MARKED, (value & MARKED) != 0, owner, owner.allocator.addressMap()))
             {
                 return 1;
             }
-            if (value > 0 && (value & FROM_CACHE) != 0)
+            if (value > 0 && (value & MARKED) != 0)
             {
-                arena.freeMarked(value & ~FROM_CACHE);
+                arena.freeMarked(value & ~MARKED);
             }
             else
             {

@@ -5,8 +5,11 @@ import io.arenaalloc.core.InvalidBlockException;
 import java.util.Arrays;
 
 /**
- * A platform thread's side of the remote-free protocol ({@link RemoteFreeInbox}, step 3): one open
- * {@link RemoteFreeBatch} per destination arena, and the pool of batches the thread has published.
+ * A freer's side of the remote-free protocol ({@link RemoteFreeInbox}, step 3): one open {@link RemoteFreeBatch} per
+ * destination arena, and the pool of batches it has published. The freer is a platform thread (its
+ * {@code ThreadContext}'s outbox: the pool grows with the batches in flight, no bound) or a stripe (its
+ * {@code ManagedArena}'s outbox, written by whichever thread holds the stripe's lock: the pool is made full at once,
+ * {@link #STRIPE_BATCHES} batches, and never grows, see {@link #free}).
  *
  * <h2>Layout</h2>
  * <pre>
@@ -22,8 +25,9 @@ import java.util.Arrays;
  *   <li>b = open[id &amp; 63]. If b is for this destination, go to 4.</li>
  *   <li>If b is for another destination, seal it (release store of its published word with SEALED set).</li>
  *   <li>Take an IDLE batch from the pool (acquire load of its state; the scan resumes where the last one
- *   stopped), or make one when none is idle (the pool grows to the number of batches in flight, then
- *   stays: no garbage in steady state). Open it for the destination and publish it to the destination's
+ *   stopped), or, when none is idle, make one (a thread's outbox: the pool grows to the number of batches in
+ *   flight, then stays) or give up (a stripe's fixed pool: {@link #free} returns false, nothing changed). Only
+ *   then seal the old batch of step 2. Open the new one for the destination and publish it to the destination's
  *   inbox before writing into it.</li>
  *   <li>Write the value (plain store into slot count, release store of published = count + 1). If that
  *   filled the batch, clear the entry.</li>
@@ -32,17 +36,29 @@ import java.util.Arrays;
  * {@code batchSize} frees, a pool scan and one CAS (the queue offer).
  *
  * <h2>Threading</h2>
- * Confined to its thread, except {@link #sealAllAfterDeath}, which the liveness scan calls after the
- * thread ended (the thread's writes happen-before {@code Thread.isAlive()} returning false).
+ * A thread's outbox is confined to its thread, except {@link #sealAllAfterDeath}, which the liveness scan calls
+ * after the thread ended (the thread's writes happen-before {@code Thread.isAlive()} returning false). A stripe's
+ * outbox is used only under the stripe's lock: each holder's acquiring CAS reads the previous holder's release
+ * store, so the plain reads of step 4 ({@link RemoteFreeBatch#writeRelease}: "the freer is the only writer") see
+ * the last holder's writes (jcstress {@code StripeOutboxHandOver}, negative control
+ * {@code BrokenStripeOutboxHandOver}). Stripes never end, so nothing seals their batches but steps 2 and 4.
  */
 final class RemoteFreeOutbox
 {
     static final int OPEN_SLOTS = 64;
     private static final int OPEN_MASK = OPEN_SLOTS - 1;
+    /**
+     * The fixed pool of a stripe's outbox. A stripe is shared, so its pool must not grow with a burst (a destination
+     * whose holder was descheduled while a freer went on); 16 batches of 64 hold 1024 frees in flight, about 18 KiB of
+     * heap per stripe, made with the stripe. When all are in flight the free takes the destination's ring instead.
+     */
+    static final int STRIPE_BATCHES = 16;
 
     private final RemoteFreeBatch[] open = new RemoteFreeBatch[OPEN_SLOTS];
     private final int batchSize;
     private final boolean debug;
+    /** 0: the pool grows as needed (a thread's outbox); else its fixed size (a stripe's). */
+    private final int maxBatches;
     private RemoteFreeBatch[] pool = new RemoteFreeBatch[8];
     private int poolSize;
     private int poolCursor;
@@ -55,20 +71,48 @@ final class RemoteFreeOutbox
     long batchesOverflowed;
     long remoteFrees;
 
+    /** A platform thread's outbox: its pool grows with the batches in flight. */
     RemoteFreeOutbox(final int batchSize, final boolean debug)
+    {
+        this(batchSize, debug, 0);
+    }
+
+    /**
+     * @param maxBatches 0: the pool grows with the batches in flight (a thread's outbox); else the pool is made with
+     * that many batches and never grows (a stripe's outbox): {@link #free} returns false when all are in flight.
+     */
+    RemoteFreeOutbox(final int batchSize, final boolean debug, final int maxBatches)
     {
         this.batchSize = batchSize;
         this.debug = debug;
+        this.maxBatches = maxBatches;
+        if (maxBatches > 0)
+        {
+            pool = new RemoteFreeBatch[maxBatches];
+            for (int i = 0; i < maxBatches; i++)
+            {
+                pool[i] = new RemoteFreeBatch(batchSize); // IDLE
+            }
+            poolSize = maxBatches;
+        }
     }
 
-    /** Queues a remote free of {@code value} (an address or a handle) for {@code destination}. */
-    void free(final ManagedArena destination, final long value)
+    /**
+     * Queues a remote free of {@code value} (an address or a handle) for {@code destination}.
+     * @return true when queued; false only for a fixed pool whose batches are all in flight (nothing changed: the
+     * caller frees another way).
+     */
+    boolean free(final ManagedArena destination, final long value)
     {
         final int slot = destination.id & OPEN_MASK;
         RemoteFreeBatch b = open[slot];
         if (b == null || b.destination != destination)
         {
             b = openBatch(slot, destination, b);
+            if (b == null)
+            {
+                return false;
+            }
         }
         else if (debug && b.containsUnappliedPlain(value))
         {
@@ -81,6 +125,7 @@ final class RemoteFreeOutbox
         {
             open[slot] = null;
         }
+        return true;
     }
 
     private static String describe(final long value)
@@ -88,13 +133,18 @@ final class RemoteFreeOutbox
         return (value < 0 ? "handle=0x" : "address=0x") + Long.toHexString(value);
     }
 
+    /** @return the batch opened and published for {@code destination}, or null (a fixed pool, all in flight). */
     private RemoteFreeBatch openBatch(final int slot, final ManagedArena destination, final RemoteFreeBatch old)
     {
+        final RemoteFreeBatch b = takeIdle();
+        if (b == null)
+        {
+            return null;
+        }
         if (old != null)
         {
             old.sealRelease();
         }
-        final RemoteFreeBatch b = takeIdle();
         b.openPlain(destination);
         open[slot] = b;
         batchesPublished++;
@@ -128,6 +178,10 @@ final class RemoteFreeOutbox
                 pool[poolSize] = null;
                 i--;
             }
+        }
+        if (maxBatches > 0 && poolSize >= maxBatches)
+        {
+            return null; // a fixed pool: no batch made on a steady path
         }
         final RemoteFreeBatch b = new RemoteFreeBatch(batchSize);
         if (poolSize == pool.length)

@@ -93,7 +93,7 @@ import org.agrona.UnsafeApi;
  *   every other drain free in the arena): d = the descriptor of the address (this cache's, else the
  *   {@link AddressMap}'s, then remembered); not A's chunk, or c = blockClassAt = -1, or class c full or the budget
  *   spent: false, and the drain frees it in A as before (no spill: the blocks are the thread's own, step 1). A block
- *   another thread's cache sent home ({@link RemoteFreeInbox#FROM_CACHE}) must carry its mark and keeps it (none:
+ *   another thread's cache sent home ({@link RemoteFreeInbox#MARKED}) must carry its mark and keeps it (none:
  *   {@link InvalidBlockException}), then push; any other takes step 1 itself with no {@link Home} (the mark checked,
  *   a double free thrown, a full class not spilled). An exception reaches the allocator's error
  *   handler through the drain, as an arena's rejection of a remote free does, and nothing has changed.</li>
@@ -288,7 +288,7 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
      * arena's inbox on its allocation path ({@link RemoteFreeInbox#drain(ThreadBlockCache)}). A small fixed block
      * whose class has room is parked here instead of freed in the arena, so that the thread's next allocations of
      * its class reuse it without entering the arena.
-     * @param marked the value came from another thread's cache ({@link RemoteFreeInbox#FROM_CACHE}): the block
+     * @param marked the value came from another thread's cache ({@link RemoteFreeInbox#MARKED}): the block
      * already carries its mark and keeps it; else it is checked and marked as in step 1.
      * @param map where a chunk this cache does not know yet is found (and then remembered).
      * @return true when parked; false when the arena must free it (not a small fixed block of {@code own}, or no room).

@@ -1,5 +1,6 @@
 package io.arenaalloc.threads;
 
+import io.arenaalloc.core.InvalidBlockException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledForJreRange;
 import org.junit.jupiter.api.condition.JRE;
@@ -10,12 +11,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Thousands of platform threads, and (JDK 21+) thousands of virtual threads: never an arena per thread. */
@@ -154,9 +158,42 @@ class ManyThreadsTest
                 assertTrue(executor.awaitTermination(60, TimeUnit.SECONDS));
             }
             alloc.maintain(0);
-            assertEquals(0, alloc.arenaOf(blocks[0]).liveBlocks(), "every single free reached the owner");
-            assertEquals(n, alloc.counters().get(AllocatorCounters.SINGLE_FREES) +
+            assertEquals(0, alloc.arenaOf(blocks[0]).liveBlocks(), "every free reached the owner");
+            assertEquals(n, alloc.counters().get(AllocatorCounters.REMOTE_FREES_BATCHED),
+                "small fixed blocks: marked, through the virtual threads' stripes' outboxes (no ring)");
+            assertEquals(0, alloc.counters().get(AllocatorCounters.SINGLE_FREES) +
                 alloc.counters().get(AllocatorCounters.SINGLE_FREES_OVERFLOWED));
+        }
+    }
+
+    @Test
+    @EnabledForJreRange(min = JRE.JAVA_21)
+    void shouldRejectAVirtualThreadsDoubleFreeOfAPlatformOwnersBlockAtOnce() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.create(Policy.PER_THREAD))
+        {
+            final long block = alloc.allocate(64);
+            final long survivor = alloc.allocate(64);
+            Patterns.fill(survivor, 64, 9);
+            final ExecutorService executor = virtualThreadExecutor();
+            try
+            {
+                executor.submit(() -> alloc.free(block)).get(60, TimeUnit.SECONDS);
+                final ExecutionException second = assertThrows(ExecutionException.class,
+                    () -> executor.submit(() -> alloc.free(block)).get(60, TimeUnit.SECONDS));
+                assertInstanceOf(InvalidBlockException.class, second.getCause());
+                assertTrue(second.getCause().getMessage().contains("double free"), second.getCause().getMessage());
+            }
+            finally
+            {
+                executor.shutdown();
+                assertTrue(executor.awaitTermination(60, TimeUnit.SECONDS));
+            }
+            alloc.maintain(0);
+            assertEquals(1, alloc.arenaOf(survivor).liveBlocks(), "the first free applied, the second changed nothing");
+            assertEquals(0, alloc.counters().get(AllocatorCounters.REMOTE_FREE_ERRORS));
+            Patterns.check(survivor, 64, 9, "the survivor");
+            alloc.free(survivor);
         }
     }
 

@@ -247,15 +247,18 @@ class RemoteFreeTest
         }
     }
 
+    /** Larger than {@code SizeClasses.SMALL_MAX}: a medium block, which a thread without a context frees under its stripe's lock. */
+    private static final int MEDIUM = 8192;
+
     @Test
-    void shouldFreeIntoABusyStripeThroughItsRingAndWaitOnlyWhenTheRingIsFull() throws Exception
+    void shouldFreeAMediumBlockIntoABusyStripeThroughItsRingAndWaitOnlyWhenTheRingIsFull() throws Exception
     {
         try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.STRIPED).ringCapacity(2).build())
         {
             final long[] blocks = new long[10];
             for (int i = 0; i < blocks.length; i++)
             {
-                blocks[i] = alloc.allocate(48);
+                blocks[i] = alloc.allocate(MEDIUM);
             }
             final ManagedArena m = alloc.managedArenaOf(blocks[0]);
             for (final long b : blocks)
@@ -282,6 +285,119 @@ class RemoteFreeTest
             alloc.maintain(0);
             assertEquals(0, m.arena.liveBlocks());
             assertEquals(2, alloc.counters().get(AllocatorCounters.SINGLE_FREES), "two frees went through the ring");
+        }
+    }
+
+    @Test
+    void shouldFreeSmallBlocksOfABusyStripeThroughTheFreersOwnStripeWithoutWaiting() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.STRIPED).ringCapacity(2).build())
+        {
+            final long[] blocks = new long[100];
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = alloc.allocate(48);
+                Patterns.fill(blocks[i], 48, i);
+            }
+            final long survivor = alloc.allocate(48);
+            Patterns.fill(survivor, 48, -1);
+            final ManagedArena m = alloc.managedArenaOf(blocks[0]);
+            assertTrue(m.tryLock()); // the blocks' stripe is busy the whole time: the freer never waits for it
+            final Thread freer = new Thread(() ->
+            {
+                for (int i = 0; i < blocks.length; i++)
+                {
+                    Patterns.check(blocks[i], 48, i, "block " + i + " before its free");
+                    alloc.free(blocks[i]);
+                }
+            }, "striped-freer");
+            freer.start();
+            freer.join(TimeUnit.SECONDS.toMillis(10));
+            assertFalse(freer.isAlive(), "the freer finished while the blocks' stripe stayed locked");
+            assertEquals(101, m.arena.liveBlocks(), "queued for the stripe, not applied yet");
+            assertEquals(100, alloc.counters().get(AllocatorCounters.REMOTE_FREES_BATCHED),
+                "through the freer's own stripe's outbox (its lock found the blocks' stripe taken and moved on)");
+            assertEquals(0, alloc.counters().get(AllocatorCounters.SINGLE_FREES), "no ring");
+            assertEquals(0, alloc.counters().get(AllocatorCounters.RING_FULL_LOCKED_FREES), "no wait");
+            m.unlockRelease();
+            alloc.maintain(0);
+            assertEquals(1, m.arena.liveBlocks(), "the stripe's maintenance applied the marked frees");
+            assertEquals(0, alloc.counters().get(AllocatorCounters.REMOTE_FREE_ERRORS));
+            Patterns.check(survivor, 48, -1, "the survivor");
+            alloc.free(survivor);
+        }
+    }
+
+    @Test
+    void shouldFallBackToTheRingThenTheLockWhenEveryBatchOfTheStripesOutboxIsInFlight() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.STRIPED).remoteFreeBatchSize(2)
+            .ringCapacity(2).build())
+        {
+            final int inBatches = RemoteFreeOutbox.STRIPE_BATCHES * 2; // the fixed pool, every batch filled
+            final long[] blocks = new long[inBatches + 3]; // then two through the ring, then one waits for the lock
+            for (int i = 0; i < blocks.length; i++)
+            {
+                blocks[i] = alloc.allocate(32);
+                Patterns.fill(blocks[i], 32, i);
+            }
+            final ManagedArena m = alloc.managedArenaOf(blocks[0]);
+            assertTrue(m.tryLock()); // nobody drains m meanwhile: its batches stay in flight
+            final Thread freer = new Thread(() ->
+            {
+                for (int i = 0; i < blocks.length; i++)
+                {
+                    Patterns.check(blocks[i], 32, i, "block " + i + " before its free");
+                    alloc.free(blocks[i]);
+                }
+            }, "striped-freer");
+            freer.start();
+            final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (alloc.counters().get(AllocatorCounters.RING_FULL_LOCKED_FREES) == 0 && System.nanoTime() < deadline)
+            {
+                Thread.sleep(1);
+            }
+            assertTrue(freer.isAlive(), "the last free waits for m's lock: its outbox and m's ring are full");
+            assertEquals(inBatches, alloc.counters().get(AllocatorCounters.REMOTE_FREES_BATCHED));
+            assertEquals(3, alloc.counters().get(AllocatorCounters.STRIPE_OUTBOX_FULL));
+            assertEquals(blocks.length, m.arena.liveBlocks(), "nothing applied while m is locked");
+            m.unlockRelease();
+            freer.join();
+            alloc.maintain(0);
+            assertEquals(0, m.arena.liveBlocks(), "every free applied, none lost");
+            assertEquals(0, alloc.counters().get(AllocatorCounters.REMOTE_FREE_ERRORS));
+            assertEquals(RemoteFreeOutbox.STRIPE_BATCHES, alloc.stripesForTest()[0].outbox.poolSize(), "the pool did not grow");
+            assertEquals(RemoteFreeOutbox.STRIPE_BATCHES, alloc.stripesForTest()[1].outbox.poolSize(), "the pool did not grow");
+        }
+    }
+
+    @Test
+    void shouldRejectADoubleFreeOfAnotherStripesSmallBlockAtOnceAndChangeNothing() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builderWithoutThreadCache(Policy.STRIPED).build())
+        {
+            final long block = alloc.allocate(64);
+            final long survivor = alloc.allocate(64);
+            Patterns.fill(survivor, 64, 5);
+            final ManagedArena m = alloc.managedArenaOf(block);
+            assertTrue(m.tryLock()); // the freer's stripe will be the other one
+            final Throwable[] second = new Throwable[1];
+            TestAllocators.onOtherThread("striped-freer", () ->
+            {
+                alloc.free(block);
+                second[0] = assertThrows(InvalidBlockException.class, () -> alloc.free(block));
+            });
+            assertTrue(second[0].getMessage().contains("0x" + Long.toHexString(block)) &&
+                second[0].getMessage().contains("double free"), second[0].getMessage());
+            assertEquals(1, alloc.counters().get(AllocatorCounters.REMOTE_FREES_BATCHED), "only the first was queued");
+            m.unlockRelease();
+            alloc.maintain(0);
+            assertEquals(1, m.arena.liveBlocks(), "the first free applied, the second changed nothing");
+            assertEquals(0, alloc.counters().get(AllocatorCounters.REMOTE_FREE_ERRORS));
+            Patterns.check(survivor, 64, 5, "the survivor");
+            assertThrows(InvalidBlockException.class, () -> alloc.free(block), "the owner's own free sees it free too");
+            alloc.free(survivor);
+            assertEquals(0, m.arena.liveBlocks());
         }
     }
 
