@@ -141,8 +141,9 @@ import java.util.concurrent.locks.LockSupport;
  * A foreign address or handle: {@link InvalidBlockException} at once, on the caller. A double free on the
  * owner or under a stripe lock: {@link InvalidBlockException} at once. A free of a small fixed block that is not
  * live (in a thread cache, free in its arena, never allocated, or queued by a thread without a context), by any
- * thread with a cache and by every thread without a context: {@link InvalidBlockException} at once ({@link io.arenaalloc.core.FreeMark}; two frees of one block racing on two
- * threads may both pass, see {@link ThreadBlockCache}). Any other double free queued remotely:
+ * thread with a cache and by every thread without a context: {@link InvalidBlockException} at once
+ * ({@link io.arenaalloc.core.FreeMark}; two frees of one block racing on two threads may both pass, see
+ * {@link ThreadBlockCache}). Any other double free queued remotely:
  * detected by the owner when it applies it, counted ({@link AllocatorCounters#REMOTE_FREE_ERRORS}) and
  * reported to the {@code errorHandler} as an {@link InvalidRemoteFreeException}; in debug mode a freer that
  * queues the same value twice is told at once. Any call after {@link #close()}: {@link IllegalStateException}.
