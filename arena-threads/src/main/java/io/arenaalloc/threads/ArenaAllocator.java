@@ -599,16 +599,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         }
         if (m.isStripe())
         {
-            counters.increment(AllocatorCounters.RING_FULL_LOCKED_FREES);
-            m.lock();
-            try
-            {
-                m.arena.freeMarked(address);
-            }
-            finally
-            {
-                m.unlockRelease();
-            }
+            freeLockedAfterFullRing(m, marked);
         }
         else
         {
@@ -636,11 +627,27 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         {
             return;
         }
+        freeLockedAfterFullRing(m, value);
+    }
+
+    /**
+     * Stripe {@code m}'s ring was full: take its lock (waiting; the caller holds no other lock) and apply the value as
+     * a drain would ({@code freeMarked} for a {@link RemoteFreeInbox#MARKED} address).
+     */
+    private void freeLockedAfterFullRing(final ManagedArena m, final long value)
+    {
         counters.increment(AllocatorCounters.RING_FULL_LOCKED_FREES);
         m.lock();
         try
         {
-            m.arena.free(value);
+            if (value > 0 && (value & RemoteFreeInbox.MARKED) != 0)
+            {
+                m.arena.freeMarked(value & ~RemoteFreeInbox.MARKED);
+            }
+            else
+            {
+                m.arena.free(value);
+            }
         }
         finally
         {
