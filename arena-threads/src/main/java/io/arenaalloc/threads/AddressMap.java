@@ -85,7 +85,10 @@ final class AddressMap
         final ManagedArena arena;
         final long base;
         final long end;
-        /** The chunk's fixed slabs for other threads (a per-thread arena's regular chunk), else null. */
+        /**
+         * The chunk's fixed slabs for other threads (any arena's regular chunk: per-thread arenas' for the freers'
+         * {@link ThreadBlockCache}, stripes' for marked frees by threads without a context), else null.
+         */
         final SlabMap slabMap;
         /**
          * Set by {@link AddressMap#remove} before its volatile add to {@code removals}, which every later add reads: a

@@ -12,7 +12,6 @@ import io.arenaalloc.core.OffHeapArena;
 import io.arenaalloc.core.SizeClasses;
 import io.arenaalloc.core.StaleHandleException;
 import org.agrona.ErrorHandler;
-import org.agrona.UnsafeApi;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.IdleStrategy;
@@ -522,7 +521,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
             m.arena.free(addressOrHandle);
             return;
         }
-        if (c == null && d != null && m.freeMarks && d.slabMap != null && d.slabMap.blockClassAt(d.base, addressOrHandle) >= 0)
+        if (c == null && d != null && d.slabMap != null && m.arena.keepsFreeMarks() && d.slabMap.blockClassAt(d.base, addressOrHandle) >= 0)
         {
             freeMarkedThroughOwnStripe(m, addressOrHandle); // a small fixed block, freed by a thread with no context
             return;
@@ -562,14 +561,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
      */
     private void freeMarkedThroughOwnStripe(final ManagedArena m, final long address)
     {
-        // a store first: the line, most often last written by another core, is fetched for writing once (word 1 of a
-        // block that is not live holds nothing; FreeMark uses word 0), as in ThreadBlockCache.tryFree
-        UnsafeApi.putLong(address + Long.BYTES, 0L);
-        if (FreeMark.isMarked(address))
-        {
-            throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) + " of " +
-                m.describeOwner() + " is already free (it carries its free mark), expected a live block (double free)");
-        }
+        ThreadBlockCache.rejectMarked(m, address);
         final long marked = address | RemoteFreeInbox.MARKED;
         final ManagedArena s = lockStripe();
         try
@@ -1349,14 +1341,11 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         }
         long sum = registry.liveOutboxSum(id);
         final ManagedArena[] s = stripes;
-        if (s != null && (id == AllocatorCounters.REMOTE_FREES_BATCHED || id == AllocatorCounters.BATCHES_PUBLISHED ||
-            id == AllocatorCounters.BATCHES_OVERFLOWED))
+        if (s != null)
         {
             for (final ManagedArena m : s)
             {
-                final RemoteFreeOutbox o = m.outbox; // racy reads of holder-written plain longs, as for the threads'
-                sum += id == AllocatorCounters.REMOTE_FREES_BATCHED ? o.remoteFrees :
-                    id == AllocatorCounters.BATCHES_PUBLISHED ? o.batchesPublished : o.batchesOverflowed;
+                sum += m.outbox.counterRacy(id); // 0 for ids that are not the outboxes'
             }
         }
         return sum;

@@ -78,8 +78,6 @@ final class ManagedArena extends ManagedArenaState
      * 2 and 3). Used only under this stripe's lock, which hands it from holder to holder as it hands the arena.
      */
     final RemoteFreeOutbox outbox;
-    /** The arena keeps free marks ({@link io.arenaalloc.core.FreeMark}): a freer may mark its small fixed blocks. */
-    final boolean freeMarks;
     /** The owning thread's context while OWNED (written under the registry's lock); null otherwise. */
     volatile ThreadContext owner;
     /** Holder-confined: the arena's allocation count at its last maintenance (idle test for the free cache). */
@@ -102,7 +100,6 @@ final class ManagedArena extends ManagedArenaState
                 (kind == KIND_THREAD && allocator.config().threadCacheBytes() > 0))
             .chunkListener(new Registrar(this, allocator.addressMap(), arenaConfig.chunkListener())).build());
         this.id = arena.arenaId();
-        this.freeMarks = arena.keepsFreeMarks();
     }
 
     /**

@@ -15,7 +15,8 @@ import java.util.Arrays;
  * <pre>
  *   open[64]  direct-mapped by destination arena id:  open[id &amp; 63] = batch for arena id, or null
  *             |  0  |  1  | ... | 17: batch(arena 17, 9/64 written) | ... | 63 |
- *   pool[]    every batch this thread made:  IDLE ones are reusable, PUBLISHED ones are with an owner
+ *   pool[]    every batch this freer made:  IDLE ones are reusable, PUBLISHED ones are with an owner
+ *             (a thread's: grows as needed; a stripe's: STRIPE_BATCHES made with it, never more)
  * </pre>
  * Two destinations whose ids are equal modulo 64 share an entry: opening a batch for one seals the
  * other's (its unused slots are wasted, nothing is lost).
@@ -126,6 +127,22 @@ final class RemoteFreeOutbox
             open[slot] = null;
         }
         return true;
+    }
+
+    /** @return this outbox's figure for an {@link AllocatorCounters} id (racy plain reads), 0 for other ids. */
+    long counterRacy(final int counterId)
+    {
+        switch (counterId)
+        {
+            case AllocatorCounters.REMOTE_FREES_BATCHED:
+                return remoteFrees;
+            case AllocatorCounters.BATCHES_PUBLISHED:
+                return batchesPublished;
+            case AllocatorCounters.BATCHES_OVERFLOWED:
+                return batchesOverflowed;
+            default:
+                return 0;
+        }
     }
 
     private static String describe(final long value)

@@ -254,16 +254,7 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
         {
             return false;
         }
-        // a store first: the block's line, most often last written by another core, is fetched for writing once,
-        // and the mark's load below waits for that fetch instead of a shared read followed by an upgrade (the mark
-        // store). Word 1 of a block that is not live holds nothing (FreeMark uses word 0; every block has 16 bytes).
-        UnsafeApi.putLong(address + Long.BYTES, 0L);
-        if (FreeMark.isMarked(address))
-        {
-            throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) + " of " +
-                d.arena.describeOwner() + " is already free (it carries its free mark), expected a live block " +
-                "(double free)");
-        }
+        rejectMarked(d.arena, address);
         int n = counts[INT_PAD + cls];
         final int size = SizeClasses.classSize(cls);
         if (n == depth || bytes + size > capacityBytes)
@@ -281,6 +272,25 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
         FreeMark.mark(address);
         push(cls, n, size, address);
         return true;
+    }
+
+    /**
+     * The double-free check of a free by a thread that does not own the block (step 1, and a thread without a
+     * context freeing through its stripe's outbox, {@code ArenaAllocator}): a store first, so that the block's line,
+     * most often last written by another core, is fetched for writing once and the mark's load waits for that fetch
+     * instead of a shared read followed by an upgrade (the mark store). Word 1 of a block that is not live holds
+     * nothing (FreeMark uses word 0; every block has 16 bytes).
+     * @throws InvalidBlockException when the block carries its mark (not live): nothing has changed.
+     */
+    static void rejectMarked(final ManagedArena arena, final long address)
+    {
+        UnsafeApi.putLong(address + Long.BYTES, 0L);
+        if (FreeMark.isMarked(address))
+        {
+            throw new InvalidBlockException("free: address=0x" + Long.toHexString(address) + " of " +
+                arena.describeOwner() + " is already free (it carries its free mark), expected a live block " +
+                "(double free)");
+        }
     }
 
     /**

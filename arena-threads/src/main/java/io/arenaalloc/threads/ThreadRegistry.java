@@ -299,9 +299,11 @@ final class ThreadRegistry
 
     private void foldCounters(final ThreadContext c)
     {
-        counters.add(AllocatorCounters.REMOTE_FREES_BATCHED, c.outbox.remoteFrees);
-        counters.add(AllocatorCounters.BATCHES_PUBLISHED, c.outbox.batchesPublished);
-        counters.add(AllocatorCounters.BATCHES_OVERFLOWED, c.outbox.batchesOverflowed);
+        for (final int id : new int[] {AllocatorCounters.REMOTE_FREES_BATCHED, AllocatorCounters.BATCHES_PUBLISHED,
+            AllocatorCounters.BATCHES_OVERFLOWED})
+        {
+            counters.add(id, c.outbox.counterRacy(id));
+        }
         final ThreadBlockCache f = c.cache;
         if (f != null)
         {
@@ -433,13 +435,9 @@ final class ThreadRegistry
                     sum += f == null ? 0 : f.sentHome;
                     break;
                 case AllocatorCounters.REMOTE_FREES_BATCHED:
-                    sum += o.remoteFrees;
-                    break;
                 case AllocatorCounters.BATCHES_PUBLISHED:
-                    sum += o.batchesPublished;
-                    break;
                 case AllocatorCounters.BATCHES_OVERFLOWED:
-                    sum += o.batchesOverflowed;
+                    sum += o.counterRacy(counterId);
                     break;
                 default:
                     return 0;
