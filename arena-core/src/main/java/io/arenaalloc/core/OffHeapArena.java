@@ -387,16 +387,7 @@ public final class OffHeapArena implements AutoCloseable
                 {
                     throw parkedElsewhere("free", address);
                 }
-                final int cls = Chunk.slabClassOf(word);
-                final int cs = SizeClasses.classSize(cls);
-                beforeFree(address, cs - guard);
-                if (freeMarks)
-                {
-                    FreeMark.mark(address); // FreeMark step 3
-                }
-                meta[g] = word & ~bit;
-                fixed.cachePush(cls, address, chunk);
-                afterFree(cs);
+                freeSmallChecked(chunk, g, word, bit, address, freeMarks); // FreeMark step 3 when it keeps marks
                 return;
             }
             if (Chunk.tagKind(word) == Chunk.TAG_BLOCK && (address & (SizeClasses.GRANULE - 1)) == 0 && chunk.isUsed(g))
@@ -433,6 +424,28 @@ public final class OffHeapArena implements AutoCloseable
     }
 
     /**
+     * The tail of both small-block frees ({@link #free} and {@link #freeMarked}), once the caller has checked that
+     * {@code address} is the start of a live block of slab granule {@code g} (start bit {@code bit} set in
+     * {@code word = chunk.meta[g]}) and has checked its mark: debug poisoning, the mark when {@code mark}, the start
+     * bit cleared, the block into the free cache (its slab is not touched: see Heap "Free cache"), the counters.
+     * Small enough to be inlined into both callers (PrintInlining: "inline (hot)" in the churn loop).
+     */
+    private void freeSmallChecked(final Chunk chunk, final int g, final int word, final int bit, final long address,
+        final boolean mark)
+    {
+        final int cls = Chunk.slabClassOf(word);
+        final int cs = SizeClasses.classSize(cls);
+        beforeFree(address, cs - guard); // nothing outside debug mode
+        if (mark)
+        {
+            FreeMark.mark(address);
+        }
+        chunk.meta[g] = word & ~bit;
+        fixed.cachePush(cls, address, chunk);
+        afterFree(cs);
+    }
+
+    /**
      * Frees a small fixed block that a thread cache kept and now gives back: it is live in this arena's metadata and
      * carries its {@link FreeMark} (FreeMark step 4: the mark stays on while the block travels home, so that a free
      * of it on the way is rejected as a double free). The block stays marked: it is free now.
@@ -462,12 +475,7 @@ public final class OffHeapArena implements AutoCloseable
                 final int bit = Chunk.startBit(offset);
                 if ((offset & (SizeClasses.QUANTUM - 1)) == 0 && (word & bit) != 0 && FreeMark.isMarked(address))
                 {
-                    final int cls = Chunk.slabClassOf(word);
-                    final int cs = SizeClasses.classSize(cls);
-                    beforeFree(address, cs - guard); // nothing outside debug mode, which keeps no marks
-                    meta[g] = word & ~bit;           // the block keeps its mark: it is free now (FreeMark step 3)
-                    fixed.cachePush(cls, address, chunk);
-                    afterFree(cs);
+                    freeSmallChecked(chunk, g, word, bit, address, false); // it keeps its mark: free now (step 3)
                     return;
                 }
             }
