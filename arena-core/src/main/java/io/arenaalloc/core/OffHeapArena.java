@@ -509,7 +509,7 @@ public final class OffHeapArena implements AutoCloseable
         }
         checkSize("newSize", newSize);
         final long address = addressOrHandle;
-        final long usable = fixedBlockSize("reallocate", address);
+        final long usable = liveFixedBlockSize("reallocate", address);
         final long next = reallocateFixed(address, usable, newSize);
         counters.addOpaque(ArenaCounters.REALLOCATIONS, 1); // counted once it succeeded: a rejected call changes nothing
         return next;
@@ -562,7 +562,22 @@ public final class OffHeapArena implements AutoCloseable
     public long usableSize(final long address)
     {
         checkOpen();
-        return fixedBlockSize("usableSize", address);
+        return liveFixedBlockSize("usableSize", address);
+    }
+
+    /**
+     * {@link #fixedBlockSize}, and a small block that carries its free mark is rejected: it is live in this arena's
+     * metadata but free (parked in a thread cache, or on its way back), so a size for it, or a reallocation in place
+     * that would hand it out while a cache holds it, is a use after free.
+     */
+    private long liveFixedBlockSize(final String operation, final long address)
+    {
+        final long size = fixedBlockSize(operation, address);
+        if (freeMarks && size <= SizeClasses.SMALL_MAX && FreeMark.isMarked(address))
+        {
+            throw parkedElsewhere(operation, address);
+        }
+        return size;
     }
 
     /**

@@ -72,6 +72,20 @@ public final class SlabMap
     }
 
     /**
+     * Any thread: whether {@code address} lies in a fixed slab. With {@link #blockClassAt} returning -1 this proves
+     * that the address is not a live block (an address inside a small block, or one freed since): a live small
+     * block's start, read through a happens-before edge from its allocation, gets its class, and the granules of a
+     * live medium or movable block read 0 (see Threading).
+     * @param chunkBase the chunk's base address (from the caller's own record of the chunk).
+     * @param address   an address inside the chunk.
+     */
+    public boolean inSlab(final long chunkBase, final long address)
+    {
+        final long g = (address - chunkBase) >>> SizeClasses.GRANULE_SHIFT;
+        return g < entries.length && entries[(int)g] != 0; // an address below the base: a huge g
+    }
+
+    /**
      * Any thread.
      * @param chunkBase the chunk's base address (from the caller's own record of the chunk).
      * @param address   an address inside the chunk: {@code chunkBase <= address < chunkBase + granules * GRANULE}.

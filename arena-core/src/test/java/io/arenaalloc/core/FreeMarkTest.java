@@ -96,8 +96,13 @@ class FreeMarkTest
             assertTrue(ex.getMessage().contains("address=0x" + Long.toHexString(a)), ex.getMessage());
             assertTrue(ex.getMessage().contains("free mark") && ex.getMessage().contains("double free"), ex.getMessage());
             assertEquals(live, arena.liveBlocks(), "nothing changed");
-            assertTrue(arena.usableSize(a) >= 100, "still live");
-            arena.validate();
+            arena.validate(); // still live in the arena's metadata
+            final InvalidBlockException size = assertThrows(InvalidBlockException.class, () -> arena.usableSize(a),
+                "free for its user: no size for it");
+            assertTrue(size.getMessage().contains("usableSize") && size.getMessage().contains("free mark"), size.getMessage());
+            assertThrows(InvalidBlockException.class, () -> arena.reallocate(a, 50), "nor a reallocation in place");
+            assertThrows(InvalidBlockException.class, () -> arena.reallocate(a, 5000), "nor a move");
+            assertEquals(live, arena.liveBlocks(), "nothing changed");
             FreeMark.clear(a); // the cache gives it back
             arena.free(a);
             arena.free(b);

@@ -139,13 +139,17 @@ import java.util.concurrent.locks.LockSupport;
  * <h2>Bad input</h2>
  * A foreign address or handle: {@link InvalidBlockException} at once, on the caller. A double free on the
  * owner or under a stripe lock: {@link InvalidBlockException} at once. A free of a small fixed block that is not
- * live (in a thread cache, free in its arena, never allocated, or queued by a thread without a context), by any
- * thread with a cache and by every thread without a context: {@link InvalidBlockException} at once
- * ({@link io.arenaalloc.core.FreeMark}; two frees of one block racing on two threads may both pass, see
- * {@link ThreadBlockCache}). Any other double free queued remotely:
- * detected by the owner when it applies it, counted ({@link AllocatorCounters#REMOTE_FREE_ERRORS}) and
- * reported to the {@code errorHandler} as an {@link InvalidRemoteFreeException}; in debug mode a freer that
- * queues the same value twice is told at once. Any call after {@link #close()}: {@link IllegalStateException}.
+ * live (in a thread cache, free in its arena, never allocated, or queued by another thread), by any thread, when its
+ * arena keeps free marks (every stripe; per-thread arenas while thread caches are on): {@link InvalidBlockException}
+ * at once ({@link io.arenaalloc.core.FreeMark}; two frees of one block racing on two threads may both pass, see
+ * {@link ThreadBlockCache}). An address inside a small block: {@link InvalidBlockException} at once, by any
+ * thread. {@code usableSize} and {@code reallocate} of a small block that is free (it carries its
+ * mark): {@link InvalidBlockException}, nothing changed. Any other double free queued remotely (medium blocks,
+ * handles, arenas without marks): detected by the owner when it applies it, counted
+ * ({@link AllocatorCounters#REMOTE_FREE_ERRORS}) and reported to the {@code errorHandler} as an
+ * {@link InvalidRemoteFreeException} (after the owner gave back any lock it held for the drain, so the handler may
+ * call the allocator); in debug mode a freer that queues the same value twice is told at once. Any call after
+ * {@link #close()}: {@link IllegalStateException}.
  *
  * <h2>Lifecycle</h2>
  * {@link #close()} stops the background thread, gives every thread cache's blocks back to their arenas and closes
@@ -521,10 +525,31 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
             m.arena.free(addressOrHandle);
             return;
         }
-        if (c == null && d != null && d.slabMap != null && m.arena.keepsFreeMarks() && d.slabMap.blockClassAt(d.base, addressOrHandle) >= 0)
+        if (d != null && d.slabMap != null)
         {
-            freeMarkedThroughOwnStripe(m, addressOrHandle); // a small fixed block, freed by a thread with no context
-            return;
+            if (d.slabMap.blockClassAt(d.base, addressOrHandle) >= 0)
+            {
+                if (m.arena.keepsFreeMarks())
+                {
+                    // a small fixed block leaves the caller's hands before its arena applies the free: it is marked
+                    // first, so that a later free of it anywhere is rejected at once (RemoteFreeInbox step 2)
+                    if (c == null)
+                    {
+                        freeMarkedThroughOwnStripe(m, addressOrHandle);
+                    }
+                    else
+                    {
+                        freeMarkedThroughOutbox(c, m, addressOrHandle);
+                    }
+                    return;
+                }
+            }
+            else if (d.slabMap.inSlab(d.base, addressOrHandle))
+            {
+                throw new InvalidBlockException("free: address=0x" + Long.toHexString(addressOrHandle) + " in " +
+                    m.describeOwner() + " lies in a slab of small blocks but is not the start of a live one (an address " +
+                    "inside a block, or a block freed since), expected the start of a live block");
+            }
         }
         if (m.isStripe())
         {
@@ -567,9 +592,9 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         try
         {
             FreeMark.mark(address);
+            s.beforeCall(drainInterval); // a call on the stripe: its own inbox drains within drainInterval of them
             if (s == m)
             {
-                s.beforeCall(drainInterval);
                 s.arena.freeMarked(address);
                 return;
             }
@@ -600,6 +625,29 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         }
     }
 
+    /**
+     * The free of a small fixed block of another arena {@code m} (which keeps free marks) by a thread with a context
+     * whose thread cache did not take it (a thread without an arena of its own, a full cache that cannot spill): checked
+     * and marked here, then queued {@link RemoteFreeInbox#MARKED} through the thread's outbox (a stripe: its lock or its
+     * ring). Queued unmarked, it would look live to every thread cache until its arena applied it, and a second free of
+     * it into a cache would park it and hand it out while the first was still on its way.
+     * @throws InvalidBlockException when the block carries its mark (a double free): nothing has changed.
+     */
+    private void freeMarkedThroughOutbox(final ThreadContext c, final ManagedArena m, final long address)
+    {
+        ThreadBlockCache.rejectMarked(m, address);
+        FreeMark.mark(address);
+        final long marked = address | RemoteFreeInbox.MARKED;
+        if (m.isStripe())
+        {
+            freeInStripe(m, marked);
+        }
+        else
+        {
+            c.outbox.free(m, marked);
+        }
+    }
+
     private void freeInStripe(final ManagedArena m, final long value)
     {
         if (m.tryLock())
@@ -607,7 +655,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
             try
             {
                 m.beforeCall(drainInterval);
-                m.arena.free(value);
+                applyHeld(m, value);
             }
             finally
             {
@@ -632,18 +680,25 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         m.lock();
         try
         {
-            if (value > 0 && (value & RemoteFreeInbox.MARKED) != 0)
-            {
-                m.arena.freeMarked(value & ~RemoteFreeInbox.MARKED);
-            }
-            else
-            {
-                m.arena.free(value);
-            }
+            m.beforeCall(drainInterval);
+            applyHeld(m, value);
         }
         finally
         {
             m.unlockRelease();
+        }
+    }
+
+    /** The holder of {@code m}: applies a free as a drain would ({@code freeMarked} for a MARKED address). */
+    private static void applyHeld(final ManagedArena m, final long value)
+    {
+        if (value > 0 && (value & RemoteFreeInbox.MARKED) != 0)
+        {
+            m.arena.freeMarked(value & ~RemoteFreeInbox.MARKED);
+        }
+        else
+        {
+            m.arena.free(value);
         }
     }
 
@@ -1442,12 +1497,38 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         counters.increment(AllocatorCounters.ARENAS_CLOSED);
     }
 
-    /** The owner rejected a remote free: count, remember, report. Owner's thread; never throws. */
+    /**
+     * The owner rejected a remote free: count, remember, report. The holder's thread; never throws. A holder of a
+     * lock (a stripe, an orphan being reclaimed) reports once it has given the lock back
+     * ({@link ManagedArena#reportsErrorsAfterRelease}): a handler that calls the allocator (an allocation, say) may
+     * need that very lock, which is not reentrant.
+     */
     void remoteFreeFailed(final ManagedArena m, final long value, final RuntimeException cause)
     {
         counters.increment(AllocatorCounters.REMOTE_FREE_ERRORS);
         final InvalidRemoteFreeException ex = new InvalidRemoteFreeException(value, m.id, cause);
         lastRemoteFreeError = ex;
+        if (m.reportsErrorsAfterRelease())
+        {
+            m.deferErrorWhileHeld(ex);
+        }
+        else
+        {
+            reportRemoteFreeError(ex);
+        }
+    }
+
+    /** Errors a lock holder kept: reported after it gave the lock back. Never throws. */
+    void reportRemoteFreeErrors(final List<InvalidRemoteFreeException> errors)
+    {
+        for (int i = 0; i < errors.size(); i++)
+        {
+            reportRemoteFreeError(errors.get(i));
+        }
+    }
+
+    private void reportRemoteFreeError(final InvalidRemoteFreeException ex)
+    {
         try
         {
             errorHandler.onError(ex);
@@ -1637,29 +1718,38 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         return s;
     }
 
-    /** The caller's stripe, locked: its probe's stripe, re-hashing (and remembering it) on contention. */
+    /**
+     * The caller's stripe, locked: its probe's stripe; on contention a re-hash (LongAdder's move to a random cell),
+     * then every other stripe once from there, so that a caller never waits for a busy stripe while another is free;
+     * the stripe it gets is remembered in its probe. Only when every stripe is busy does it wait, for a random one.
+     */
     private ManagedArena lockStripe()
     {
         final ManagedArena[] s = stripes();
         final int mask = s.length - 1;
-        int probe = Threads.probe();
+        final int probe = Threads.probe();
         final ManagedArena first = s[probe & mask];
         if (first.tryLock())
         {
             return first; // the common case: no re-hash to count
         }
-        probe = Threads.advanceProbe(probe);
-        for (int i = 1; i < s.length; i++)
+        final int moved = Threads.advanceProbe(probe);
+        for (int i = 0; i < s.length; i++)
         {
-            final ManagedArena m = s[probe & mask];
-            if (m.tryLock())
+            final int index = (moved + i) & mask;
+            final ManagedArena m = s[index];
+            if (m != first && m.tryLock())
             {
-                m.rehashesHere += i;
+                m.rehashesHere += i + 1;
+                if (i != 0)
+                {
+                    final int next = (moved & ~mask) | index; // start there next time (a probe is never 0)
+                    Threads.storeProbe(next != 0 ? next : mask + 1);
+                }
                 return m;
             }
-            probe = Threads.advanceProbe(probe);
         }
-        final ManagedArena m = s[probe & mask];
+        final ManagedArena m = s[Threads.advanceProbe(moved) & mask];
         m.lock();
         m.rehashesHere += s.length;
         return m;

@@ -6,6 +6,7 @@ import io.arenaalloc.core.OffHeapArena;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.concurrent.locks.LockSupport;
 
 /**
@@ -82,6 +83,13 @@ final class ManagedArena extends ManagedArenaState
     volatile ThreadContext owner;
     /** Holder-confined: the arena's allocation count at its last maintenance (idle test for the free cache). */
     long allocationsAtLastMaintenance = -1;
+    /**
+     * Holder-confined: remote frees this arena rejected while held as a lock (a stripe, or an orphan while RECLAIMING),
+     * reported to the error handler once the lock is given back ({@link #unlockRelease}, {@link #stateRelease}), so
+     * that a handler which calls the allocator again never waits for the lock its own thread holds. Null when none
+     * (the only value the release paths read on the hot path).
+     */
+    private ArrayList<InvalidRemoteFreeException> errorsWhileHeld;
     ManagedArena(final ArenaAllocator allocator, final int kind, final ArenaConfig arenaConfig, final int queueCapacity,
         final int ringCapacity)
     {
@@ -149,9 +157,36 @@ final class ManagedArena extends ManagedArenaState
         return (int)STATE.getAcquire(this);
     }
 
+    /** Gives the arena a new state (a hand-over), then reports the errors found while it was held. */
     void stateRelease(final int state)
     {
+        final ArrayList<InvalidRemoteFreeException> errors = errorsWhileHeld;
+        errorsWhileHeld = null;
         STATE.setRelease(this, state);
+        if (errors != null)
+        {
+            allocator.reportRemoteFreeErrors(errors);
+        }
+    }
+
+    /**
+     * The holder, from a drain: true when the arena is held as a lock that the error handler, calling the allocator
+     * again on this thread, could wait for (a stripe; an orphan while RECLAIMING); the error is then kept for
+     * {@link #deferErrorWhileHeld}. A PER_THREAD owner reports at once: its calls take no lock.
+     */
+    boolean reportsErrorsAfterRelease()
+    {
+        return kind == KIND_STRIPE || (int)STATE.getOpaque(this) == RECLAIMING;
+    }
+
+    /** The holder: keeps {@code ex} until the arena is given back. */
+    void deferErrorWhileHeld(final InvalidRemoteFreeException ex)
+    {
+        if (errorsWhileHeld == null)
+        {
+            errorsWhileHeld = new ArrayList<>(4);
+        }
+        errorsWhileHeld.add(ex);
     }
 
     boolean casState(final int expected, final int next)
@@ -202,9 +237,18 @@ final class ManagedArena extends ManagedArenaState
         }
     }
 
+    /** Gives the lock back, then reports the remote-free errors found while holding it (none: one plain load). */
     void unlockRelease()
     {
+        final ArrayList<InvalidRemoteFreeException> errors = errorsWhileHeld;
+        if (errors == null)
+        {
+            STATE.setRelease(this, UNLOCKED);
+            return;
+        }
+        errorsWhileHeld = null;
         STATE.setRelease(this, UNLOCKED);
+        allocator.reportRemoteFreeErrors(errors);
     }
 
     // ---- thread arenas -------------------------------------------------------------------------

@@ -69,15 +69,20 @@ import java.util.Arrays;
  *   <li><b>Choose the path.</b> First, a platform thread that owns an arena keeps a small fixed block of any
  *   per-thread arena in its {@link ThreadBlockCache} when the class has room: no remote free at all (the block goes
  *   home later, through step 3, if the thread does not reuse it). Otherwise: the caller owns the arena: a plain
- *   {@link OffHeapArena#free}. <b>A thread without a context</b> (every thread under STRIPED, a virtual thread)
- *   freeing a small fixed block of an arena that keeps free marks (every stripe; per-thread arenas while thread
- *   caches are on): the block's start is checked on the chunk's slab map, its mark is checked (present: a double
- *   free, {@link io.arenaalloc.core.InvalidBlockException} at once, nothing changed) and written, then the caller
- *   takes its own stripe's lock: the block is in that stripe: {@code freeMarked} at once; else step 3 through the
- *   stripe's outbox with the value flagged MARKED; the outbox's fixed pool all in flight: step 4 with the MARKED
- *   value, after giving the stripe's lock back. Any other free into a stripe: try its lock; won, free directly
- *   (errors surface at once); lost, go to step 4. Otherwise (a per-thread arena of another thread, living or
- *   ended): step 3 if the caller has an outbox, else step 4.</li>
+ *   {@link OffHeapArena#free}. <b>Any other free of a small fixed block of an arena that keeps free marks</b> (every
+ *   stripe; per-thread arenas while thread caches are on): the block's start is checked on the chunk's slab map, its
+ *   mark is checked (present: a double free, {@link io.arenaalloc.core.InvalidBlockException} at once, nothing
+ *   changed) and written, so that the block, free from now on, never looks live to a thread cache while its free
+ *   is on its way (a second free of it into a cache would park it and hand it out twice). Then, for <b>a thread
+ *   without a context</b> (every thread under STRIPED, a virtual thread), the caller takes its own stripe's lock
+ *   (counted as a call on that stripe, see the bound below): the block is in that stripe: {@code freeMarked} at
+ *   once; else step 3 through the stripe's outbox with the value flagged MARKED; the outbox's fixed pool all in
+ *   flight: step 4 with the MARKED value, after giving the stripe's lock back. For a thread with a context (no arena
+ *   of its own, or a cache that could not take the block): the MARKED value through the paths below. An address in
+ *   a slab of small blocks that is not the start of a live one (an address inside a block): {@code
+ *   InvalidBlockException} at once, whoever frees it. Any other free into a stripe: try its lock; won, free
+ *   directly (errors surface at once); lost, go to step 4. Otherwise (a per-thread arena of another thread, living
+ *   or ended): step 3 if the caller has an outbox, else step 4.</li>
  *   <li><b>Batch</b> (a platform thread's outbox): take the open batch for the destination,
  *   {@code open[arenaId & 63]}. If there is none, or it is for another arena (then seal it: release-store
  *   its published word with SEALED set), take an idle batch from the thread's pool and <b>publish it now</b>,
@@ -103,7 +108,9 @@ import java.util.Arrays;
  *   entering the arena; counted as applied. A handle that is pinned goes to the deferred list
  *   and is retried at every drain until it is unpinned. Any other rejection (double free, stale handle)
  *   is counted and reported to the allocator's {@code ErrorHandler}: it cannot be thrown to the freer,
- *   which has moved on. A freer that frees the same value twice into its open batch is told at once in
+ *   which has moved on. A drain under a lock (a stripe's; an orphan's RECLAIMING) keeps the errors and reports
+ *   them once the lock is given back ({@code ManagedArena.unlockRelease}), so that a handler may call the
+ *   allocator again without waiting for a lock its own thread holds. A freer that frees the same value twice into its open batch is told at once in
  *   debug mode ({@code ArenaConfig.debug}); a remote free of a handle pinned at that moment is refused at
  *   once.</li>
  *   <li><b>When the owner drains</b>: before every {@code drainInterval}-th call it makes on its own arena
@@ -138,7 +145,8 @@ import java.util.Arrays;
  *   <li>{@code drainInterval} (default 64) allocations by the owning thread from its own arena, or as many served
  *   from its {@link ThreadBlockCache} (its frees do not drain: they cannot use the memory a drain gives back);</li>
  *   <li>the owner's next {@link ArenaAllocator#maintain} or idle cycle through {@link MaintainingIdleStrategy};</li>
- *   <li>stripes: the next {@code drainInterval}-th lock acquisition of the stripe, or one
+ *   <li>stripes: the next {@code drainInterval}-th lock acquisition of the stripe (any call under its lock,
+ *   its holder's frees of other arenas' blocks through its outbox included), or one
  *   {@code maintenancePeriodNanos} (default 10 ms) of the background maintenance thread;</li>
  *   <li>ended owner: {@code livenessScanNanos + maintenancePeriodNanos} (default 20 ms) with the
  *   background thread on, else the next {@code maintain} call of any thread.</li>

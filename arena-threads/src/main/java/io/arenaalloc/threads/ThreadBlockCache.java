@@ -102,16 +102,19 @@ import org.agrona.UnsafeApi;
  * <h2>Why a double free is still caught</h2>
  * A small fixed block carries its mark exactly when it is not live ({@link FreeMark}: marked when its slab is cut,
  * when its arena frees it and when a thread parks it; cleared only when it is allocated or reused). Every free
- * of a small fixed block looks at the mark before anything changes: the arena's own ({@code OffHeapArena.free}) and
- * this cache's (steps 1 and 5). So a second free of a parked block, by any thread, is rejected on the spot, as is a
+ * of a small fixed block looks at the mark before anything changes: the arena's own ({@code OffHeapArena.free}),
+ * this cache's (steps 1 and 5), and that of every thread that queues the free for the block's arena instead (a
+ * thread without an arena or without a context: {@link RemoteFreeInbox} step 2 checks and marks before it queues, so a
+ * block on its way home never looks live to a cache; an unmarked queued block could be parked by a second free and
+ * handed out while the first was still on its way, found by an audit test, {@code PerThreadAuditTest}). So a second free of a parked block, by any thread, is rejected on the spot, as is a
  * free of a block its arena already holds as free, and of a block start that was never allocated. (A remote double free
  * used to be found by the owner later and reported to the error handler; found here, it is thrown to the caller.) Not
  * caught: two frees of one block racing on two threads at the same moment (the second may read the block before the
  * first one's mark is visible to it), and a user that stores {@code address ^ SECRET} into a live block's first word.
  * One hazard comes with reading the block: a free of a block that is not live (a bad free), racing with its owner
  * giving the block's now empty chunk back to the memory source, may read memory that is no longer mapped. A live
- * block's chunk cannot go away (the block keeps it), so correct programs never meet it; a freer without a cache never
- * reads block memory (the owner does, in its own chunk, when it applies or parks the free: step 5).
+ * block's chunk cannot go away (the block keeps it), so correct programs never meet it. Freers that queue a small
+ * block read it for the same check and carry the same hazard; medium blocks and handles are never read by a freer.
  *
  * <h2>Why the descriptor cache is exact</h2>
  * A descriptor is immutable; {@link AddressMap#remove} sets its removed flag (a plain store) and then adds to the

@@ -103,6 +103,15 @@ final class Threads
         return p;
     }
 
+    /** Sets the calling thread's probe to {@code probe}, which is not 0. */
+    static void storeProbe(final int probe)
+    {
+        if (PROBE_OFFSET >= 0)
+        {
+            UnsafeApi.putInt(Thread.currentThread(), PROBE_OFFSET, probe);
+        }
+    }
+
     /** Moves the calling thread to another probe value after contention. @return the new probe. */
     static int advanceProbe(final int probe)
     {
