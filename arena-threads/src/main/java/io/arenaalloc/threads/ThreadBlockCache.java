@@ -314,11 +314,11 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
         if (d == null)
         {
             d = map.find(address);
-            if (d == null || d.slabMap == null)
+            if (d == null || d.slabMap == null || d.arena != own)
             {
-                return false;
+                return false; // not this arena's block: the arena's free rejects it with its message
             }
-            remember(d);
+            remember(d); // only the own arena's chunks: a stray value never teaches the cache a stripe's chunk
         }
         if (d.arena != own)
         {
