@@ -26,7 +26,7 @@ import java.util.Arrays;
  *   <li>b = open[id &amp; 63]. If b is for this destination, go to 4.</li>
  *   <li>If b is for another destination, seal it (release store of its published word with SEALED set).</li>
  *   <li>Take an IDLE batch from the pool (acquire load of its state; the scan resumes where the last one
- *   stopped), or, when none is idle, make one (a thread's outbox: the pool grows to the number of batches in
+ *   stopped; a batch whose destination was closed meanwhile is dropped from the pool and from the table), or, when none is idle, make one (a thread's outbox: the pool grows to the number of batches in
  *   flight, then stays) or give up (a stripe's fixed pool: {@link #free} returns false, nothing changed). Only
  *   then seal the old batch of step 2. Open the new one for the destination and publish it to the destination's
  *   inbox before writing into it.</li>
@@ -188,9 +188,16 @@ final class RemoteFreeOutbox
                 poolCursor = i + 1;
                 return b;
             }
-            if (b.destination.isClosedOpaque() && !isOpen(b))
+            if (b.destination.isClosedOpaque())
             {
-                // its arena was closed before reading it to the end: it will never come back; forget it
+                // its arena was closed before reading it to the end: it will never come back; forget it, open or not
+                // (an arena closes only when no block of it is live, so no correct free will ask for it again; kept
+                // open, a batch for an ended thread's closed arena would hold a slot of a stripe's fixed pool for as
+                // long as no other destination shares its table entry)
+                if (isOpen(b))
+                {
+                    open[b.destination.id & OPEN_MASK] = null;
+                }
                 pool[i] = pool[--poolSize];
                 pool[poolSize] = null;
                 i--;

@@ -298,6 +298,86 @@ class StripedAuditTest
         // the stripes' outboxes' batches for the closed orphan must not break anything: a later allocator works
     }
 
+    /**
+     * A stripe's outbox has a fixed pool: a batch left open for an ended thread's arena, once that arena is closed,
+     * must go back to the pool, or enough ended threads leave the stripe on the ring path for good.
+     */
+    @Test
+    void shouldGiveAFixedPoolsBatchesBackWhenTheirDestinationArenasClose() throws Exception
+    {
+        try (ArenaAllocator alloc = TestAllocators.builder(Policy.PER_THREAD).build())
+        {
+            final int n = RemoteFreeOutbox.STRIPE_BATCHES;
+            final long[] blocks = new long[n];
+            final ManagedArena[] owners = new ManagedArena[n];
+            final CountDownLatch allocated = new CountDownLatch(n);
+            final CountDownLatch end = new CountDownLatch(1);
+            final Thread[] threads = new Thread[n];
+            for (int i = 0; i < n; i++)
+            {
+                final int k = i;
+                threads[i] = new Thread(() ->
+                {
+                    blocks[k] = alloc.allocate(48); // n living threads: n arenas, none adopted by another
+                    Patterns.fill(blocks[k], 48, k);
+                    alloc.flushThreadCache();
+                    allocated.countDown();
+                    try
+                    {
+                        end.await();
+                    }
+                    catch (final InterruptedException ex)
+                    {
+                        Thread.currentThread().interrupt();
+                    }
+                }, "ending-owner-" + i);
+                threads[i].start();
+            }
+            assertTrue(allocated.await(30, TimeUnit.SECONDS));
+            for (int i = 0; i < n; i++)
+            {
+                owners[i] = alloc.managedArenaOf(blocks[i]);
+                for (int j = 0; j < i; j++)
+                {
+                    assertNotSame(owners[j], owners[i], "one arena per living thread");
+                }
+            }
+            final RemoteFreeOutbox outbox = new RemoteFreeOutbox(4, false, RemoteFreeOutbox.STRIPE_BATCHES);
+            for (int i = 0; i < n; i++)
+            {
+                Patterns.check(blocks[i], 48, i, "block " + i);
+                assertTrue(outbox.free(owners[i], blocks[i]), "a batch of the pool for destination " + i);
+            }
+            final long liveBlock = alloc.allocate(48); // the caller's own arena: a destination that stays open
+            final ManagedArena living = alloc.managedArenaOf(liveBlock);
+            assertFalse(outbox.free(living, liveBlock), "every batch is in flight, open for a thread's arena");
+            end.countDown();
+            for (final Thread t : threads)
+            {
+                t.join(TimeUnit.SECONDS.toMillis(30));
+                assertFalse(t.isAlive());
+            }
+            assertTrue(waitFor(() ->
+            {
+                alloc.maintain(100_000);
+                for (final ManagedArena m : owners)
+                {
+                    if (alloc.arenaById(m.id) != null)
+                    {
+                        return false;
+                    }
+                }
+                return true;
+            }, TimeUnit.SECONDS.toNanos(10)), "the ended threads' arenas were drained and closed");
+            assertTrue(outbox.free(living, liveBlock), "a batch of a closed arena went back to the pool");
+            assertTrue(outbox.poolSize() <= RemoteFreeOutbox.STRIPE_BATCHES, "the pool forgot the closed arenas' batches " +
+                "and makes new ones up to its size, no more: " + outbox.poolSize());
+            alloc.maintain(0);
+            assertEquals(0, alloc.counters().get(AllocatorCounters.REMOTE_FREE_ERRORS));
+            assertEquals(0, living.arena.liveBlocks(), "the last free applied too");
+        }
+    }
+
     // =========================================================================================================
     // close
     // =========================================================================================================
