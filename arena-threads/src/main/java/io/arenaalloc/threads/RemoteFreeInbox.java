@@ -137,6 +137,17 @@ import java.util.Arrays;
  * the price of catching the double free at once); handoff 0.83-1.02x in its slowest placement, where the freer
  * used to do half of the arena work under the producer's lock and now the producer applies every free.
  *
+ * <h2>Why every queued small free is checked and marked on the freer</h2>
+ * A thread with a context but no thread cache (no arena of its own, like {@code handoff}'s consumer) used to queue a
+ * small block unmarked: it never read the block. Until the owner applied that free, the block looked live to every
+ * thread cache, so a second free of it on a thread with a cache parked it and handed it out while the first free was
+ * on its way; the owner then freed a live block (an audit found it: {@code PerThreadAuditTest}). Now such a freer
+ * checks and writes the mark as a cache does, and a double free throws at once on any thread. Its price is the
+ * freer's load of a line the producer wrote last, measured on {@code handoff} in one JVM against a throw-away build
+ * that queued unmarked ({@code tools/handoff-interleave}, 1 s phases, 14 cycles, JDK 17, 2026-12-05): marked ÷
+ * unmarked 0.974 (0.944-1.015), 0.754, 0.912 (0.872-0.952) and 0.827 (0.805-0.902) in four JVMs, the arena still
+ * 1.21-2.56x jemalloc in them. Skipping the owner's own mark load for such values did not win it back (0.86x).
+ *
  * <h2>Bound on how long a freed byte stays unusable</h2>
  * There is no delay on the freer's side: a batch is published when it is opened, so every value is
  * visible to the owner as soon as its release store is (no "flush when full"). A remote free is applied
