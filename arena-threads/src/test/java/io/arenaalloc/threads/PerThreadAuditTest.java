@@ -118,15 +118,16 @@ class PerThreadAuditTest
     }
 
     // ---------------------------------------------------------------------------------------------------------------
-    // a plain remote free leaves the block unmarked: a later free of it by a thread with a cache parks it
+    // a remote free on its way to the owner: a later free of the block by a thread with a cache must not park it
     // ---------------------------------------------------------------------------------------------------------------
 
     /**
-     * Scenario: the owner allocates x; a thread with a context but no arena (a pure freer) frees x (a plain remote free,
-     * queued, x stays unmarked and live in its arena); a third thread with a cache frees x again (a sequential double
-     * free, not a race) and then allocates: it gets x from its cache. The owner's drain then frees x (it carries no
-     * mark: the third thread's reuse cleared it) and the owner's next allocation returns x too. The double free must be
-     * rejected at the second free, or at least reported, and x must never be live twice.
+     * Scenario: the owner allocates x; a thread with a context but no arena (a pure freer) frees x (a remote free,
+     * queued; x stays live in its arena's metadata until the owner drains); a third thread with a cache frees x again
+     * (a sequential double free, not a race) and then allocates. Before the fix x was queued unmarked, so the third
+     * thread parked it and got it back from its cache, the owner's drain then freed x (its mark cleared by that reuse)
+     * and the owner's next allocation returned x too. Now the pure freer marks x before it queues it, and the second
+     * free is rejected at once. It must be rejected, or at least reported, and x must never be live twice.
      */
     @Test
     void shouldCatchASecondFreeIntoACacheOfABlockAlreadyQueuedForARemoteFree() throws Exception
@@ -136,8 +137,7 @@ class PerThreadAuditTest
         {
             final long x = alloc.allocate(64);
             final long keep = alloc.allocate(64);
-            TestAllocators.onOtherThread("pure-freer", () -> alloc.free(x)); // context, no arena: queued plain
-            // on the current code a plain remote free leaves x unmarked (still 'live' to every check) until the owner drains
+            TestAllocators.onOtherThread("pure-freer", () -> alloc.free(x)); // context, no arena: checked, marked, queued
             final AtomicReference<Throwable> secondFree = new AtomicReference<>();
             final AtomicLong reusedByCacher = new AtomicLong();
             TestAllocators.onOtherThread("cacher", () ->
@@ -174,8 +174,9 @@ class PerThreadAuditTest
 
     /**
      * A thread with a cache frees an interior pointer of another thread's small block and the pinned address of its
-     * small movable block: neither is a small fixed block start, so both are queued and the owner rejects them when it
-     * drains; nothing may change (no mark written into either block, no block parked, counts unchanged).
+     * small movable block: neither is a small fixed block start. The interior pointer is rejected at once (it lies in
+     * a slab of small blocks); the movable block's address is queued and the owner rejects it when it drains. Nothing
+     * may change (no mark written into either block, no block parked, counts unchanged).
      */
     @Test
     void shouldChangeNothingForAForeignFreeOfAnInteriorPointerOrAPinnedHandleAddress() throws Exception
@@ -194,16 +195,16 @@ class PerThreadAuditTest
             {
                 alloc.free(alloc.allocate(64)); // an arena and a cache of its own
                 alloc.flushThreadCache();
-                for (final long bad : new long[] {a + 16, p})
+                final InvalidBlockException interior = assertThrows(InvalidBlockException.class, () -> alloc.free(a + 16),
+                    "an address inside a small block is rejected at once (the slab map proves it is no block start)");
+                assertTrue(interior.getMessage().contains(Long.toHexString(a + 16)), interior.getMessage());
+                try
                 {
-                    try
-                    {
-                        alloc.free(bad);
-                    }
-                    catch (final InvalidBlockException | IllegalStateException rejectedAtOnce)
-                    {
-                        // fine too
-                    }
+                    alloc.free(p); // a movable block's address: queued, the owner rejects it when it drains
+                }
+                catch (final InvalidBlockException | IllegalStateException rejectedAtOnce)
+                {
+                    // fine too
                 }
                 assertEquals(0, alloc.flushThreadCache(), "nothing parked");
             });

@@ -33,6 +33,35 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class StripedAuditTest
 {
+    /** One virtual thread per block: checks block k's pattern ({@code sizeOf(k)} bytes, seed k), then frees it. */
+    private static void checkAndFreeOnVirtualThreads(final ArenaAllocator alloc, final long[] blocks,
+        final java.util.function.IntUnaryOperator sizeOf) throws Exception
+    {
+        final ExecutorService executor = virtualThreadExecutor();
+        try
+        {
+            final List<Future<?>> futures = new ArrayList<>();
+            for (int i = 0; i < blocks.length; i++)
+            {
+                final int k = i;
+                futures.add(executor.submit(() ->
+                {
+                    Patterns.check(blocks[k], sizeOf.applyAsInt(k), k, "block " + k);
+                    alloc.free(blocks[k]);
+                }));
+            }
+            for (final Future<?> f : futures)
+            {
+                f.get(30, TimeUnit.SECONDS);
+            }
+        }
+        finally
+        {
+            executor.shutdown();
+            assertTrue(executor.awaitTermination(30, TimeUnit.SECONDS));
+        }
+    }
+
     private static ExecutorService virtualThreadExecutor() throws Exception
     {
         return (ExecutorService)Executors.class.getMethod("newVirtualThreadPerTaskExecutor").invoke(null);
@@ -198,29 +227,7 @@ class StripedAuditTest
             }, "idle-owner");
             owner.start();
             TestAllocators.await(allocated);
-            final ExecutorService executor = virtualThreadExecutor();
-            try
-            {
-                final List<Future<?>> futures = new ArrayList<>();
-                for (int i = 0; i < n; i++)
-                {
-                    final int k = i;
-                    futures.add(executor.submit(() ->
-                    {
-                        Patterns.check(blocks[k], 16 + (k % 8) * 16, k, "block " + k);
-                        alloc.free(blocks[k]);
-                    }));
-                }
-                for (final Future<?> f : futures)
-                {
-                    f.get(30, TimeUnit.SECONDS);
-                }
-            }
-            finally
-            {
-                executor.shutdown();
-                assertTrue(executor.awaitTermination(30, TimeUnit.SECONDS));
-            }
+            checkAndFreeOnVirtualThreads(alloc, blocks, k -> 16 + (k % 8) * 16);
             freed.set(true);
             final boolean applied = waitFor(() -> live.get() == 1, TimeUnit.SECONDS.toNanos(5));
             stop.set(true);
@@ -257,29 +264,7 @@ class StripedAuditTest
                 arenaId[0] = alloc.ownArenaForTest().id;
                 alloc.flushThreadCache();
             });
-            final ExecutorService executor = virtualThreadExecutor();
-            try
-            {
-                final List<Future<?>> futures = new ArrayList<>();
-                for (int i = 0; i < n; i++)
-                {
-                    final int k = i;
-                    futures.add(executor.submit(() ->
-                    {
-                        Patterns.check(blocks[k], 48, k, "block " + k);
-                        alloc.free(blocks[k]);
-                    }));
-                }
-                for (final Future<?> f : futures)
-                {
-                    f.get(30, TimeUnit.SECONDS);
-                }
-            }
-            finally
-            {
-                executor.shutdown();
-                assertTrue(executor.awaitTermination(30, TimeUnit.SECONDS));
-            }
+            checkAndFreeOnVirtualThreads(alloc, blocks, k -> 48);
             assertTrue(waitFor(() ->
             {
                 alloc.maintain(100_000);
