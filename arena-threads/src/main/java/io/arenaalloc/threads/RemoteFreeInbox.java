@@ -145,8 +145,8 @@ import java.util.Arrays;
  * checks and writes the mark as a cache does, and a double free throws at once on any thread. Its price is the
  * freer's load of a line the producer wrote last, measured on {@code handoff} in one JVM against a throw-away build
  * that queued unmarked ({@code tools/handoff-interleave}, 1 s phases, 14 cycles, JDK 17, 2026-12-05): marked ÷
- * unmarked 0.974 (0.944-1.015), 0.754, 0.912 (0.872-0.952) and 0.827 (0.805-0.902) in four JVMs, the arena still
- * 1.21-2.56x jemalloc in them. Skipping the owner's own mark load for such values did not win it back (0.86x).
+ * unmarked 0.974 (0.944-1.015), 0.754, 0.912 (0.872-0.952), 0.827 (0.805-0.902), 0.884 and 0.742 in six JVMs (the
+ * slowest and middle placements), the arena still 1.21-2.56x jemalloc in them. Skipping the owner's own mark load for such values did not win it back (0.86x).
  *
  * <h2>Bound on how long a freed byte stays unusable</h2>
  * There is no delay on the freer's side: a batch is published when it is opened, so every value is
