@@ -701,7 +701,51 @@ public final class HandleTable
         return stateLive((long)LONGS.getVolatile(seg, offset(index) + STATE));
     }
 
-    /** Owner: ends every live handle at once (reset): O(slots). Pinned handles make it throw first. */
+    /**
+     * Owner, reset: claims every live slot first (MOVING, so that a pin arriving on another thread waits, then finds
+     * the handle freed), and only then ends them all ({@link #releaseAll}). A pinned slot found on the way gives every
+     * claim back. Checking for pins and then releasing with plain stores would lose a pin that lands in between (an
+     * audit test, {@code HandleAuditTest}).
+     * @return -1 when every live handle was ended; else the index of a pinned slot, and nothing has changed.
+     */
+    int releaseAllUnpinned()
+    {
+        for (int i = 0; i < slotCount; i++)
+        {
+            final long[] seg = segment(i);
+            final int o = offset(i);
+            while (true)
+            {
+                final long state = (long)LONGS.getVolatile(seg, o + STATE);
+                if (!stateLive(state))
+                {
+                    break;
+                }
+                if (statePins(state) != 0)
+                {
+                    for (int j = 0; j < i; j++)
+                    {
+                        final long[] sj = segment(j);
+                        final long claimed = (long)LONGS.getVolatile(sj, offset(j) + STATE);
+                        if (stateLive(claimed))
+                        {
+                            LONGS.setRelease(sj, offset(j) + STATE, claimed & ~MOVING);
+                        }
+                    }
+                    return i;
+                }
+                // a staged move of the owner's own (COPYING) is given up: the compactor is reset next
+                if (LONGS.compareAndSet(seg, o + STATE, state, (state & ~COPYING) | MOVING))
+                {
+                    break;
+                }
+            }
+        }
+        releaseAll();
+        return -1;
+    }
+
+    /** Owner: ends every live handle at once: O(slots). Reset calls it through {@link #releaseAllUnpinned}. */
     void releaseAll()
     {
         for (int i = 0; i < slotCount; i++)
@@ -729,20 +773,6 @@ public final class HandleTable
             }
         }
         liveHandles = 0;
-    }
-
-    /** @return index of a pinned live slot, or -1. */
-    int firstPinned()
-    {
-        for (int i = 0; i < slotCount; i++)
-        {
-            final long state = (long)LONGS.getVolatile(segment(i), offset(i) + STATE);
-            if (stateLive(state) && statePins(state) != 0)
-            {
-                return i;
-            }
-        }
-        return -1;
     }
 
     int liveHandles()

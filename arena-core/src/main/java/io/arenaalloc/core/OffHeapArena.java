@@ -785,8 +785,15 @@ public final class OffHeapArena implements AutoCloseable
         final long address = handles.resolve(handle);
         final Chunk chunk = chunkMap.find(address);
         final long size = movableBlockSize(chunk, address);
-        beforeFree(address, size - guard);
-        handles.release(handle, "free");
+        if (debug)
+        {
+            checkGuard(address, size - guard); // before anything changes
+        }
+        handles.release(handle, "free"); // the CAS that refuses a pin (it throws, nothing changed); later pins fail
+        if (debug)
+        {
+            UnsafeApi.setMemory(address, size, POISON_BYTE); // only now: a pin between the checks would see poison
+        }
         freeMovableBlock(chunk, address);
         counters.addOpaque(ArenaCounters.LIVE_HANDLES, -1);
         afterFree(size);
@@ -1396,12 +1403,11 @@ public final class OffHeapArena implements AutoCloseable
     public void reset()
     {
         checkOpen();
-        final int pinnedSlot = handles.firstPinned();
+        final int pinnedSlot = handles.releaseAllUnpinned(); // claims every handle before it ends them: no lost pin
         if (pinnedSlot >= 0)
         {
             throw new IllegalStateException("reset: handle slot " + pinnedSlot + " is pinned, expected no pinned handles");
         }
-        handles.releaseAll();
         for (int s = 0; s < slabCount; s++)
         {
             if (slabs[s].active)

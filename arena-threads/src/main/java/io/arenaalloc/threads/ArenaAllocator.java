@@ -551,19 +551,21 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
                     "inside a block, or a block freed since), expected the start of a live block");
             }
         }
-        if (m.isStripe())
-        {
-            freeInStripe(m, addressOrHandle);
-            return;
-        }
         if (addressOrHandle < 0)
         {
+            // refused at once whichever path follows (a busy stripe's ring included); a pin that lands after this
+            // check defers the queued free until the unpin (RemoteFreeInbox step 6)
             final int pins = m.arena.pinned(addressOrHandle);
             if (pins > 0)
             {
                 throw new IllegalStateException("free: handle=0x" + Long.toHexString(addressOrHandle) + " is pinned (pins=" +
                     pins + "), expected pins=0");
             }
+        }
+        if (m.isStripe())
+        {
+            freeInStripe(m, addressOrHandle);
+            return;
         }
         if (c != null)
         {
