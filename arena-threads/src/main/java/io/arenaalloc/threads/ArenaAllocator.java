@@ -215,6 +215,8 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
     private volatile Throwable lastRemoteFreeError;
     private volatile ArenaMaintenanceListener maintenanceListener;
     private final AgentRunner backgroundRunner;
+    /** Written and read by the background maintenance thread only: close() was called on it (see close). */
+    private boolean closedOnMaintenanceThread;
 
     private ArenaAllocator(final AllocatorConfig config)
     {
@@ -237,7 +239,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         if (config.backgroundMaintenance())
         {
             backgroundRunner = new AgentRunner(new SleepingIdleStrategy(config.maintenancePeriodNanos()), errorHandler,
-                null, new MaintenanceAgent(this, config.maintenanceBudgetNanos()));
+                null, new MaintenanceAgent(this, config.maintenanceBudgetNanos(), true));
             AgentRunner.startOnThread(backgroundRunner, (runnable) ->
             {
                 final Thread t = new Thread(runnable, name + "-maintenance");
@@ -882,7 +884,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
     {
         sendCachedHomeIfAny(c); // c is the caller's context: its own arena frees its blocks now
         final long start = System.nanoTime();
-        final long waitNanos = config.limitWaitNanos();
+        final long waitNanos = size > budget.limit() ? 0 : config.limitWaitNanos(); // no free can make room for it
         final boolean anyStripe = first.isStripe() && op != OP_REALLOCATE;
         ArenaLimitExceededException last = firstFailure;
         long backoff = MIN_LIMIT_BACKOFF_NANOS;
@@ -920,7 +922,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
             }
             else
             {
-                final int mode = enter(first, c, "allocate");
+                final int mode = enter(first, c, op == OP_REALLOCATE ? "reallocate" : "allocate");
                 try
                 {
                     if (arenaWaitPending)
@@ -944,7 +946,7 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
             if (waited >= waitNanos)
             {
                 counters.increment(AllocatorCounters.LIMIT_FAILURES);
-                throw limitFailure(size, last, first, waited);
+                throw limitFailure(size, last, first, waitNanos == 0 ? 0 : waited); // no back-pressure: no wait
             }
             if (!counted)
             {
@@ -1174,7 +1176,14 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         final ArenaMaintenanceListener listener = maintenanceListener;
         if (listener != null)
         {
-            listener.onMaintenance(arena, System.nanoTime());
+            try
+            {
+                listener.onMaintenance(arena, System.nanoTime());
+            }
+            catch (final RuntimeException ex)
+            {
+                reportError(ex); // the caller's maintenance, reclaim or limit wait goes on
+            }
         }
         return steps;
     }
@@ -1333,6 +1342,12 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
      * Threads that used the allocator keep a {@code ThreadLocal} entry until they end, but it is detached
      * from the allocator, so the closed allocator itself can be garbage collected.
      */
+    /** The background agent, on its own thread: whether close() was called on that thread (it must end the runner). */
+    boolean closedOnMaintenanceThread()
+    {
+        return closedOnMaintenanceThread;
+    }
+
     public void close()
     {
         synchronized (stripesLock)
@@ -1343,9 +1358,15 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
             }
             closed = true;
         }
-        if (backgroundRunner != null)
+        if (backgroundRunner != null && backgroundRunner.thread() != Thread.currentThread())
         {
             backgroundRunner.close();
+        }
+        else if (backgroundRunner != null)
+        {
+            // called by the maintenance thread itself (from a listener): it cannot wait for its own end; its agent
+            // sees this at its next duty cycle and ends the runner (MaintenanceAgent)
+            closedOnMaintenanceThread = true;
         }
         registry.returnCachedBlocksAtClose(closeHome); // so that each arena's live count is its users' blocks only
         for (int id = 0; id < arenas.length(); id++)
@@ -1516,20 +1537,24 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         }
         else
         {
-            reportRemoteFreeError(ex);
+            reportError(ex);
         }
     }
 
-    /** Errors a lock holder kept: reported after it gave the lock back. Never throws. */
+    /** Errors a lock holder kept: reported after it gave the lock back. Never throws a RuntimeException. */
     void reportRemoteFreeErrors(final List<InvalidRemoteFreeException> errors)
     {
         for (int i = 0; i < errors.size(); i++)
         {
-            reportRemoteFreeError(errors.get(i));
+            reportError(errors.get(i));
         }
     }
 
-    private void reportRemoteFreeError(final InvalidRemoteFreeException ex)
+    /**
+     * To the configured error handler: what a user callback threw (maintenance or chunk listener), a rejected remote
+     * free. Never throws a RuntimeException: a handler that throws one is ignored.
+     */
+    void reportError(final Throwable ex)
     {
         try
         {

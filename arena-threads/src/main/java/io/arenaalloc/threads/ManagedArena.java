@@ -81,6 +81,14 @@ final class ManagedArena extends ManagedArenaState
     final RemoteFreeOutbox outbox;
     /** The owning thread's context while OWNED (written under the registry's lock); null otherwise. */
     volatile ThreadContext owner;
+    /**
+     * The thread that holds the arena RECLAIMING (reclaimer or borrower), null otherwise: written by that thread only,
+     * read by a thread that waits for the arena in {@link #claimOrphan} to tell that it is itself the holder (a
+     * listener or error handler that called back into the allocator during a reclaim): it would wait for ever.
+     * A racy read can only show another thread or null to a thread that is not the holder (its own last write is
+     * its release's null).
+     */
+    private Thread reclaimingThread;
     /** Holder-confined: the arena's allocation count at its last maintenance (idle test for the free cache). */
     long allocationsAtLastMaintenance = -1;
     /**
@@ -132,12 +140,26 @@ final class ManagedArena extends ManagedArenaState
             // the chunk's slab map: freers tell a small fixed block's start from it (to park a per-thread arena's
             // block in their ThreadBlockCache, or to free a block marked through their stripe's outbox)
             map.add(new AddressMap.Descriptor(owner, base, size, arena.slabMapOf(base)));
-            next.onChunkAdded(arena, base, size);
+            try
+            {
+                next.onChunkAdded(arena, base, size);
+            }
+            catch (final RuntimeException ex)
+            {
+                owner.allocator.reportError(ex); // the arena's state must not depend on the user's listener
+            }
         }
 
         public void onChunkRemoved(final OffHeapArena arena, final long base, final long size)
         {
-            next.onChunkRemoved(arena, base, size);
+            try
+            {
+                next.onChunkRemoved(arena, base, size);
+            }
+            catch (final RuntimeException ex)
+            {
+                owner.allocator.reportError(ex); // the chunk goes back all the same (a close must return every byte)
+            }
             final ThreadContext c = owner.owner;
             if (c != null)
             {
@@ -162,6 +184,7 @@ final class ManagedArena extends ManagedArenaState
     {
         final ArrayList<InvalidRemoteFreeException> errors = errorsWhileHeld;
         errorsWhileHeld = null;
+        reclaimingThread = null;
         STATE.setRelease(this, state);
         if (errors != null)
         {
@@ -191,7 +214,12 @@ final class ManagedArena extends ManagedArenaState
 
     boolean casState(final int expected, final int next)
     {
-        return STATE.compareAndSet(this, expected, next);
+        final boolean won = STATE.compareAndSet(this, expected, next);
+        if (won && next == RECLAIMING)
+        {
+            reclaimingThread = Thread.currentThread();
+        }
+        return won;
     }
 
     boolean isClosedOpaque()
@@ -267,11 +295,18 @@ final class ManagedArena extends ManagedArenaState
             {
                 if (STATE.compareAndSet(this, ORPHANED, RECLAIMING))
                 {
+                    reclaimingThread = Thread.currentThread();
                     return true;
                 }
             }
             else if (s == RECLAIMING)
             {
+                if (reclaimingThread == Thread.currentThread())
+                {
+                    throw new IllegalStateException("arena " + id + " is being reclaimed by this very thread (a " +
+                        "listener or error handler called back into the allocator during the reclaim), expected a call " +
+                        "from outside the reclaim");
+                }
                 Thread.onSpinWait();
             }
             else

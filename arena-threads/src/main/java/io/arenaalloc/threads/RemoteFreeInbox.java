@@ -365,11 +365,11 @@ final class RemoteFreeInbox
             int i = b.readIndex;
             while (i < count)
             {
-                applied += apply(arena, b.slotPlain(i), park);
-                taken++;
-                i++;
+                final long v = b.slotPlain(i);
+                b.readIndex = ++i; // before the apply: whatever it throws (an Error from the error handler), a value
+                taken++;           // is applied once, never again at the next drain
+                applied += apply(arena, v, park);
             }
-            b.readIndex = i;
             if (RemoteFreeBatch.isFinished(word, b.capacity()))
             {
                 if (prev == null)

@@ -118,9 +118,16 @@ final class ThreadRegistry
         return c;
     }
 
-    /** Step 3. @return the adopted arena, now OWNED by {@code c}, or null when there is no orphan. */
+    /**
+     * Step 3. @return the adopted arena, now OWNED by {@code c}, or null when there is no orphan or living threads
+     * already own {@code maxThreadArenas} arenas (an adoption counts as one more, as a new arena does).
+     */
     synchronized ManagedArena adoptOrphan(final ThreadContext c)
     {
+        if (ownedArenas >= maxThreadArenas)
+        {
+            return null;
+        }
         for (final ManagedArena m : orphans)
         {
             if (m.casState(ManagedArena.ORPHANED, ManagedArena.OWNED))

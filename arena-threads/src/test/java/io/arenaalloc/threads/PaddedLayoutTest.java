@@ -68,7 +68,7 @@ class PaddedLayoutTest
                 final int mod = f.getModifiers();
                 if (!java.lang.reflect.Modifier.isStatic(mod) && !java.lang.reflect.Modifier.isFinal(mod))
                 {
-                    assertTrue(java.util.Set.of("hot0", "hot1", "stripes", "closed", "lastRemoteFreeError",
+                    assertTrue(java.util.Set.of("hot0", "hot1", "stripes", "closed", "closedOnMaintenanceThread", "lastRemoteFreeError",
                         "maintenanceListener").contains(f.getName()), c.getSimpleName() + "." + f.getName() +
                         " is a mutable field of the allocator object, which shares its first line with the context " +
                         "table's hot fields: expected only the fields written on rare events (close, errors, set-up)");
