@@ -51,7 +51,20 @@ public final class MaintainingIdleStrategy implements IdleStrategy
         }
         if (!allocator.isClosed())
         {
-            final int done = allocator.maintain(budgetNanos, true);
+            final int done;
+            try
+            {
+                done = allocator.maintain(budgetNanos, true);
+            }
+            catch (final IllegalStateException ex)
+            {
+                if (!allocator.isClosed())
+                {
+                    throw ex;
+                }
+                delegate.idle(0); // closed between the check and the call: an event loop's idle must not throw
+                return;
+            }
             if (done > 0)
             {
                 delegate.idle(done);
