@@ -746,7 +746,7 @@ public final class HandleTable
     }
 
     /** Owner: ends every live handle at once: O(slots). Reset calls it through {@link #releaseAllUnpinned}. */
-    void releaseAll()
+    private void releaseAll()
     {
         for (int i = 0; i < slotCount; i++)
         {

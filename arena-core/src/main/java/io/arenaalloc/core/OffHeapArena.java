@@ -792,7 +792,7 @@ public final class OffHeapArena implements AutoCloseable
         handles.release(handle, "free"); // the CAS that refuses a pin (it throws, nothing changed); later pins fail
         if (debug)
         {
-            UnsafeApi.setMemory(address, size, POISON_BYTE); // only now: a pin between the checks would see poison
+            poisonFreed(address, size - guard); // only now: a pin between the checks would see poison
         }
         freeMovableBlock(chunk, address);
         counters.addOpaque(ArenaCounters.LIVE_HANDLES, -1);
@@ -1824,8 +1824,14 @@ public final class OffHeapArena implements AutoCloseable
         if (debug)
         {
             checkGuard(address, usable);
-            UnsafeApi.setMemory(address, usable + guard, POISON_BYTE);
+            poisonFreed(address, usable);
         }
+    }
+
+    /** Debug mode, a block that is free now: its usable bytes and its guard get the poison byte. */
+    private void poisonFreed(final long address, final long usable)
+    {
+        UnsafeApi.setMemory(address, usable + guard, POISON_BYTE);
     }
 
     private void debugAfterAllocate(final long address)

@@ -535,13 +535,19 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
                 {
                     // a small fixed block leaves the caller's hands before its arena applies the free: it is marked
                     // first, so that a later free of it anywhere is rejected at once (RemoteFreeInbox step 2)
+                    ThreadBlockCache.rejectMarked(m, addressOrHandle);
+                    FreeMark.mark(addressOrHandle);
                     if (c == null)
                     {
                         freeMarkedThroughOwnStripe(m, addressOrHandle);
                     }
+                    else if (m.isStripe())
+                    {
+                        freeInStripe(m, addressOrHandle | RemoteFreeInbox.MARKED);
+                    }
                     else
                     {
-                        freeMarkedThroughOutbox(c, m, addressOrHandle);
+                        c.outbox.free(m, addressOrHandle | RemoteFreeInbox.MARKED);
                     }
                     return;
                 }
@@ -582,20 +588,17 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
 
     /**
      * The free of a small fixed block of arena {@code m} (which keeps free marks) by a thread with no context of its
-     * own (STRIPED, virtual threads): checked and marked here, then, under the lock of the caller's own stripe, freed
-     * at once when {@code m} is that stripe, else written into that stripe's outbox for {@code m}, flagged
-     * {@link RemoteFreeInbox#MARKED}: a batch published to m's inbox, one atomic operation per batch and none on m's
-     * lock or arena ({@link RemoteFreeInbox} steps 2 and 3; why and what it measured: that class's Javadoc).
-     * @throws InvalidBlockException when the block carries its mark (a double free): nothing has changed.
+     * own (STRIPED, virtual threads), already checked and marked by {@link #freeSlow}: under the lock of the caller's
+     * own stripe, freed at once when {@code m} is that stripe, else written into that stripe's outbox for {@code m},
+     * flagged {@link RemoteFreeInbox#MARKED}: a batch published to m's inbox, one atomic operation per batch and none
+     * on m's lock or arena ({@link RemoteFreeInbox} steps 2 and 3; why and what it measured: that class's Javadoc).
      */
     private void freeMarkedThroughOwnStripe(final ManagedArena m, final long address)
     {
-        ThreadBlockCache.rejectMarked(m, address);
         final long marked = address | RemoteFreeInbox.MARKED;
         final ManagedArena s = lockStripe();
         try
         {
-            FreeMark.mark(address);
             s.beforeCall(drainInterval); // a call on the stripe: its own inbox drains within drainInterval of them
             if (s == m)
             {
@@ -626,29 +629,6 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
         {
             m.inbox.pushOverflowSingle(marked);
             counters.increment(AllocatorCounters.SINGLE_FREES_OVERFLOWED);
-        }
-    }
-
-    /**
-     * The free of a small fixed block of another arena {@code m} (which keeps free marks) by a thread with a context
-     * whose thread cache did not take it (a thread without an arena of its own, a full cache that cannot spill): checked
-     * and marked here, then queued {@link RemoteFreeInbox#MARKED} through the thread's outbox (a stripe: its lock or its
-     * ring). Queued unmarked, it would look live to every thread cache until its arena applied it, and a second free of
-     * it into a cache would park it and hand it out while the first was still on its way.
-     * @throws InvalidBlockException when the block carries its mark (a double free): nothing has changed.
-     */
-    private void freeMarkedThroughOutbox(final ThreadContext c, final ManagedArena m, final long address)
-    {
-        ThreadBlockCache.rejectMarked(m, address);
-        FreeMark.mark(address);
-        final long marked = address | RemoteFreeInbox.MARKED;
-        if (m.isStripe())
-        {
-            freeInStripe(m, marked);
-        }
-        else
-        {
-            c.outbox.free(m, marked);
         }
     }
 
@@ -1337,17 +1317,43 @@ public final class ArenaAllocator extends ThreadContextTable implements AutoClos
     }
 
     /**
-     * Stops the background thread and closes every arena (their memory goes back to its sources; arenas
-     * with live blocks log a warning). Idempotent. Must happen-after every other call on this allocator.
-     * Threads that used the allocator keep a {@code ThreadLocal} entry until they end, but it is detached
-     * from the allocator, so the closed allocator itself can be garbage collected.
+     * {@link #maintain(long, boolean)} for the duty cycles ({@link MaintenanceAgent}, {@link MaintainingIdleStrategy}),
+     * which must not throw because of a close, also one that lands during the call.
+     * @return the work done, or -1 when the allocator is closed (before or during the call).
      */
+    int maintainUnlessClosed(final long budgetNanos)
+    {
+        if (closed)
+        {
+            return -1;
+        }
+        try
+        {
+            return maintain(budgetNanos, true); // stripes at most once per period
+        }
+        catch (final IllegalStateException ex)
+        {
+            if (closed)
+            {
+                return -1; // closed while we ran
+            }
+            throw ex;
+        }
+    }
+
     /** The background agent, on its own thread: whether close() was called on that thread (it must end the runner). */
     boolean closedOnMaintenanceThread()
     {
         return closedOnMaintenanceThread;
     }
 
+    /**
+     * Stops the background thread and closes every arena (their memory goes back to its sources; arenas
+     * with live blocks log a warning). Idempotent. Must happen-after every other call on this allocator.
+     * Called on the background maintenance thread itself (from a listener), it does not wait for that thread's end;
+     * the thread ends at its next duty cycle. Threads that used the allocator keep a {@code ThreadLocal} entry until
+     * they end, but it is detached from the allocator, so the closed allocator itself can be garbage collected.
+     */
     public void close()
     {
         synchronized (stripesLock)

@@ -49,29 +49,8 @@ public final class MaintainingIdleStrategy implements IdleStrategy
             delegate.idle(workCount);
             return;
         }
-        if (!allocator.isClosed())
-        {
-            final int done;
-            try
-            {
-                done = allocator.maintain(budgetNanos, true);
-            }
-            catch (final IllegalStateException ex)
-            {
-                if (!allocator.isClosed())
-                {
-                    throw ex;
-                }
-                delegate.idle(0); // closed between the check and the call: an event loop's idle must not throw
-                return;
-            }
-            if (done > 0)
-            {
-                delegate.idle(done);
-                return;
-            }
-        }
-        delegate.idle(0);
+        final int done = allocator.maintainUnlessClosed(budgetNanos); // -1 once closed: an idle never throws for it
+        delegate.idle(done > 0 ? done : 0);
     }
 
     /** Idles without maintenance (Agrona's "idle regardless of work"). */

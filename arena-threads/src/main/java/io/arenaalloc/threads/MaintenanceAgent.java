@@ -11,8 +11,8 @@ import org.agrona.concurrent.AgentTerminationException;
  * <p>On a thread that owns no arena it does the allocator-wide work: the liveness scan, reclaiming the
  * arenas of ended threads, and stripe maintenance under each stripe's lock. It never touches an arena
  * owned by a living thread (only that thread may). Returns 0 once the allocator is closed (the allocator's own
- * background agent ends its runner instead when {@code close()} was called on that very thread, from a listener: such a
- * close cannot wait for the thread's end).
+ * background agent ends its runner instead when {@code close()} was called on that very thread, from a listener:
+ * such a close cannot wait for the thread's end).
  * <p>Safe in a busy-spinning duty cycle: it maintains the stripes at most once per {@code maintenancePeriodNanos}
  * (as {@link MaintainingIdleStrategy} does), because each stripe maintenance takes every free stripe lock, which
  * in a loop kept the threads allocating from the stripes off their locks (see {@link ArenaAllocator#maintain(long)}).
@@ -28,7 +28,10 @@ public final class MaintenanceAgent implements Agent
         this(allocator, budgetNanos, false);
     }
 
-    /** @param endRunnerWhenClosed the allocator's background agent: once closed, end the runner (AgentTerminationException). */
+    /**
+     * @param endRunnerWhenClosed the allocator's background agent: after a close on its own thread, end the runner
+     * (AgentTerminationException).
+     */
     MaintenanceAgent(final ArenaAllocator allocator, final long budgetNanos, final boolean endRunnerWhenClosed)
     {
         if (allocator == null)
@@ -46,7 +49,8 @@ public final class MaintenanceAgent implements Agent
 
     public int doWork()
     {
-        if (allocator.isClosed())
+        final int work = allocator.maintainUnlessClosed(budgetNanos);
+        if (work < 0)
         {
             if (endRunnerWhenClosed && allocator.closedOnMaintenanceThread())
             {
@@ -56,20 +60,8 @@ public final class MaintenanceAgent implements Agent
             }
             return 0;
         }
-        try
-        {
-            final int work = allocator.maintain(budgetNanos, true); // stripes at most once per period
-            allocator.counters().increment(AllocatorCounters.MAINTENANCE_RUNS);
-            return work;
-        }
-        catch (final IllegalStateException ex)
-        {
-            if (allocator.isClosed())
-            {
-                return 0; // closed while we ran
-            }
-            throw ex;
-        }
+        allocator.counters().increment(AllocatorCounters.MAINTENANCE_RUNS);
+        return work;
     }
 
     public String roleName()

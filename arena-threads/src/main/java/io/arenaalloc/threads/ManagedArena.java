@@ -182,9 +182,15 @@ final class ManagedArena extends ManagedArenaState
     /** Gives the arena a new state (a hand-over), then reports the errors found while it was held. */
     void stateRelease(final int state)
     {
+        reclaimingThread = null;
+        releaseThenReport(state);
+    }
+
+    /** The holder: release-stores {@code state}, then reports the errors kept while it held the arena (if any). */
+    private void releaseThenReport(final int state)
+    {
         final ArrayList<InvalidRemoteFreeException> errors = errorsWhileHeld;
         errorsWhileHeld = null;
-        reclaimingThread = null;
         STATE.setRelease(this, state);
         if (errors != null)
         {
@@ -268,15 +274,12 @@ final class ManagedArena extends ManagedArenaState
     /** Gives the lock back, then reports the remote-free errors found while holding it (none: one plain load). */
     void unlockRelease()
     {
-        final ArrayList<InvalidRemoteFreeException> errors = errorsWhileHeld;
-        if (errors == null)
+        if (errorsWhileHeld == null)
         {
-            STATE.setRelease(this, UNLOCKED);
+            STATE.setRelease(this, UNLOCKED); // the common case: no store to the field
             return;
         }
-        errorsWhileHeld = null;
-        STATE.setRelease(this, UNLOCKED);
-        allocator.reportRemoteFreeErrors(errors);
+        releaseThenReport(UNLOCKED);
     }
 
     // ---- thread arenas -------------------------------------------------------------------------
@@ -293,9 +296,8 @@ final class ManagedArena extends ManagedArenaState
             final int s = (int)STATE.getAcquire(this);
             if (s == ORPHANED)
             {
-                if (STATE.compareAndSet(this, ORPHANED, RECLAIMING))
+                if (casState(ORPHANED, RECLAIMING)) // records this thread as the holder
                 {
-                    reclaimingThread = Thread.currentThread();
                     return true;
                 }
             }

@@ -110,9 +110,9 @@ import java.util.Arrays;
  *   is counted and reported to the allocator's {@code ErrorHandler}: it cannot be thrown to the freer,
  *   which has moved on. A drain under a lock (a stripe's; an orphan's RECLAIMING) keeps the errors and reports
  *   them once the lock is given back ({@code ManagedArena.unlockRelease}), so that a handler may call the
- *   allocator again without waiting for a lock its own thread holds. A freer that frees the same value twice into its open batch is told at once in
- *   debug mode ({@code ArenaConfig.debug}); a remote free of a handle pinned at that moment is refused at
- *   once.</li>
+ *   allocator again without waiting for a lock its own thread holds. A freer that frees the same value twice
+ *   into its open batch is told at once in debug mode ({@code ArenaConfig.debug}); a remote free of a handle
+ *   pinned at that moment is refused at once.</li>
  *   <li><b>When the owner drains</b>: before every {@code drainInterval}-th call it makes on its own arena
  *   (allocate, free, reallocate, ...; only when {@link #hasWorkRelaxed()}), in every
  *   {@link ArenaAllocator#maintain}, when an allocation meets the limit, and, for stripes, in the stripe
@@ -146,7 +146,8 @@ import java.util.Arrays;
  * freer's load of a line the producer wrote last, measured on {@code handoff} in one JVM against a throw-away build
  * that queued unmarked ({@code tools/handoff-interleave}, 1 s phases, 14 cycles, JDK 17, 2026-12-05): marked ÷
  * unmarked 0.974 (0.944-1.015), 0.754, 0.912 (0.872-0.952), 0.827 (0.805-0.902), 0.884 and 0.742 in six JVMs (the
- * slowest and middle placements), the arena still 1.21-2.56x jemalloc in them. Skipping the owner's own mark load for such values did not win it back (0.86x).
+ * slowest and middle placements), the arena still 1.21-2.56x jemalloc in them. Skipping the owner's own mark load
+ * for such values did not win it back (0.86x).
  *
  * <h2>Bound on how long a freed byte stays unusable</h2>
  * There is no delay on the freer's side: a batch is published when it is opened, so every value is

@@ -26,7 +26,8 @@ import java.util.Arrays;
  *   <li>b = open[id &amp; 63]. If b is for this destination, go to 4.</li>
  *   <li>If b is for another destination, seal it (release store of its published word with SEALED set).</li>
  *   <li>Take an IDLE batch from the pool (acquire load of its state; the scan resumes where the last one
- *   stopped; a batch whose destination was closed meanwhile is dropped from the pool and from the table), or, when none is idle, make one (a thread's outbox: the pool grows to the number of batches in
+ *   stopped; a batch whose destination was closed meanwhile is dropped from the pool and from the table), or,
+ *   when none is idle, make one (a thread's outbox: the pool grows to the number of batches in
  *   flight, then stays) or give up (a stripe's fixed pool: {@link #free} returns false, nothing changed). Only
  *   then seal the old batch of step 2. Open the new one for the destination and publish it to the destination's
  *   inbox before writing into it.</li>
@@ -128,6 +129,10 @@ final class RemoteFreeOutbox
         }
         return true;
     }
+
+    /** The {@link AllocatorCounters} ids whose figures the outboxes keep ({@link #counterRacy}). */
+    static final int[] COUNTER_IDS = {AllocatorCounters.REMOTE_FREES_BATCHED, AllocatorCounters.BATCHES_PUBLISHED,
+        AllocatorCounters.BATCHES_OVERFLOWED};
 
     /** @return this outbox's figure for an {@link AllocatorCounters} id (racy plain reads), 0 for other ids. */
     long counterRacy(final int counterId)

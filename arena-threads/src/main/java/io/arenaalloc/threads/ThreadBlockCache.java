@@ -106,8 +106,9 @@ import org.agrona.UnsafeApi;
  * this cache's (steps 1 and 5), and that of every thread that queues the free for the block's arena instead (a
  * thread without an arena or without a context: {@link RemoteFreeInbox} step 2 checks and marks before it queues, so a
  * block on its way home never looks live to a cache; an unmarked queued block could be parked by a second free and
- * handed out while the first was still on its way, found by an audit test, {@code PerThreadAuditTest}). So a second free of a parked block, by any thread, is rejected on the spot, as is a
- * free of a block its arena already holds as free, and of a block start that was never allocated. (A remote double free
+ * handed out while the first was still on its way, found by an audit test, {@code PerThreadAuditTest}). So a second
+ * free of a parked block, by any thread, is rejected on the spot, as is a free of a block its arena already holds as
+ * free, and of a block start that was never allocated. (A remote double free
  * used to be found by the owner later and reported to the error handler; found here, it is thrown to the caller.) Not
  * caught: two frees of one block racing on two threads at the same moment (the second may read the block before the
  * first one's mark is visible to it), and a user that stores {@code address ^ SECRET} into a live block's first word.
@@ -278,8 +279,8 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
     }
 
     /**
-     * The double-free check of a free by a thread that does not own the block (step 1, and a thread without a
-     * context freeing through its stripe's outbox, {@code ArenaAllocator}): a store first, so that the block's line,
+     * The double-free check of a free by a thread that does not own the block (step 1, and every free that queues a
+     * small block for its arena, {@code ArenaAllocator.freeSlow}, {@link RemoteFreeInbox} step 2): a store first, so that the block's line,
      * most often last written by another core, is fetched for writing once and the mark's load waits for that fetch
      * instead of a shared read followed by an upgrade (the mark store). Word 1 of a block that is not live holds
      * nothing (FreeMark uses word 0; every block has 16 bytes).
@@ -320,9 +321,9 @@ final class ThreadBlockCache extends ThreadBlockCacheFields
             }
             remember(d); // only the own arena's chunks: a stray value never teaches the cache a stripe's chunk
         }
-        if (d.arena != own)
+        else if (d.arena != own)
         {
-            return false; // not this arena's block: the arena's free rejects it with its message
+            return false; // as above, for a chunk the cache knew
         }
         if (!marked)
         {

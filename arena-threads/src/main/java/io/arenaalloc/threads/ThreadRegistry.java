@@ -48,15 +48,16 @@ import java.util.Arrays;
  *   the least busy context in it (or fills a free field) when it allocated at least
  *   {@value #PROMOTE_MIN_ALLOCATIONS} times and more than twice as often as that context (no flapping between
  *   threads equally busy); the first round that finds no such thread ends the step.</li>
- *   <li><b>adopt</b> (a thread's first allocation, before it makes an arena): CAS an orphan from ORPHANED to
+ *   <li><b>adopt</b> (a thread's first allocation, before it makes an arena), unless living threads already own
+ *   {@code maxThreadArenas} arenas (an adoption counts as a new arena would): CAS an orphan from ORPHANED to
  *   OWNED; the winner owns it from now on, drains its inbox at its next drain, and keeps every block.</li>
  *   <li><b>reclaim</b> (within a deadline): for each orphan, CAS ORPHANED to RECLAIMING (skip on failure),
  *   drain its inbox, compact it within the deadline (which releases emptied movable chunks); if it then
  *   has no live block, close it: every chunk goes back to its source, its chunks leave the address map and
  *   its id leaves the allocator's table, so a later free of one of its addresses or handles is rejected
  *   at once as foreign. Values still in its inbox or in batches that freers hold open can only be double
- *   frees (nothing is live): they are dropped unreported, and each freer forgets such a batch the next
- *   time it looks for an idle one. Else store ORPHANED again.</li>
+ *   frees (nothing is live): they are dropped unreported, and each freer forgets such a batch, open or
+ *   not, the next time it looks for an idle one. Else store ORPHANED again.</li>
  * </ol>
  * Bound: an ended owner's arena is orphaned within one {@code livenessScanNanos} of the next maintenance
  * run; with the background thread on, within {@code livenessScanNanos + maintenancePeriodNanos}.
@@ -306,8 +307,7 @@ final class ThreadRegistry
 
     private void foldCounters(final ThreadContext c)
     {
-        for (final int id : new int[] {AllocatorCounters.REMOTE_FREES_BATCHED, AllocatorCounters.BATCHES_PUBLISHED,
-            AllocatorCounters.BATCHES_OVERFLOWED})
+        for (final int id : RemoteFreeOutbox.COUNTER_IDS)
         {
             counters.add(id, c.outbox.counterRacy(id));
         }

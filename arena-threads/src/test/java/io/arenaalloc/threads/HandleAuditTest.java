@@ -566,10 +566,10 @@ class HandleAuditTest
     }
 
     /**
-     * OffHeapArena.reset: "@throws IllegalStateException if a handle is pinned; nothing is changed then". It checks
-     * HandleTable.firstPinned() and then HandleTable.releaseAll() overwrites every live state with a plain release
-     * store (no CAS): a pin from another thread that lands between the scan and the store is wiped out, its block freed
-     * while pinned.
+     * OffHeapArena.reset: "@throws IllegalStateException if a handle is pinned; nothing is changed then". Before the
+     * fix it checked for a pinned slot, then overwrote every live state with a plain release store (no CAS): a pin from
+     * another thread that landed between the scan and the store was wiped out, its block freed while pinned. Now
+     * HandleTable.releaseAllUnpinned claims every slot (MOVING) before it ends them.
      */
     @Test
     void shouldNotDropAPinThatLandsWhileTheArenaResets() throws Exception
@@ -626,7 +626,7 @@ class HandleAuditTest
                             first = h;
                         }
                     }
-                    target.set(first); // slot 0 is scanned first by firstPinned and released first too
+                    target.set(first); // slot 0 is scanned first and released first too
                     while (true)
                     {
                         try
