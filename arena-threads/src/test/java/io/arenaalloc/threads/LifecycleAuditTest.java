@@ -628,75 +628,39 @@ class LifecycleAuditTest
         final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         final AtomicInteger seeds = new AtomicInteger();
         final AtomicBoolean producing = new AtomicBoolean(true);
-        final Thread spawner = new Thread(() ->
+        final Thread spawner = startWaves("worker", end, failure, producing, seedBase ->
         {
-            int wave = 0;
-            while (System.nanoTime() < end && failure.get() == null)
+            try
             {
-                final Thread[] ts = new Thread[3];
-                for (int t = 0; t < ts.length; t++)
+                final SplittableRandom rnd = new SplittableRandom(seedBase);
+                final List<long[]> kept = new ArrayList<>();
+                for (int i = 0; i < 400; i++)
                 {
-                    final int seedBase = wave * 10 + t;
-                    ts[t] = new Thread(() ->
+                    final long size = rnd.nextInt(8) == 0 ? 2000 + rnd.nextInt(60_000) : 1 + rnd.nextInt(500);
+                    final long[] rec = allocateFilled(alloc, size, rnd.nextInt(4) == 0, seeds);
+                    switch (rnd.nextInt(3))
                     {
-                        try
-                        {
-                            final SplittableRandom rnd = new SplittableRandom(seedBase);
-                            final List<long[]> kept = new ArrayList<>();
-                            for (int i = 0; i < 400; i++)
-                            {
-                                final long size = rnd.nextInt(8) == 0 ? 2000 + rnd.nextInt(60_000) : 1 + rnd.nextInt(500);
-                                final boolean handle = rnd.nextInt(4) == 0;
-                                final long id = handle ? alloc.allocateHandle(size) : alloc.allocate(size);
-                                final long seed = seeds.incrementAndGet();
-                                final long addr = handle ? alloc.pin(id) : id;
-                                Patterns.fill(addr, size, seed);
-                                if (handle)
-                                {
-                                    alloc.unpin(id);
-                                }
-                                final long[] rec = {id, size, seed};
-                                switch (rnd.nextInt(3))
-                                {
-                                    case 0: handedOff.add(rec); break; // freed by main (remote)
-                                    case 1: kept.add(rec); break; // freed here, later
-                                    default: handedOff.add(rec); break; // outlives its thread
-                                }
-                            }
-                            for (int i = 0; i < kept.size(); i += 2)
-                            {
-                                final long[] r = kept.get(i);
-                                check(alloc, r);
-                                alloc.free(r[0]);
-                            }
-                            for (int i = 1; i < kept.size(); i += 2)
-                            {
-                                handedOff.add(kept.get(i)); // live at the thread's end
-                            }
-                        }
-                        catch (final Throwable ex)
-                        {
-                            failure.compareAndSet(null, ex);
-                        }
-                    }, "worker-" + wave + "-" + t);
-                    ts[t].start();
-                }
-                for (final Thread t : ts)
-                {
-                    try
-                    {
-                        t.join();
-                    }
-                    catch (final InterruptedException ex)
-                    {
-                        return;
+                        case 0: handedOff.add(rec); break; // freed by main (remote)
+                        case 1: kept.add(rec); break; // freed here, later
+                        default: handedOff.add(rec); break; // outlives its thread
                     }
                 }
-                wave++;
+                for (int i = 0; i < kept.size(); i += 2)
+                {
+                    final long[] r = kept.get(i);
+                    check(alloc, r);
+                    alloc.free(r[0]);
+                }
+                for (int i = 1; i < kept.size(); i += 2)
+                {
+                    handedOff.add(kept.get(i)); // live at the thread's end
+                }
             }
-            producing.set(false);
-        }, "spawner");
-        spawner.start();
+            catch (final Throwable ex)
+            {
+                failure.compareAndSet(null, ex);
+            }
+        });
         try
         {
             while (producing.get() || !handedOff.isEmpty())
@@ -744,71 +708,36 @@ class LifecycleAuditTest
         final AtomicInteger limitFailures = new AtomicInteger();
         final AtomicBoolean producing = new AtomicBoolean(true);
         final long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(4);
-        final Thread spawner = new Thread(() ->
+        final Thread spawner = startWaves("limited", end, failure, producing, seedBase ->
         {
-            int wave = 0;
-            while (System.nanoTime() < end && failure.get() == null)
+            final SplittableRandom rnd = new SplittableRandom(seedBase);
+            for (int i = 0; i < 150 && failure.get() == null; i++)
             {
-                final Thread[] ts = new Thread[3];
-                for (int t = 0; t < ts.length; t++)
+                final long size = rnd.nextInt(3) == 0 ? 20_000 + rnd.nextInt(100_000) : 1 + rnd.nextInt(3000);
+                final boolean handle = rnd.nextInt(3) == 0;
+                try
                 {
-                    final int seedBase = wave * 10 + t;
-                    ts[t] = new Thread(() ->
+                    final long[] rec = allocateFilled(alloc, size, handle, seeds);
+                    if (rnd.nextBoolean())
                     {
-                        final SplittableRandom rnd = new SplittableRandom(seedBase);
-                        for (int i = 0; i < 150 && failure.get() == null; i++)
-                        {
-                            final long size = rnd.nextInt(3) == 0 ? 20_000 + rnd.nextInt(100_000) : 1 + rnd.nextInt(3000);
-                            final boolean handle = rnd.nextInt(3) == 0;
-                            try
-                            {
-                                final long id = handle ? alloc.allocateHandle(size) : alloc.allocate(size);
-                                final long seed = seeds.incrementAndGet();
-                                final long addr = handle ? alloc.pin(id) : id;
-                                Patterns.fill(addr, size, seed);
-                                if (handle)
-                                {
-                                    alloc.unpin(id);
-                                }
-                                final long[] rec = {id, size, seed};
-                                if (rnd.nextBoolean())
-                                {
-                                    check(alloc, rec);
-                                    alloc.free(id);
-                                }
-                                else
-                                {
-                                    handedOff.add(rec);
-                                }
-                            }
-                            catch (final AllocatorLimitExceededException ex)
-                            {
-                                limitFailures.incrementAndGet();
-                            }
-                            catch (final Throwable ex)
-                            {
-                                failure.compareAndSet(null, ex);
-                            }
-                        }
-                    }, "limited-" + wave + "-" + t);
-                    ts[t].start();
-                }
-                for (final Thread t : ts)
-                {
-                    try
-                    {
-                        t.join();
+                        check(alloc, rec);
+                        alloc.free(rec[0]);
                     }
-                    catch (final InterruptedException ex)
+                    else
                     {
-                        return;
+                        handedOff.add(rec);
                     }
                 }
-                wave++;
+                catch (final AllocatorLimitExceededException ex)
+                {
+                    limitFailures.incrementAndGet();
+                }
+                catch (final Throwable ex)
+                {
+                    failure.compareAndSet(null, ex);
+                }
             }
-            producing.set(false);
-        }, "spawner");
-        spawner.start();
+        });
         try
         {
             while (producing.get() || !handedOff.isEmpty())
@@ -836,6 +765,63 @@ class LifecycleAuditTest
         }
         assertEquals(0, alloc.committedBytes());
         assertEquals(0, source.reservedBytes(), "every byte went back to the source");
+    }
+
+    /**
+     * Starts a thread that runs waves of three threads, {@code prefix-wave-t}, each running
+     * {@code worker.accept(wave * 10 + t)} (its seed base), until {@code end} or a failure, joining each wave before the
+     * next; {@code producing} is cleared after the last wave. @return the started spawner.
+     */
+    private static Thread startWaves(final String prefix, final long end, final AtomicReference<Throwable> failure,
+        final AtomicBoolean producing, final java.util.function.IntConsumer worker)
+    {
+        final Thread spawner = new Thread(() ->
+        {
+            int wave = 0;
+            while (System.nanoTime() < end && failure.get() == null)
+            {
+                final Thread[] ts = new Thread[3];
+                for (int t = 0; t < ts.length; t++)
+                {
+                    final int seedBase = wave * 10 + t;
+                    ts[t] = new Thread(() -> worker.accept(seedBase), prefix + "-" + wave + "-" + t);
+                    ts[t].start();
+                }
+                for (final Thread t : ts)
+                {
+                    try
+                    {
+                        t.join();
+                    }
+                    catch (final InterruptedException ex)
+                    {
+                        return;
+                    }
+                }
+                wave++;
+            }
+            producing.set(false);
+        }, "spawner");
+        spawner.start();
+        return spawner;
+    }
+
+    /**
+     * A fixed block, or a handle when {@code handle}, of {@code size} bytes, filled with the pattern of the next seed
+     * (through a pin for a handle). @return {id, size, seed}.
+     */
+    private static long[] allocateFilled(final ArenaAllocator alloc, final long size, final boolean handle,
+        final AtomicInteger seeds)
+    {
+        final long id = handle ? alloc.allocateHandle(size) : alloc.allocate(size);
+        final long seed = seeds.incrementAndGet();
+        final long addr = handle ? alloc.pin(id) : id;
+        Patterns.fill(addr, size, seed);
+        if (handle)
+        {
+            alloc.unpin(id);
+        }
+        return new long[] {id, size, seed};
     }
 
     private static void check(final ArenaAllocator alloc, final long[] r)
